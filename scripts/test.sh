@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test: native unit and property tests, then the app built for the browser and
+# clicked through in headless Chromium (CPU fallback and WebGPU). Installs what is missing
+# first. Prints each phase's time and how many tests of each kind ran. This is the README's
+# test command and exactly what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+declare -a PHASES=()
+phase() {
+  local name=$1; shift
+  local start=$SECONDS
+  echo "=== $name ==="
+  "$@"
+  local took=$((SECONDS - start))
+  PHASES+=("$(printf '%-16s %4d s' "$name" "$took")")
+  echo "=== $name: ${took} s ==="
+}
+
+LOGS=$(mktemp -d)
+native_tests() {
+  cargo test --locked --no-fail-fast 2>&1 | tee "$LOGS/native.log"
+  return "${PIPESTATUS[0]}"
+}
+wasm_build() {
+  # Dev profile (dependencies at opt-level 2, no debuginfo) and no wasm-opt: the test build is
+  # chosen for build time; the serve command makes the optimised release build.
+  trunk build --locked
+}
+browser_tests() {
+  NODE_PATH="$PP_CACHE/npm/node_modules" node --test --test-reporter=spec tests/e2e/ 2>&1 | tee "$LOGS/browser.log"
+  return "${PIPESTATUS[0]}"
+}
+
+phase "install" need_all
+phase "native build" cargo build --locked --tests --bins
+phase "native tests" native_tests
+phase "wasm build" wasm_build
+phase "browser tests" browser_tests
+
+native_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$LOGS/native.log" | awk '{s+=$4} END {print s+0}')
+browser_passed=$(grep -Eo '^ℹ pass [0-9]+' "$LOGS/browser.log" | awk '{print $3}' | tail -1)
+browser_passed=${browser_passed:-0}
+echo
+echo "=== phase times ==="
+printf '%s\n' "${PHASES[@]}"
+printf '%-16s %4d s\n' "total" "$SECONDS"
+echo "native tests passed:  $native_passed"
+echo "browser tests passed: $browser_passed"
+echo "all: $((native_passed + browser_passed)) passed, 0 failed"

@@ -1,0 +1,333 @@
+//! The native command line: argument parsing with typed errors, a terminal progress bar with
+//! ETA, and the run summary written as JSON. Native only.
+
+use std::io::{IsTerminal, Write};
+
+use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize, RunConfig};
+use crate::core::data::Dataset;
+use crate::core::error::CoreError;
+use crate::core::exec::{SystemClock, block_on};
+use crate::core::mix::ObjectiveMix;
+use crate::core::summary::{BackendKind, RunSummary, TrainEvent};
+use crate::core::train::{Backend, Trainer};
+
+const USAGE: &str = "\
+pretrain-playground — pre-train a tiny transformer and record what happened
+
+USAGE:
+  pretrain-playground train [OPTIONS]
+
+OPTIONS (train):
+  --mix MIX             objective mix, canonical form primary[+aux[@w]] (default: clm)
+  --preset NAME         a preset instead of --mix: bert roberta albert gpt t5 bart xlnet
+  --budget-tokens N     tokens of original text to train on (default: 500000, the lecture budget)
+  --size SIZE           default (~1.06M parameters) or fast (~168k) (default: default)
+  --backend B           cpu or wgpu (wgpu needs a build with --features wgpu) (default: cpu)
+  --seed S              initialisation, batching and masking seed (default: 0)
+  --corpus-seed S       corpus seed (default: 1)
+  --lr LR               peak learning rate (default: per size)
+  --out FILE            write the run summary JSON here (default: run.json)
+  --quiet               no progress bar
+";
+
+/// What `train` was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainArgs {
+    pub mix: ObjectiveMix,
+    pub preset: Option<String>,
+    pub config: RunConfig,
+    pub backend: BackendKind,
+    pub out: String,
+    pub quiet: bool,
+}
+
+fn value<'a>(
+    flag: &str,
+    it: &mut impl Iterator<Item = &'a String>,
+) -> Result<&'a String, CoreError> {
+    it.next()
+        .ok_or_else(|| CoreError::Config(format!("{flag} needs a value")))
+}
+
+fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, CoreError> {
+    text.parse()
+        .map_err(|_| CoreError::Config(format!("{flag} expects a number, got `{text}`")))
+}
+
+/// Parses the options of `train`.
+pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
+    let mut mix_text: Option<String> = None;
+    let mut preset_text: Option<String> = None;
+    let mut size = ModelSize::Default;
+    let mut budget = LECTURE_BUDGET_TOKENS;
+    let mut backend = BackendKind::Cpu;
+    let (mut seed, mut corpus_seed, mut lr) = (0u64, 1u64, None::<f64>);
+    let mut out = "run.json".to_string();
+    let mut quiet = false;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--mix" => mix_text = Some(value(flag, &mut it)?.clone()),
+            "--preset" => preset_text = Some(value(flag, &mut it)?.clone()),
+            "--budget-tokens" => budget = number(flag, value(flag, &mut it)?)?,
+            "--size" => size = value(flag, &mut it)?.parse()?,
+            "--backend" => {
+                backend = match value(flag, &mut it)?.as_str() {
+                    "cpu" => BackendKind::Cpu,
+                    "wgpu" => BackendKind::Wgpu,
+                    other => {
+                        return Err(CoreError::Config(format!(
+                            "unknown backend `{other}`; choose cpu or wgpu"
+                        )));
+                    }
+                }
+            }
+            "--seed" => seed = number(flag, value(flag, &mut it)?)?,
+            "--corpus-seed" => corpus_seed = number(flag, value(flag, &mut it)?)?,
+            "--lr" => lr = Some(number(flag, value(flag, &mut it)?)?),
+            "--out" => out = value(flag, &mut it)?.clone(),
+            "--quiet" => quiet = true,
+            other => {
+                return Err(CoreError::Config(format!(
+                    "unknown option `{other}` (see --help)"
+                )));
+            }
+        }
+    }
+    let (mix, preset) = match (mix_text, preset_text) {
+        (Some(_), Some(_)) => {
+            return Err(CoreError::Config("give --mix or --preset, not both".into()));
+        }
+        (None, Some(p)) => {
+            let (mix, preset) = ObjectiveMix::parse(&p)?;
+            if preset.is_none() {
+                return Err(CoreError::Config(format!(
+                    "`{p}` is not a preset; use --mix for a mix"
+                )));
+            }
+            (mix, preset)
+        }
+        (Some(m), None) => ObjectiveMix::parse(&m)?,
+        (None, None) => ObjectiveMix::parse("clm")?,
+    };
+    let mut config = RunConfig::new(size);
+    config.budget_tokens = budget;
+    config.seed = seed;
+    config.corpus_seed = corpus_seed;
+    if let Some(lr) = lr {
+        config.peak_lr = lr;
+    }
+    config.validate()?;
+    mix.ensure_trainable()?;
+    Ok(TrainArgs {
+        mix,
+        preset: preset.map(String::from),
+        config,
+        backend,
+        out,
+        quiet,
+    })
+}
+
+fn backend_for(kind: BackendKind) -> Result<Backend, CoreError> {
+    match kind {
+        BackendKind::Cpu | BackendKind::Webgpu => Ok(Backend::cpu()),
+        BackendKind::Wgpu => wgpu_backend(),
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_backend() -> Result<Backend, CoreError> {
+    let device = burn::tensor::Device::wgpu_options()
+        .init()
+        .map_err(|e| CoreError::Config(format!("no usable GPU adapter for wgpu: {e}")))?;
+    Ok(Backend {
+        device,
+        kind: BackendKind::Wgpu,
+        label: "wgpu (native GPU)".into(),
+    })
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_backend() -> Result<Backend, CoreError> {
+    Err(CoreError::Config(
+        "this binary was built without the wgpu backend; rebuild with `cargo build --release --features wgpu`".into(),
+    ))
+}
+
+fn clock_text(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// Trains as asked, drawing progress on stderr, and returns the summary.
+pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
+    let backend = backend_for(args.backend)?;
+    let size = args.config.size;
+    let mut err = std::io::stderr();
+    let dataset = Dataset::builtin(args.config.corpus_seed, size.model().vocab_size)?;
+    let _ = writeln!(
+        err,
+        "training {} ({}), size {size}, on {}, budget {} tokens, seed {}",
+        args.mix,
+        args.preset.as_deref().unwrap_or("no preset"),
+        backend.label,
+        args.config.budget_tokens,
+        args.config.seed
+    );
+    let (mut trainer, first) = block_on(Trainer::start(
+        dataset,
+        args.config.clone(),
+        args.mix,
+        args.preset.clone(),
+        backend,
+        Box::new(SystemClock::default()),
+    ))?;
+    let bar = !args.quiet && err.is_terminal();
+    let mut last_sample = String::new();
+    let mut events = first;
+    loop {
+        for event in events {
+            match event {
+                TrainEvent::Step(r) if bar => {
+                    let width = 30;
+                    let filled = ((r.tokens as f64 / r.budget_tokens as f64).min(1.0)
+                        * width as f64) as usize;
+                    let _ = write!(
+                        err,
+                        "\r[{}{}] step {} loss {:.3} {:.0} tok/s ETA {}   ",
+                        "#".repeat(filled),
+                        "-".repeat(width - filled),
+                        r.step,
+                        r.loss,
+                        r.tokens_per_s,
+                        clock_text(r.eta_s)
+                    );
+                }
+                TrainEvent::Eval { step, val_loss, .. } if !bar && !args.quiet => {
+                    let _ = writeln!(err, "step {step}: validation loss {val_loss:.4}");
+                }
+                TrainEvent::Sample { text, .. } => last_sample = text,
+                TrainEvent::Finished(summary) => {
+                    if bar {
+                        let _ = writeln!(err);
+                    }
+                    let _ = writeln!(
+                        err,
+                        "sample: {}{}",
+                        crate::core::train::SAMPLE_PROMPT,
+                        last_sample
+                    );
+                    return Ok(*summary);
+                }
+                _ => {}
+            }
+        }
+        events = block_on(trainer.advance())?;
+    }
+}
+
+fn print_summary(s: &RunSummary, out: &str) {
+    println!("status            {:?}", s.status);
+    println!(
+        "mix               {}{}",
+        s.mix,
+        s.preset
+            .as_ref()
+            .map(|p| format!(" (preset {p})"))
+            .unwrap_or_default()
+    );
+    println!("size / params     {} / {}", s.size, s.params);
+    println!("backend           {}", s.backend_label);
+    println!(
+        "steps / tokens    {} / {} (budget {})",
+        s.steps, s.tokens, s.budget_tokens
+    );
+    println!(
+        "wall / train      {:.1} s / {:.1} s ({:.0} tokens/s in steps)",
+        s.wall_s,
+        s.train_s,
+        s.tokens as f64 / s.train_s.max(1e-9)
+    );
+    println!(
+        "val loss          {:.4} → {:.4} nats/token",
+        s.initial_val_loss, s.final_val_loss
+    );
+    println!("unigram entropy   {:.4} nats/token", s.unigram_entropy);
+    println!("summary           {out}");
+}
+
+/// Entry point; returns the process exit code.
+pub fn main(args: Vec<String>) -> i32 {
+    match args.first().map(String::as_str) {
+        None | Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            0
+        }
+        Some("train") => {
+            let result = parse_train(&args[1..]).and_then(|a| run_train(&a).map(|s| (a, s)));
+            match result {
+                Ok((a, summary)) => {
+                    let json = match serde_json::to_string_pretty(&summary) {
+                        Ok(json) => json,
+                        Err(e) => {
+                            eprintln!("error: could not serialise the summary: {e}");
+                            return 1;
+                        }
+                    };
+                    if let Err(e) = std::fs::write(&a.out, json + "\n") {
+                        eprintln!("error: could not write {}: {e}", a.out);
+                        return 1;
+                    }
+                    print_summary(&summary, &a.out);
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
+        }
+        Some(other) => {
+            eprintln!("error: unknown command `{other}`\n\n{USAGE}");
+            2
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn parses_the_documented_flags() {
+        let a = parse_train(&args("--mix clm --budget-tokens 1000 --size fast --backend cpu --seed 3 --corpus-seed 2 --out x.json"))
+            .expect("parse");
+        assert_eq!(a.mix.canonical(), "clm");
+        assert_eq!(a.config.budget_tokens, 1000);
+        assert_eq!(a.config.size, ModelSize::Fast);
+        assert_eq!((a.config.seed, a.config.corpus_seed), (3, 2));
+        assert_eq!(a.out, "x.json");
+        let p = parse_train(&args("--preset gpt")).expect("preset");
+        assert_eq!(p.preset.as_deref(), Some("gpt"));
+    }
+
+    #[test]
+    fn bad_flags_are_typed_errors() {
+        for bad in [
+            "--size huge",
+            "--budget-tokens lots",
+            "--backend tpu",
+            "--mix clm --preset gpt",
+            "--preset clm",
+            "--frobnicate",
+            "--seed",
+        ] {
+            assert!(parse_train(&args(bad)).is_err(), "{bad}");
+        }
+    }
+}

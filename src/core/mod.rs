@@ -1,0 +1,19 @@
+//! The core room: everything that decides what the model learns — text, tokenizer,
+//! objectives, masks, model, training loop, metrics, the run summary. Plain Rust on any burn
+//! `Device` (CPU or WebGPU); no `web-sys`, no `leptos`; tested natively with `cargo test`.
+//! The shell drives it and draws the plain data it returns, never tensors.
+
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod exec;
+pub mod masks;
+pub mod metrics;
+pub mod mix;
+pub mod model;
+pub mod objective;
+pub mod rng;
+pub mod summary;
+pub mod text;
+pub mod tokenizer;
+pub mod train;

@@ -1,0 +1,121 @@
+//! The run summary: one versioned record of a run that every later issue extends (never
+//! forks), and the events the training loop emits while it runs. Both are plain serde data:
+//! they cross the worker boundary and are written as `run.json`.
+
+use serde::{Deserialize, Serialize};
+
+use super::config::ModelSize;
+
+/// Bump when a field changes meaning; adding optional fields keeps the version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// The token budget was used up.
+    Finished,
+    /// The loss became NaN or infinite; the run stopped there.
+    Diverged,
+    /// Stopped by the user before the budget was used.
+    Cancelled,
+}
+
+/// Where the tensors ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// burn's flex CPU backend (natively, or wasm in the page).
+    Cpu,
+    /// burn-wgpu natively (Vulkan / Metal / DX12).
+    Wgpu,
+    /// burn-wgpu on the browser's WebGPU.
+    Webgpu,
+}
+
+/// One point of the loss curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    pub step: usize,
+    /// Original-text tokens consumed so far.
+    pub tokens: u64,
+    pub train_loss: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f32>,
+}
+
+/// Everything a run leaves behind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub schema_version: u32,
+    pub status: RunStatus,
+    /// Canonical mix, e.g. `clm`.
+    pub mix: String,
+    /// The preset the mix came from, if one was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    pub seed: u64,
+    pub corpus_seed: u64,
+    pub size: ModelSize,
+    pub params: usize,
+    pub backend: BackendKind,
+    /// Human description of the device, e.g. `WebGPU: SwiftShader (software)`.
+    pub backend_label: String,
+    pub budget_tokens: u64,
+    /// Input positions per optimizer step (batch × sequence length).
+    pub tokens_per_step: usize,
+    pub steps: usize,
+    /// Original-text tokens that entered batches.
+    pub tokens: u64,
+    /// Positions that carried a loss, summed over steps.
+    pub supervised_tokens: u64,
+    /// Wall time from start to end, evaluation and sampling included.
+    pub wall_s: f64,
+    /// Time in optimizer steps only.
+    pub train_s: f64,
+    pub initial_val_loss: f32,
+    pub final_val_loss: f32,
+    /// Cross-entropy (nats/token) of the scored validation positions under the training
+    /// split's add-one unigram distribution: what knowing only word frequencies achieves.
+    pub unigram_entropy: f64,
+    /// Step at which the loss stopped being finite, for a diverged run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diverged_at_step: Option<usize>,
+    pub curve: Vec<CurvePoint>,
+}
+
+/// One optimizer step, as reported live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    pub step: usize,
+    pub tokens: u64,
+    pub budget_tokens: u64,
+    pub loss: f32,
+    pub lr: f64,
+    /// Positions that carried a loss in this step.
+    pub supervised_tokens: usize,
+    /// Original-text tokens per second of optimizer time, over recent steps.
+    pub tokens_per_s: f64,
+    /// Wall time since the run started.
+    pub elapsed_s: f64,
+    /// Estimated wall time left, at the pace so far.
+    pub eta_s: f64,
+}
+
+/// What the training loop tells its driver.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TrainEvent {
+    Step(StepReport),
+    Eval {
+        step: usize,
+        tokens: u64,
+        val_loss: f32,
+    },
+    Sample {
+        step: usize,
+        prompt: String,
+        text: String,
+    },
+    Finished(Box<RunSummary>),
+}

@@ -1,0 +1,204 @@
+//! The lab's tokenizer: byte-level BPE (GPT-2, Radford et al. 2019; Sennrich et al. 2016),
+//! trained in-process with Hugging Face `tokenizers` on the training split, natively and in the
+//! page alike.
+//!
+//! Why byte-level BPE rather than WordPiece: its base alphabet is the 256 bytes, so any script
+//! or emoji a student pastes encodes without `[UNK]`, and decoding is exact — which matters for a
+//! lab that shows generated text. The vocabulary size is the model size's; the specials every
+//! objective needs come first, at fixed ids.
+
+use tokenizers::models::TrainerWrapper;
+use tokenizers::models::bpe::{BPE, BpeTrainerBuilder};
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+use tokenizers::{AddedToken, Tokenizer};
+
+use super::error::CoreError;
+
+/// Span sentinels reserved for span corruption (T5) and similar objectives.
+pub const SPAN_SENTINELS: usize = 16;
+
+/// Special tokens, in id order: `[PAD]` is 0, then `[UNK] [CLS] [SEP] [MASK] [BOS] [EOS]`, then
+/// the span sentinels `[SPAN0]`…`[SPAN15]`.
+pub const NAMED_SPECIALS: [&str; 7] = [
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[BOS]", "[EOS]",
+];
+
+/// Ids of the special tokens (fixed by their order in [`NAMED_SPECIALS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SpecialIds {
+    pub pad: u32,
+    pub unk: u32,
+    pub cls: u32,
+    pub sep: u32,
+    pub mask: u32,
+    pub bos: u32,
+    pub eos: u32,
+    pub first_sentinel: u32,
+}
+
+impl SpecialIds {
+    const FIXED: Self = Self {
+        pad: 0,
+        unk: 1,
+        cls: 2,
+        sep: 3,
+        mask: 4,
+        bos: 5,
+        eos: 6,
+        first_sentinel: 7,
+    };
+
+    /// Number of special ids of the lab's tokenizer, all below this value.
+    pub const fn count_fixed() -> usize {
+        NAMED_SPECIALS.len() + SPAN_SENTINELS
+    }
+
+    /// Number of special ids, all below this value.
+    pub fn count(&self) -> u32 {
+        self.first_sentinel + SPAN_SENTINELS as u32
+    }
+
+    pub fn is_special(&self, id: u32) -> bool {
+        id < self.count()
+    }
+}
+
+fn special_names() -> Vec<String> {
+    NAMED_SPECIALS
+        .iter()
+        .map(|s| s.to_string())
+        .chain((0..SPAN_SENTINELS).map(|i| format!("[SPAN{i}]")))
+        .collect()
+}
+
+/// A trained tokenizer with its special ids.
+#[derive(Clone)]
+pub struct LabTokenizer {
+    inner: Tokenizer,
+    specials: SpecialIds,
+    vocab_size: usize,
+}
+
+impl std::fmt::Debug for LabTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabTokenizer")
+            .field("vocab_size", &self.vocab_size)
+            .finish()
+    }
+}
+
+impl LabTokenizer {
+    /// Trains byte-level BPE with `vocab_size` entries (specials included) on `texts`.
+    pub fn train<'a>(
+        texts: impl Iterator<Item = &'a str> + Send,
+        vocab_size: usize,
+    ) -> Result<Self, CoreError> {
+        let names = special_names();
+        let minimum = names.len() + 256;
+        if vocab_size < minimum {
+            return Err(CoreError::Tokenizer(format!(
+                "a vocabulary of {vocab_size} cannot hold the {} special tokens and 256 bytes; use at least {minimum}",
+                names.len()
+            )));
+        }
+        let mut trainer: TrainerWrapper = BpeTrainerBuilder::new()
+            .vocab_size(vocab_size)
+            .min_frequency(2)
+            .show_progress(false)
+            .special_tokens(
+                names
+                    .iter()
+                    .map(|n| AddedToken::from(n.clone(), true))
+                    .collect(),
+            )
+            .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
+            .build()
+            .into();
+        let mut inner = Tokenizer::new(BPE::default());
+        inner
+            .with_pre_tokenizer(Some(ByteLevel::new(false, true, true)))
+            .with_decoder(Some(ByteLevel::default()));
+        inner
+            .train(&mut trainer, texts)
+            .map_err(|e| CoreError::Tokenizer(format!("training the tokenizer failed: {e}")))?;
+        let specials = SpecialIds::FIXED;
+        for (i, name) in names.iter().enumerate() {
+            if inner.token_to_id(name) != Some(i as u32) {
+                return Err(CoreError::Tokenizer(format!(
+                    "special token {name} did not receive id {i}"
+                )));
+            }
+        }
+        let trained = inner.get_vocab_size(true);
+        Ok(Self {
+            inner,
+            specials,
+            vocab_size: trained.max(vocab_size),
+        })
+    }
+
+    /// The embedding table size the model must have (≥ every id this tokenizer produces).
+    pub fn vocab_size(&self) -> usize {
+        self.vocab_size
+    }
+
+    pub fn specials(&self) -> SpecialIds {
+        self.specials
+    }
+
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, CoreError> {
+        let encoding = self
+            .inner
+            .encode(text, false)
+            .map_err(|e| CoreError::Tokenizer(format!("could not encode text: {e}")))?;
+        Ok(encoding.get_ids().to_vec())
+    }
+
+    /// Decodes ids to text, dropping special tokens.
+    pub fn decode(&self, ids: &[u32]) -> Result<String, CoreError> {
+        self.inner
+            .decode(ids, true)
+            .map_err(|e| CoreError::Tokenizer(format!("could not decode ids: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::text::BuiltinText;
+
+    fn trained(vocab: usize) -> LabTokenizer {
+        let text = BuiltinText::generate(1, 300);
+        LabTokenizer::train(text.train.iter().map(|d| d.text.as_str()), vocab).expect("train")
+    }
+
+    #[test]
+    fn specials_have_fixed_ids_and_text_round_trips() {
+        let tok = trained(600);
+        assert_eq!(tok.specials().pad, 0);
+        assert_eq!(tok.specials().eos, 6);
+        let text = "Anna walked to the harbour — ¿qué? 東京 🚀";
+        let ids = tok.encode(text).expect("encode");
+        assert!(
+            ids.iter().all(|&id| !tok.specials().is_special(id)),
+            "no [UNK] for any script"
+        );
+        assert_eq!(tok.decode(&ids).expect("decode"), text);
+        assert!(tok.vocab_size() <= 600);
+    }
+
+    #[test]
+    fn same_text_same_vocabulary() {
+        let a = trained(500);
+        let b = trained(500);
+        let probe = "Later Felix went to the bakery and painted a paper kite.";
+        assert_eq!(a.encode(probe).expect("a"), b.encode(probe).expect("b"));
+    }
+
+    #[test]
+    fn too_small_a_vocabulary_is_a_typed_error() {
+        let text = BuiltinText::generate(1, 10);
+        let err = LabTokenizer::train(text.train.iter().map(|d| d.text.as_str()), 100);
+        assert!(matches!(err, Err(CoreError::Tokenizer(_))));
+    }
+}

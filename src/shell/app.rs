@@ -1,0 +1,392 @@
+//! The page: Train / Pause / Reset, the device in plain words, a live loss curve, progress with
+//! ETA and a sampled continuation of a fixed prompt. It owns no model: it starts the training
+//! worker, sends it [`WorkerInput`]s and draws the [`WorkerOutput`]s it gets back.
+//! Element ids for tests are stable `data-testid`s.
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
+
+use crate::core::summary::{RunStatus, TrainEvent};
+use crate::core::train::SAMPLE_PROMPT;
+use crate::protocol::{BackendRequest, ReadyInfo, Settings, WorkerInput, WorkerOutput};
+
+use super::chart::LossChart;
+
+/// Everything the page shows, as signals (all `Copy`).
+#[derive(Clone, Copy)]
+pub struct RunView {
+    pub status: RwSignal<String>,
+    pub ready: RwSignal<Option<ReadyInfo>>,
+    pub running: RwSignal<bool>,
+    pub step: RwSignal<usize>,
+    pub loss: RwSignal<Option<f32>>,
+    pub tokens: RwSignal<u64>,
+    pub tokens_per_s: RwSignal<f64>,
+    pub eta_s: RwSignal<Option<f64>>,
+    pub train_curve: RwSignal<Vec<(usize, f32)>>,
+    pub val_curve: RwSignal<Vec<(usize, f32)>>,
+    pub sample: RwSignal<Option<(usize, String)>>,
+    pub outcome: RwSignal<Option<(RunStatus, usize)>>,
+    pub error: RwSignal<Option<String>>,
+    /// Why the page fell back to the CPU after the worker failed on WebGPU.
+    pub fallback: RwSignal<Option<String>>,
+}
+
+impl RunView {
+    fn new() -> Self {
+        Self {
+            status: RwSignal::new("Starting the training worker…".into()),
+            ready: RwSignal::new(None),
+            running: RwSignal::new(false),
+            step: RwSignal::new(0),
+            loss: RwSignal::new(None),
+            tokens: RwSignal::new(0),
+            tokens_per_s: RwSignal::new(0.0),
+            eta_s: RwSignal::new(None),
+            train_curve: RwSignal::new(Vec::new()),
+            val_curve: RwSignal::new(Vec::new()),
+            sample: RwSignal::new(None),
+            outcome: RwSignal::new(None),
+            error: RwSignal::new(None),
+            fallback: RwSignal::new(None),
+        }
+    }
+
+    fn clear_run(&self) {
+        self.ready.set(None);
+        self.running.set(false);
+        self.step.set(0);
+        self.loss.set(None);
+        self.tokens.set(0);
+        self.tokens_per_s.set(0.0);
+        self.eta_s.set(None);
+        self.train_curve.set(Vec::new());
+        self.val_curve.set(Vec::new());
+        self.sample.set(None);
+        self.outcome.set(None);
+    }
+
+    fn apply(&self, output: WorkerOutput, settings: &Settings) {
+        match output {
+            WorkerOutput::Status { text } => self.status.set(text),
+            WorkerOutput::Ready(info) => {
+                self.status.set(String::new());
+                self.error.set(None);
+                self.ready.set(Some(info));
+            }
+            WorkerOutput::Paused { .. } => self.running.set(false),
+            WorkerOutput::Error { message, fatal } => {
+                self.running.set(false);
+                if fatal && settings.backend == BackendRequest::Auto {
+                    fall_back_to_cpu(*self, settings, &message);
+                } else {
+                    self.error.set(Some(message));
+                }
+            }
+            WorkerOutput::Event(event) => self.apply_event(event),
+        }
+    }
+
+    fn apply_event(&self, event: TrainEvent) {
+        match event {
+            TrainEvent::Step(r) => {
+                self.step.set(r.step);
+                self.loss.set(Some(r.loss));
+                self.tokens.set(r.tokens);
+                self.tokens_per_s.set(r.tokens_per_s);
+                self.eta_s.set(Some(r.eta_s));
+                if r.loss.is_finite() {
+                    self.train_curve.update(|c| c.push((r.step, r.loss)));
+                }
+            }
+            TrainEvent::Eval { step, val_loss, .. } => {
+                self.val_curve.update(|c| c.push((step, val_loss)))
+            }
+            TrainEvent::Sample { step, text, .. } => self.sample.set(Some((step, text))),
+            TrainEvent::Finished(summary) => {
+                self.running.set(false);
+                self.eta_s.set(Some(0.0));
+                let at = summary.diverged_at_step.unwrap_or(summary.steps);
+                self.outcome.set(Some((summary.status, at)));
+            }
+        }
+    }
+}
+
+/// The live worker and the callbacks it holds (dropped together when it is replaced).
+struct WorkerHandle {
+    worker: Worker,
+    settings: Settings,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<WorkerHandle>> = const { RefCell::new(None) };
+}
+
+fn send(input: &WorkerInput) {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    WORKER.with(|w| {
+        if let Some(handle) = w.borrow().as_ref() {
+            match serde::Serialize::serialize(input, &serializer) {
+                Ok(value) => {
+                    if let Err(e) = handle.worker.post_message(&value) {
+                        web_sys::console::warn_2(&"could not message the worker".into(), &e);
+                    }
+                }
+                Err(e) => {
+                    web_sys::console::warn_1(&format!("could not serialise a message: {e}").into())
+                }
+            }
+        }
+    });
+}
+
+/// Starts a worker for `settings` and asks it to prepare a run. Any failure is shown.
+fn start_worker(view: RunView, settings: Settings) {
+    WORKER.with(|w| {
+        if let Some(old) = w.borrow_mut().take() {
+            old.worker.terminate();
+        }
+    });
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Classic);
+    let worker = match Worker::new_with_options("./worker_loader.js", &options) {
+        Ok(worker) => worker,
+        Err(e) => {
+            view.error.set(Some(format!(
+                "The browser refused to start the training worker: {e:?}"
+            )));
+            return;
+        }
+    };
+    let message_settings = settings.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<WorkerOutput>(event.data()) {
+            Ok(output) => view.apply(output, &message_settings),
+            Err(e) => view
+                .error
+                .set(Some(format!("The page did not understand the worker: {e}"))),
+        }
+    });
+    let error_settings = settings.clone();
+    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+        event.prevent_default();
+        let message = format!("the training worker stopped: {}", event.message());
+        view.running.set(false);
+        if error_settings.backend == BackendRequest::Auto {
+            fall_back_to_cpu(view, &error_settings, &message);
+        } else {
+            view.error.set(Some(message));
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    WORKER.with(|w| {
+        *w.borrow_mut() = Some(WorkerHandle {
+            worker,
+            settings: settings.clone(),
+            _on_message: on_message,
+            _on_error: on_error,
+        });
+    });
+    send(&WorkerInput::Prepare(settings));
+}
+
+/// After a failure on WebGPU: say so, and start over on the CPU.
+fn fall_back_to_cpu(view: RunView, settings: &Settings, why: &str) {
+    let reason = format!("{why}; switched to the CPU");
+    web_sys::console::warn_1(&reason.clone().into());
+    view.fallback.set(Some(reason));
+    view.clear_run();
+    view.status.set("Restarting on the CPU…".into());
+    let settings = Settings {
+        backend: BackendRequest::Cpu,
+        ..settings.clone()
+    };
+    // Replacing the worker drops the closure that is calling us; finish this call first.
+    wasm_bindgen_futures::spawn_local(async move { start_worker(view, settings) });
+}
+
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let view = RunView::new();
+    provide_context(view);
+    let query = window().location().search().unwrap_or_default();
+    let settings = match Settings::from_query(&query) {
+        Ok(settings) => settings,
+        Err(e) => {
+            view.error
+                .set(Some(format!("{e} — using the defaults instead.")));
+            Settings::default()
+        }
+    };
+    start_worker(view, settings);
+
+    view! {
+        <header class="top">
+            <h1>"Pretraining Playground"</h1>
+            <p class="tagline">"Watch a tiny transformer pre-train in your browser."</p>
+        </header>
+        <main class="layout">
+            <section class="panel controls-panel">
+                <Controls/>
+                <BackendLabel/>
+                <RunFacts/>
+                <Messages/>
+            </section>
+            <section class="panel">
+                <Stats/>
+                <Progress/>
+                <LossChart/>
+            </section>
+            <section class="panel">
+                <Sample/>
+            </section>
+        </main>
+    }
+}
+
+#[component]
+fn Controls() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    let finished = move || view.outcome.get().is_some();
+    let can_train = move || view.ready.get().is_some() && !view.running.get() && !finished();
+    let train_label = move || {
+        if view.step.get() > 0 {
+            "Resume"
+        } else {
+            "Train"
+        }
+    };
+    view! {
+        <div class="controls">
+            <button data-testid="train" class="primary" disabled=move || !can_train()
+                on:click=move |_| { view.running.set(true); view.error.set(None); send(&WorkerInput::Train) }>
+                {train_label}
+            </button>
+            <button data-testid="pause" disabled=move || !view.running.get()
+                on:click=move |_| send(&WorkerInput::Pause)>"Pause"</button>
+            <button data-testid="reset" disabled=move || view.ready.get().is_none()
+                on:click=move |_| {
+                    view.clear_run();
+                    view.status.set("Preparing a fresh run…".into());
+                    send(&WorkerInput::Reset)
+                }>"Reset"</button>
+        </div>
+    }
+}
+
+#[component]
+fn BackendLabel() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    let label = move || match (view.fallback.get(), view.ready.get()) {
+        (Some(reason), _) => format!("CPU (WebGPU unavailable: {reason})"),
+        (None, Some(info)) => info.backend.label,
+        (None, None) => "choosing a device…".into(),
+    };
+    view! { <p class="backend">"Device: " <span data-testid="backend">{label}</span></p> }
+}
+
+#[component]
+fn RunFacts() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    move || {
+        view.ready.get().map(|info| {
+            view! {
+                <dl class="facts">
+                    <dt>"objective"</dt><dd>{info.mix.clone()}" (causal LM)"</dd>
+                    <dt>"model"</dt><dd>{format!("{} · {} parameters", info.size, info.params)}</dd>
+                    <dt>"budget"</dt><dd>{format!("{} tokens · ~{} steps", info.budget_tokens, info.planned_steps)}</dd>
+                    <dt>"seeds"</dt><dd>{format!("seed {} · corpus {}", info.seed, info.corpus_seed)}</dd>
+                </dl>
+            }
+        })
+    }
+}
+
+#[component]
+fn Messages() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    let outcome = move || {
+        view.outcome.get().map(|(status, step)| match status {
+            RunStatus::Finished => format!("Finished: the budget is used up after {step} steps."),
+            RunStatus::Diverged => format!(
+                "Diverged at step {step}: the loss became NaN or infinite, so training stopped. The curve up to there is kept; Reset to try again."
+            ),
+            RunStatus::Cancelled => "Cancelled.".to_string(),
+        })
+    };
+    view! {
+        <p class="status" data-testid="status">{move || view.status.get()}</p>
+        <p class="outcome" data-testid="outcome">{outcome}</p>
+        <p class="error" data-testid="error" role="alert">{move || view.error.get()}</p>
+    }
+}
+
+#[component]
+fn Stats() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    let planned = move || view.ready.get().map_or(0, |r| r.planned_steps);
+    view! {
+        <div class="stats">
+            <div class="stat"><span class="stat-label">"step"</span>
+                <span data-testid="step-count">{move || format!("{} of ~{}", view.step.get(), planned())}</span></div>
+            <div class="stat"><span class="stat-label">"training loss"</span>
+                <span data-testid="loss">{move || view.loss.get().map_or("–".into(), |l| format!("{l:.3} nats/token"))}</span></div>
+            <div class="stat"><span class="stat-label">"speed"</span>
+                <span data-testid="speed">{move || format!("{:.0} tokens/s", view.tokens_per_s.get())}</span></div>
+        </div>
+    }
+}
+
+#[component]
+fn Progress() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    let fraction = move || {
+        let budget = view.ready.get().map_or(1, |r| r.budget_tokens).max(1);
+        (view.tokens.get() as f64 / budget as f64).min(1.0)
+    };
+    let text = move || {
+        let eta = view
+            .eta_s
+            .get()
+            .map_or("ETA –".into(), |e| format!("ETA {}", clock(e)));
+        format!("{:.0}% of the token budget · {eta}", fraction() * 100.0)
+    };
+    view! {
+        <div class="progress" data-testid="progress" role="progressbar"
+            aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || format!("{:.0}", fraction() * 100.0)>
+            <div class="progress-fill" style:width=move || format!("{:.2}%", fraction() * 100.0)></div>
+            <span class="progress-text">{text}</span>
+        </div>
+    }
+}
+
+#[component]
+fn Sample() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    view! {
+        <h2>"What the model writes"</h2>
+        <p class="hint">"A continuation of a fixed prompt, sampled (temperature 0.8, top-40) every few seconds."</p>
+        <p class="sample" data-testid="sample">
+            <span class="prompt">{SAMPLE_PROMPT}</span>
+            <span class="continuation">{move || view.sample.get().map(|(_, t)| t).unwrap_or_default()}</span>
+        </p>
+        <p class="hint">{move || view.sample.get().map(|(s, _)| format!("sampled after step {s}")).unwrap_or_default()}</p>
+    }
+}

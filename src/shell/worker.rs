@@ -1,0 +1,297 @@
+//! The training worker: owns the device, the data and the model, and talks to the page only
+//! through [`WorkerInput`] / [`WorkerOutput`]. Training runs here so the page stays responsive;
+//! between steps the loop yields to the worker's event loop so Pause and Reset are heard.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
+
+use crate::core::config::{ModelSize, RunConfig};
+use crate::core::data::Dataset;
+use crate::core::error::CoreError;
+use crate::core::exec::Clock;
+use crate::core::mix::ObjectiveMix;
+use crate::core::summary::BackendKind;
+use crate::core::train::{Backend, Trainer};
+use crate::protocol::{BackendInfo, ReadyInfo, Settings, WorkerInput, WorkerOutput};
+
+use super::gpu::choose_backend;
+
+/// `performance.now()` of the worker, in seconds.
+struct PerformanceClock;
+
+impl Clock for PerformanceClock {
+    fn now_s(&self) -> f64 {
+        js_sys::global()
+            .dyn_into::<DedicatedWorkerGlobalScope>()
+            .ok()
+            .and_then(|scope| scope.performance())
+            .map_or(0.0, |p| p.now() / 1000.0)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    settings: Option<Settings>,
+    backend: Option<(Backend, BackendInfo)>,
+    trainer: Option<Trainer>,
+    running: bool,
+    /// Bumped by Prepare and Reset: work started for an older generation is dropped.
+    generation: u64,
+}
+
+type Shared = Rc<RefCell<State>>;
+
+fn scope() -> Option<DedicatedWorkerGlobalScope> {
+    js_sys::global()
+        .dyn_into::<DedicatedWorkerGlobalScope>()
+        .ok()
+}
+
+fn post(output: &WorkerOutput) {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    match serde::Serialize::serialize(output, &serializer) {
+        Ok(value) => {
+            if let Some(scope) = scope() {
+                if let Err(e) = scope.post_message(&value) {
+                    web_sys::console::warn_2(&"could not post to the page".into(), &e);
+                }
+            }
+        }
+        Err(e) => {
+            web_sys::console::warn_1(&format!("could not serialise a worker message: {e}").into())
+        }
+    }
+}
+
+fn post_error(message: String, fatal: bool) {
+    post(&WorkerOutput::Error { message, fatal });
+}
+
+/// Lets the worker's event loop run (so queued messages are handled) without the 4 ms clamp
+/// that nested `setTimeout`s get.
+async fn yield_now() {
+    let Ok(channel) = MessageChannel::new() else {
+        return;
+    };
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        channel.port1().set_onmessage(Some(&resolve));
+    });
+    if channel.port2().post_message(&JsValue::NULL).is_ok() {
+        let _ = JsFuture::from(promise).await;
+    }
+    channel.port1().set_onmessage(None);
+}
+
+/// Installs the message handler. Called once from the worker's entry point.
+pub fn start() {
+    let Some(scope) = scope() else {
+        web_sys::console::error_1(&"the worker entry point ran outside a dedicated worker".into());
+        return;
+    };
+    let state: Shared = Rc::new(RefCell::new(State::default()));
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<WorkerInput>(event.data()) {
+            Ok(input) => handle(&state, input),
+            Err(e) => post_error(
+                format!("the worker did not understand a message: {e}"),
+                false,
+            ),
+        }
+    });
+    scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    handler.forget();
+}
+
+fn handle(state: &Shared, input: WorkerInput) {
+    match input {
+        WorkerInput::Prepare(settings) => {
+            let generation = {
+                let mut s = state.borrow_mut();
+                s.settings = Some(settings);
+                s.running = false;
+                s.trainer = None;
+                s.generation += 1;
+                s.generation
+            };
+            spawn_local(prepare(state.clone(), generation));
+        }
+        WorkerInput::Train => {
+            let generation = {
+                let mut s = state.borrow_mut();
+                if s.running || s.trainer.as_ref().is_none_or(|t| t.is_done()) {
+                    return;
+                }
+                s.running = true;
+                s.generation
+            };
+            spawn_local(run(state.clone(), generation));
+        }
+        WorkerInput::Pause => state.borrow_mut().running = false,
+        WorkerInput::Reset => {
+            let generation = {
+                let mut s = state.borrow_mut();
+                s.running = false;
+                if let Some(trainer) = s.trainer.as_mut() {
+                    if !trainer.is_done() {
+                        post(&WorkerOutput::Event(
+                            crate::core::summary::TrainEvent::Finished(Box::new(trainer.cancel())),
+                        ));
+                    }
+                }
+                s.trainer = None;
+                s.generation += 1;
+                s.generation
+            };
+            spawn_local(prepare(state.clone(), generation));
+        }
+    }
+}
+
+/// Picks the device (once per worker: burn's wgpu runtime initialises once), builds the data
+/// and the model, and announces the run.
+async fn prepare(state: Shared, generation: u64) {
+    let (settings, known_backend) = {
+        let s = state.borrow();
+        (s.settings.clone().unwrap_or_default(), s.backend.clone())
+    };
+    let (backend, info) = match known_backend {
+        Some(known) => known,
+        None => {
+            post(&WorkerOutput::Status {
+                text: "Looking for a WebGPU adapter…".into(),
+            });
+            let chosen = choose_backend(settings.backend).await;
+            state.borrow_mut().backend = Some(chosen.clone());
+            chosen
+        }
+    };
+    match build(&settings, backend, info).await {
+        Ok((trainer, ready, events)) => {
+            let mut s = state.borrow_mut();
+            if s.generation != generation {
+                return;
+            }
+            s.trainer = Some(trainer);
+            drop(s);
+            post(&WorkerOutput::Ready(ready));
+            for event in events {
+                post(&WorkerOutput::Event(event));
+            }
+        }
+        Err((e, backend_kind)) => {
+            let fatal =
+                backend_kind == BackendKind::Webgpu && matches!(e, CoreError::DeviceRead { .. });
+            post_error(e.to_string(), fatal);
+        }
+    }
+}
+
+async fn build(
+    settings: &Settings,
+    backend: Backend,
+    info: BackendInfo,
+) -> Result<(Trainer, ReadyInfo, Vec<crate::core::summary::TrainEvent>), (CoreError, BackendKind)> {
+    let kind = backend.kind;
+    let fail = |e: CoreError| (e, kind);
+    let size = settings
+        .size
+        .unwrap_or(if kind == BackendKind::Webgpu && !info.software {
+            ModelSize::Default
+        } else {
+            ModelSize::Fast
+        });
+    let (mix, preset) = ObjectiveMix::parse(&settings.mix).map_err(fail)?;
+    let mut config = RunConfig::new(size);
+    config.budget_tokens = settings.budget_tokens;
+    config.seed = settings.seed;
+    config.corpus_seed = settings.corpus_seed;
+    post(&WorkerOutput::Status {
+        text: "Writing the corpus and training the tokenizer…".into(),
+    });
+    yield_now().await;
+    let dataset = Dataset::builtin(settings.corpus_seed, size.model().vocab_size).map_err(fail)?;
+    post(&WorkerOutput::Status {
+        text: format!("Building the {size} model on {}…", info.label),
+    });
+    yield_now().await;
+    let (trainer, events) = Trainer::start(
+        dataset,
+        config.clone(),
+        mix,
+        preset.map(String::from),
+        backend,
+        Box::new(PerformanceClock),
+    )
+    .await
+    .map_err(fail)?;
+    let ready = ReadyInfo {
+        backend: info,
+        size,
+        mix: mix.canonical(),
+        params: trainer.params(),
+        budget_tokens: config.budget_tokens,
+        planned_steps: trainer.planned_steps(),
+        unigram_entropy: trainer.summary().unigram_entropy,
+        seed: config.seed,
+        corpus_seed: config.corpus_seed,
+    };
+    Ok((trainer, ready, events))
+}
+
+/// The training loop: one step at a time while running, yielding in between.
+async fn run(state: Shared, generation: u64) {
+    loop {
+        let taken = {
+            let mut s = state.borrow_mut();
+            if !s.running || s.generation != generation {
+                None
+            } else {
+                s.trainer.take()
+            }
+        };
+        let Some(mut trainer) = taken else { break };
+        let result = trainer.advance().await;
+        let done = trainer.is_done();
+        let step = trainer.step();
+        let kind = {
+            let mut s = state.borrow_mut();
+            let kind = s.backend.as_ref().map(|(b, _)| b.kind);
+            if s.generation == generation {
+                s.trainer = Some(trainer);
+                if done {
+                    s.running = false;
+                }
+            }
+            kind
+        };
+        match result {
+            Ok(events) => events
+                .into_iter()
+                .for_each(|e| post(&WorkerOutput::Event(e))),
+            Err(e) => {
+                state.borrow_mut().running = false;
+                let fatal =
+                    kind == Some(BackendKind::Webgpu) && matches!(e, CoreError::DeviceRead { .. });
+                post_error(e.to_string(), fatal);
+                return;
+            }
+        }
+        if done {
+            return;
+        }
+        yield_now().await;
+        let paused = {
+            let s = state.borrow();
+            !s.running && s.generation == generation
+        };
+        if paused {
+            post(&WorkerOutput::Paused { step });
+            return;
+        }
+    }
+}
