@@ -144,6 +144,8 @@ pub struct ReadyInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum WorkerOutput {
+    /// The worker's code is loaded and listening; the page may now send `Prepare`.
+    Loaded,
     /// Progress while preparing ("training the tokenizer…").
     Status {
         text: String,

@@ -101,7 +101,7 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     pub fn validate(&self) -> Result<(), CoreError> {
-        if self.n_heads == 0 || self.d_model % self.n_heads != 0 {
+        if self.n_heads == 0 || !self.d_model.is_multiple_of(self.n_heads) {
             return Err(CoreError::Config(format!(
                 "d_model {} must be a positive multiple of n_heads {}",
                 self.d_model, self.n_heads
@@ -181,9 +181,9 @@ impl RunConfig {
                 "the token budget must be at least 1".into(),
             ));
         }
-        if !(self.peak_lr.is_finite() && self.peak_lr > 0.0 && self.peak_lr < 1.0) {
+        if !(self.peak_lr.is_finite() && self.peak_lr > 0.0 && self.peak_lr <= 1.0) {
             return Err(CoreError::Config(format!(
-                "learning rate {} must be a number between 0 and 1",
+                "learning rate {} must be a number above 0 and at most 1",
                 self.peak_lr
             )));
         }

@@ -101,6 +101,9 @@ pub struct Trainer {
     first_step_s: Option<f64>,
     train_s: f64,
     last_sample_s: f64,
+    /// Wall time the last sample took: on slow devices samples are spaced further apart so
+    /// they never take more than a fifth of the time.
+    sample_cost_s: f64,
     recent: VecDeque<(usize, f64)>,
     curve: Vec<CurvePoint>,
     initial_val_loss: f32,
@@ -189,6 +192,7 @@ impl Trainer {
             first_step_s: None,
             train_s: 0.0,
             last_sample_s: started_s,
+            sample_cost_s: 0.0,
             recent: VecDeque::new(),
             curve: Vec::new(),
             initial_val_loss: f32::NAN,
@@ -295,11 +299,12 @@ impl Trainer {
         });
 
         let budget_used = self.tokens >= self.config.budget_tokens;
-        if budget_used || self.step % self.config.eval_every_steps == 0 {
+        if budget_used || self.step.is_multiple_of(self.config.eval_every_steps) {
             events.push(self.evaluate().await?);
         }
         let now = self.clock.now_s();
-        if budget_used || now - self.last_sample_s >= self.config.sample_every_s {
+        let sample_gap = self.config.sample_every_s.max(4.0 * self.sample_cost_s);
+        if budget_used || now - self.last_sample_s >= sample_gap {
             events.push(self.sample().await?);
         }
         if budget_used {
@@ -389,7 +394,14 @@ impl Trainer {
     /// Continues [`SAMPLE_PROMPT`] with temperature sampling (T = 0.8, top-k 40). The draw is
     /// seeded by the run seed and the step, so it changes only because the model changed.
     pub async fn sample(&mut self) -> Result<TrainEvent, CoreError> {
+        let started = self.clock.now_s();
+        let event = self.draw_sample().await;
         self.last_sample_s = self.clock.now_s();
+        self.sample_cost_s = self.last_sample_s - started;
+        event
+    }
+
+    async fn draw_sample(&self) -> Result<TrainEvent, CoreError> {
         let tokenizer = &self.dataset.tokenizer;
         let prompt = tokenizer.encode(SAMPLE_PROMPT)?;
         let Some(model) = self.model.as_ref() else {
@@ -425,7 +437,12 @@ impl Trainer {
             }
             ids.push(next);
         }
-        let text = tokenizer.decode(&ids[prompt.len()..])?;
+        // An untrained model emits stray bytes; show control characters as spaces.
+        let text: String = tokenizer
+            .decode(&ids[prompt.len()..])?
+            .chars()
+            .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+            .collect();
         Ok(TrainEvent::Sample {
             step: self.step,
             prompt: SAMPLE_PROMPT.to_string(),
@@ -491,4 +508,46 @@ pub fn sample_top_k(logits: &[f32], temperature: f32, k: usize, rng: &mut Rng, e
         draw -= w;
     }
     candidates[candidates.len() - 1].0 as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::ModelSize;
+    use crate::core::exec::{SystemClock, block_on};
+
+    #[test]
+    fn a_non_finite_loss_stops_the_run_as_diverged_and_keeps_the_curve() {
+        let size = ModelSize::Fast;
+        let dataset = Dataset::builtin(1, size.model().vocab_size).expect("dataset");
+        let (mix, _) = ObjectiveMix::parse("clm").expect("mix");
+        let (mut trainer, _) = block_on(Trainer::start(
+            dataset,
+            RunConfig::new(size),
+            mix,
+            None,
+            Backend::cpu(),
+            Box::new(SystemClock::default()),
+        ))
+        .expect("start");
+        block_on(trainer.advance()).expect("first step");
+        // A NaN learning rate poisons every weight, so the next loss is NaN.
+        trainer.config.peak_lr = f64::NAN;
+        block_on(trainer.advance()).expect("poisoning step");
+        let events = block_on(trainer.advance()).expect("diverging step");
+        let Some(TrainEvent::Finished(summary)) = events.last() else {
+            panic!("a diverged run ends with a summary: {events:?}");
+        };
+        assert_eq!(summary.status, RunStatus::Diverged);
+        assert_eq!(summary.diverged_at_step, Some(3));
+        assert_eq!(
+            summary.curve.len(),
+            2,
+            "the finite part of the curve is kept"
+        );
+        assert!(trainer.is_done());
+        assert!(block_on(trainer.advance()).expect("after").is_empty());
+        let json = serde_json::to_string(summary.as_ref()).expect("json");
+        assert!(json.contains("\"status\":\"diverged\""));
+    }
 }

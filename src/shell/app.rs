@@ -71,13 +71,17 @@ impl RunView {
 
     fn apply(&self, output: WorkerOutput, settings: &Settings) {
         match output {
+            WorkerOutput::Loaded => send(&WorkerInput::Prepare(settings.clone())),
             WorkerOutput::Status { text } => self.status.set(text),
             WorkerOutput::Ready(info) => {
                 self.status.set(String::new());
                 self.error.set(None);
                 self.ready.set(Some(info));
             }
-            WorkerOutput::Paused { .. } => self.running.set(false),
+            WorkerOutput::Paused { step } => {
+                self.running.set(false);
+                self.status.set(format!("Paused after step {step}."));
+            }
             WorkerOutput::Error { message, fatal } => {
                 self.running.set(false);
                 if fatal && settings.backend == BackendRequest::Auto {
@@ -86,7 +90,11 @@ impl RunView {
                     self.error.set(Some(message));
                 }
             }
-            WorkerOutput::Event(event) => self.apply_event(event),
+            // Events of a run that was reset arrive before the next `Ready`: drop them.
+            WorkerOutput::Event(event) if self.ready.get_untracked().is_some() => {
+                self.apply_event(event)
+            }
+            WorkerOutput::Event(_) => {}
         }
     }
 
@@ -119,7 +127,6 @@ impl RunView {
 /// The live worker and the callbacks it holds (dropped together when it is replaced).
 struct WorkerHandle {
     worker: Worker,
-    settings: Settings,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -189,12 +196,11 @@ fn start_worker(view: RunView, settings: Settings) {
     WORKER.with(|w| {
         *w.borrow_mut() = Some(WorkerHandle {
             worker,
-            settings: settings.clone(),
             _on_message: on_message,
             _on_error: on_error,
         });
     });
-    send(&WorkerInput::Prepare(settings));
+    // `Prepare` goes out when the worker says it is listening (`Loaded`).
 }
 
 /// After a failure on WebGPU: say so, and start over on the CPU.
@@ -266,17 +272,20 @@ fn Controls() -> impl IntoView {
     let view = expect_context::<RunView>();
     let finished = move || view.outcome.get().is_some();
     let can_train = move || view.ready.get().is_some() && !view.running.get() && !finished();
-    let train_label = move || {
-        if view.step.get() > 0 {
-            "Resume"
-        } else {
-            "Train"
-        }
+    let train_label = move || match (view.running.get(), view.step.get()) {
+        (true, _) => "Training…",
+        (false, 0) => "Train",
+        (false, _) => "Resume",
     };
     view! {
         <div class="controls">
             <button data-testid="train" class="primary" disabled=move || !can_train()
-                on:click=move |_| { view.running.set(true); view.error.set(None); send(&WorkerInput::Train) }>
+                on:click=move |_| {
+                    view.running.set(true);
+                    view.error.set(None);
+                    view.status.set(String::new());
+                    send(&WorkerInput::Train)
+                }>
                 {train_label}
             </button>
             <button data-testid="pause" disabled=move || !view.running.get()

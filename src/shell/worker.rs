@@ -55,10 +55,10 @@ fn post(output: &WorkerOutput) {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     match serde::Serialize::serialize(output, &serializer) {
         Ok(value) => {
-            if let Some(scope) = scope() {
-                if let Err(e) = scope.post_message(&value) {
-                    web_sys::console::warn_2(&"could not post to the page".into(), &e);
-                }
+            if let Some(scope) = scope()
+                && let Err(e) = scope.post_message(&value)
+            {
+                web_sys::console::warn_2(&"could not post to the page".into(), &e);
             }
         }
         Err(e) => {
@@ -105,6 +105,8 @@ pub fn start() {
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     handler.forget();
+    // Messages sent before this point had no listener: tell the page it may start now.
+    post(&WorkerOutput::Loaded);
 }
 
 fn handle(state: &Shared, input: WorkerInput) {
@@ -136,12 +138,13 @@ fn handle(state: &Shared, input: WorkerInput) {
             let generation = {
                 let mut s = state.borrow_mut();
                 s.running = false;
-                if let Some(trainer) = s.trainer.as_mut() {
-                    if !trainer.is_done() {
-                        post(&WorkerOutput::Event(
-                            crate::core::summary::TrainEvent::Finished(Box::new(trainer.cancel())),
-                        ));
-                    }
+                if let Some(trainer) = s.trainer.as_mut()
+                    && !trainer.is_done()
+                {
+                    let summary = Box::new(trainer.cancel());
+                    post(&WorkerOutput::Event(
+                        crate::core::summary::TrainEvent::Finished(summary),
+                    ));
                 }
                 s.trainer = None;
                 s.generation += 1;

@@ -6,7 +6,6 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 const { serve } = require('../../scripts/static-server.cjs');
@@ -25,11 +24,8 @@ async function openApp(extraFlags, query) {
   assert.ok(fs.existsSync(path.join(DIST, 'index.html')), `the app is not built in ${DIST}`);
   const server = await serve(DIST);
   const origin = `http://127.0.0.1:${server.address().port}`;
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-chromium-'));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [...BASE_FLAGS, `--user-data-dir=${profile}`, ...extraFlags],
-  });
+  // Playwright gives each launch a fresh, empty profile directory of its own.
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_FLAGS, ...extraFlags] });
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
   const problems = { consoleErrors: [], offOrigin: [], pageErrors: [] };
@@ -45,7 +41,6 @@ async function openApp(extraFlags, query) {
   const close = async () => {
     await browser.close();
     server.close();
-    fs.rmSync(profile, { recursive: true, force: true });
   };
   return { page, problems, close };
 }
