@@ -87,6 +87,7 @@ impl RunView {
                 if fatal && settings.backend == BackendRequest::Auto {
                     fall_back_to_cpu(*self, settings, &message);
                 } else {
+                    self.status.set(String::new());
                     self.error.set(Some(message));
                 }
             }
@@ -188,6 +189,7 @@ fn start_worker(view: RunView, settings: Settings) {
         if error_settings.backend == BackendRequest::Auto {
             fall_back_to_cpu(view, &error_settings, &message);
         } else {
+            view.status.set(String::new());
             view.error.set(Some(message));
         }
     });
@@ -205,9 +207,8 @@ fn start_worker(view: RunView, settings: Settings) {
 
 /// After a failure on WebGPU: say so, and start over on the CPU.
 fn fall_back_to_cpu(view: RunView, settings: &Settings, why: &str) {
-    let reason = format!("{why}; switched to the CPU");
-    web_sys::console::warn_1(&reason.clone().into());
-    view.fallback.set(Some(reason));
+    web_sys::console::warn_1(&format!("switching to the CPU: {why}").into());
+    view.fallback.set(Some(why.to_string()));
     view.clear_run();
     view.status.set("Restarting on the CPU…".into());
     let settings = Settings {
@@ -303,10 +304,11 @@ fn Controls() -> impl IntoView {
 #[component]
 fn BackendLabel() -> impl IntoView {
     let view = expect_context::<RunView>();
-    let label = move || match (view.fallback.get(), view.ready.get()) {
-        (Some(reason), _) => format!("CPU (WebGPU unavailable: {reason})"),
-        (None, Some(info)) => info.backend.label,
-        (None, None) => "choosing a device…".into(),
+    let label = move || match (view.ready.get(), view.fallback.get(), view.error.get()) {
+        (Some(_), Some(reason), _) => format!("CPU (WebGPU unavailable: {reason})"),
+        (Some(info), None, _) => info.backend.label,
+        (None, _, Some(_)) => "none: the training worker could not start (see below)".into(),
+        (None, _, None) => "choosing a device…".into(),
     };
     view! { <p class="backend">"Device: " <span data-testid="backend">{label}</span></p> }
 }

@@ -19,7 +19,7 @@ const BASE_FLAGS = [
 ];
 
 /** Opens the app in a fresh browser and records console errors and off-origin requests. */
-async function openApp(extraFlags, query) {
+async function openApp(extraFlags, query, prepare = async () => {}) {
   assert.ok(fs.existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}`);
   assert.ok(fs.existsSync(path.join(DIST, 'index.html')), `the app is not built in ${DIST}`);
   const server = await serve(DIST);
@@ -37,6 +37,7 @@ async function openApp(extraFlags, query) {
     const url = req.url();
     if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.offOrigin.push(url);
   });
+  await prepare(page);
   await page.goto(`${origin}/${query}`);
   const close = async () => {
     await browser.close();
@@ -47,6 +48,11 @@ async function openApp(extraFlags, query) {
 
 const text = (page, id) => page.getByTestId(id).innerText();
 const leadingNumber = async (page, id) => parseFloat((await text(page, id)).trim());
+
+/** Waits until the app is mounted and the Train button is enabled (a run is ready). */
+async function waitForTrainEnabled(page, timeout) {
+  await page.waitForFunction(() => document.querySelector('[data-testid="train"]')?.disabled === false, null, { timeout });
+}
 
 async function waitForSteps(page, steps, timeout) {
   await page.waitForFunction(
@@ -72,7 +78,7 @@ test('without WebGPU the app falls back to the CPU and the loss falls', { timeou
   try {
     const train = page.getByTestId('train');
     await train.waitFor({ state: 'visible' });
-    await page.waitForFunction(() => !document.querySelector('[data-testid="train"]').disabled, null, { timeout: 120_000 });
+    await waitForTrainEnabled(page, 120_000);
     const label = await text(page, 'backend');
     assert.match(label, /^CPU \(WebGPU unavailable: .+\)/, `backend label: ${label}`);
     await train.click();
@@ -89,7 +95,7 @@ test('without WebGPU the app falls back to the CPU and the loss falls', { timeou
 
     // Pause really stops the worker; Train resumes it.
     await page.getByTestId('pause').click();
-    await page.waitForFunction(() => !document.querySelector('[data-testid="train"]').disabled, null, { timeout: 30_000 });
+    await waitForTrainEnabled(page, 30_000);
     const pausedAt = await leadingNumber(page, 'step-count');
     await page.waitForTimeout(1500);
     assert.equal(await leadingNumber(page, 'step-count'), pausedAt, 'no steps while paused');
@@ -99,7 +105,7 @@ test('without WebGPU the app falls back to the CPU and the loss falls', { timeou
 
     // Reset starts over from step 0 on the same device.
     await page.getByTestId('reset').click();
-    await page.waitForFunction(() => !document.querySelector('[data-testid="train"]').disabled, null, { timeout: 120_000 });
+    await waitForTrainEnabled(page, 120_000);
     assert.equal(await leadingNumber(page, 'step-count'), 0);
     assertClean(problems);
   } finally {
@@ -111,7 +117,7 @@ test('with a WebGPU adapter (SwiftShader) training runs on WebGPU', { timeout: 4
   const { page, problems, close } = await openApp(['--enable-unsafe-webgpu'], '?size=fast');
   try {
     const train = page.getByTestId('train');
-    await page.waitForFunction(() => !document.querySelector('[data-testid="train"]').disabled, null, { timeout: 300_000 });
+    await waitForTrainEnabled(page, 300_000);
     const label = await text(page, 'backend');
     assert.match(label, /^WebGPU: .+/, `backend label: ${label}`);
     assert.match(label, /\(software\)/, 'SwiftShader is reported as a software adapter');
@@ -124,6 +130,44 @@ test('with a WebGPU adapter (SwiftShader) training runs on WebGPU', { timeout: 4
     await page.getByTestId('pause').click();
     await screenshot(page, 'webgpu.png');
     assertClean(problems);
+  } finally {
+    await close();
+  }
+});
+
+test('without navigator.gpu the label says why and the CPU trains', { timeout: 180_000 }, async () => {
+  // Chromium has no switch that hides navigator.gpu from workers, so the worker's loader is
+  // served with a first line that does, as in a browser without WebGPU.
+  const hideWebGpu = (page) =>
+    page.context().route('**/worker_loader.js', async (route) => {
+      const original = await route.fetch();
+      const body = `Object.defineProperty(WorkerNavigator.prototype, 'gpu', { get: () => undefined });\n${await original.text()}`;
+      await route.fulfill({ response: original, body });
+    });
+  const { page, problems, close } = await openApp([], '?size=fast', hideWebGpu);
+  try {
+    await waitForTrainEnabled(page, 120_000);
+    assert.match(await text(page, 'backend'), /^CPU \(WebGPU unavailable: .*navigator\.gpu is missing/);
+    await page.getByTestId('train').click();
+    await waitForSteps(page, 2, 60_000);
+    assertClean(problems);
+  } finally {
+    await close();
+  }
+});
+
+test('training code that cannot load becomes a visible message, not a blank page', { timeout: 120_000 }, async () => {
+  const block = (page) => page.context().route('**/worker_bg.wasm', (route) => route.abort());
+  const { page, problems, close } = await openApp([], '?size=fast', block);
+  try {
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid="error"]')?.innerText ?? '').includes('could not load the training code'),
+      null,
+      { timeout: 60_000 },
+    );
+    assert.ok(await page.getByTestId('train').isDisabled(), 'nothing to train without the worker');
+    assert.deepEqual(problems.pageErrors, [], 'the page itself keeps working');
+    await screenshot(page, 'worker-failed.png');
   } finally {
     await close();
   }
