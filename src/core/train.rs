@@ -236,6 +236,11 @@ impl Trainer {
         self.model.as_ref().map_or(0, |m| m.num_params())
     }
 
+    /// The word-frequency baseline the validation loss is read against.
+    pub fn unigram_entropy(&self) -> f64 {
+        self.unigram_entropy
+    }
+
     pub fn model_config(&self) -> ModelConfig {
         self.model_config
     }

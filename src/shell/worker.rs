@@ -239,7 +239,7 @@ async fn build(
         params: trainer.params(),
         budget_tokens: config.budget_tokens,
         planned_steps: trainer.planned_steps(),
-        unigram_entropy: trainer.summary().unigram_entropy,
+        unigram_entropy: trainer.unigram_entropy(),
         seed: config.seed,
         corpus_seed: config.corpus_seed,
     };
