@@ -13,7 +13,6 @@ pub struct Dataset {
     pub train: Vec<u32>,
     pub validation: Vec<u32>,
     pub corpus_seed: u64,
-    pub train_documents: usize,
 }
 
 impl Dataset {
@@ -49,7 +48,6 @@ impl Dataset {
             validation: pack(validation)?,
             tokenizer,
             corpus_seed,
-            train_documents: train.len(),
         })
     }
 

@@ -16,10 +16,8 @@ pub struct Rng {
 pub enum Stream {
     Init = 1,
     Batches = 2,
-    Masking = 3,
     Sampling = 4,
     Corpus = 5,
-    Validation = 6,
 }
 
 impl Rng {
@@ -64,15 +62,6 @@ impl Rng {
         for i in (1..items.len()).rev() {
             let j = self.below(i + 1);
             items.swap(i, j);
-        }
-    }
-
-    /// Picks one element, or `None` from an empty slice.
-    pub fn choose<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        if items.is_empty() {
-            None
-        } else {
-            Some(&items[self.below(items.len())])
         }
     }
 }

@@ -53,13 +53,8 @@ impl SpecialIds {
         NAMED_SPECIALS.len() + SPAN_SENTINELS
     }
 
-    /// Number of special ids, all below this value.
-    pub fn count(&self) -> u32 {
-        self.first_sentinel + SPAN_SENTINELS as u32
-    }
-
     pub fn is_special(&self, id: u32) -> bool {
-        id < self.count()
+        (id as usize) < Self::count_fixed()
     }
 }
 

@@ -241,10 +241,6 @@ impl Trainer {
         self.unigram_entropy
     }
 
-    pub fn model_config(&self) -> ModelConfig {
-        self.model_config
-    }
-
     /// One optimizer step, then whatever evaluation or sample is due. The last call returns a
     /// `Finished` event (budget used up, or the loss diverged); later calls return nothing.
     pub async fn advance(&mut self) -> Result<Vec<TrainEvent>, CoreError> {
