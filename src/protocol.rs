@@ -5,9 +5,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize};
+use crate::core::corpus::CorpusInput;
+use crate::core::corpus::view::CorpusView;
 use crate::core::error::CoreError;
 use crate::core::mix::ObjectiveMix;
 use crate::core::summary::{BackendKind, TrainEvent};
+use crate::core::tokenizer::TokenPiece;
 
 /// Which device the page asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -31,6 +34,10 @@ pub struct Settings {
     pub seed: u64,
     pub corpus_seed: u64,
     pub budget_tokens: u64,
+    /// The support-desk corpus (URL state) or a student's own text (page only: text never
+    /// leaves the page, so it is not put in the URL).
+    #[serde(default)]
+    pub corpus: CorpusInput,
 }
 
 impl Default for Settings {
@@ -42,6 +49,7 @@ impl Default for Settings {
             seed: 0,
             corpus_seed: 1,
             budget_tokens: LECTURE_BUDGET_TOKENS,
+            corpus: CorpusInput::Support,
         }
     }
 }
@@ -111,6 +119,11 @@ pub enum WorkerInput {
     Pause,
     /// Drop the run and prepare a fresh one with the same settings.
     Reset,
+    /// Train on this corpus from now on. It is checked first: if it cannot be used the worker
+    /// answers `CorpusRejected` and keeps the current corpus and run untouched.
+    UseCorpus(CorpusInput),
+    /// Split `text` into tokens with the run's tokenizer (the page's tokenizer view).
+    Tokenize { text: String },
 }
 
 /// The device a run got, and why it is not WebGPU when it is not.
@@ -130,6 +143,8 @@ pub struct BackendInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadyInfo {
     pub backend: BackendInfo,
+    /// What the run trains on, in words.
+    pub corpus: String,
     pub size: ModelSize,
     pub mix: String,
     pub params: usize,
@@ -151,6 +166,25 @@ pub enum WorkerOutput {
         text: String,
     },
     Ready(ReadyInfo),
+    /// The corpus the next run trains on (sent while preparing, before `Ready`).
+    Corpus(Box<CorpusView>),
+    /// The SHA-256 fingerprint of the corpus, pair sets and vocabulary (computed after `Ready`).
+    Fingerprint {
+        value: String,
+    },
+    /// A new corpus was accepted: the current run is dropped and a new one is being prepared.
+    CorpusAccepted {
+        description: String,
+    },
+    /// A corpus could not be used; nothing changed.
+    CorpusRejected {
+        message: String,
+    },
+    /// The answer to `Tokenize`.
+    Tokens {
+        text: String,
+        pieces: Vec<TokenPiece>,
+    },
     Event(TrainEvent),
     Paused {
         step: usize,
@@ -196,6 +230,13 @@ mod tests {
             WorkerInput::Train,
             WorkerInput::Pause,
             WorkerInput::Reset,
+            WorkerInput::UseCorpus(CorpusInput::Custom {
+                name: "notes.txt".into(),
+                text: "Hello. 世界 🚀".into(),
+            }),
+            WorkerInput::Tokenize {
+                text: "the kettle".into(),
+            },
         ];
         for input in inputs {
             let text = serde_json::to_string(&input).expect("ser");

@@ -148,7 +148,7 @@ fn short_fast_run_beats_the_unigram_baseline() {
     config.budget_tokens = 100_000;
     config.seed = 1;
     config.eval_every_steps = 100;
-    let dataset = Dataset::builtin(config.corpus_seed, size.model().vocab_size).expect("dataset");
+    let dataset = Dataset::support(config.corpus_seed, size.model().vocab_size).expect("dataset");
     let (mix, preset) = ObjectiveMix::parse("gpt").expect("mix");
     let (mut trainer, first) = block_on(Trainer::start(
         dataset,
@@ -204,7 +204,7 @@ fn short_fast_run_beats_the_unigram_baseline() {
 #[test]
 fn unavailable_objectives_are_refused_before_training() {
     let size = ModelSize::Fast;
-    let dataset = Dataset::builtin(1, size.model().vocab_size).expect("dataset");
+    let dataset = Dataset::support(1, size.model().vocab_size).expect("dataset");
     let (mix, _) = ObjectiveMix::parse("bert").expect("mix");
     let result = block_on(Trainer::start(
         dataset,

@@ -1,64 +1,132 @@
-//! The text a run trains on, tokenized: the training and validation splits as packed token
-//! streams, documents separated by `[EOS]` (GPT-2's packing). Until the "data world" issue
-//! brings the support-desk corpus, the text is the built-in stories of [`super::text`].
+//! The text a run trains on, tokenized: each split as a packed token stream (GPT-2's packing),
+//! the corpus it came from, and the counts the corpus panel shows.
+//!
+//! A document is packed as its parts separated by `[SEP]` — a ticket `[SEP]` its resolution,
+//! a question `[SEP]` its answer — and closed by `[EOS]`. That is the form later evaluation
+//! scores (ticket, separator, resolution), and it lets a decoder learn where a reply starts.
 
+use std::sync::Arc;
+
+use super::corpus::export::CorpusStats;
+use super::corpus::{Corpus, CorpusSource, Document, Split, support};
 use super::error::CoreError;
-use super::text::{BuiltinText, Document};
 use super::tokenizer::LabTokenizer;
 
-/// Tokenized splits plus the tokenizer that made them.
+/// Tokenized splits plus the tokenizer and corpus that made them.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub tokenizer: LabTokenizer,
+    pub corpus: Arc<Corpus>,
     pub train: Vec<u32>,
     pub validation: Vec<u32>,
-    pub corpus_seed: u64,
+    pub test: Vec<u32>,
+    /// Original-text tokens (no specials) per split, in [`Split::ALL`] order.
+    pub original_tokens: [usize; 3],
 }
 
 impl Dataset {
-    /// Builds the built-in text for `corpus_seed` and trains a tokenizer of `vocab_size` on its
-    /// training split.
-    pub fn builtin(corpus_seed: u64, vocab_size: usize) -> Result<Self, CoreError> {
-        let text = BuiltinText::standard(corpus_seed);
-        Self::from_documents(&text.train, &text.validation, corpus_seed, vocab_size)
+    /// The support-desk corpus for `corpus_seed` with a tokenizer of `vocab_size` trained on
+    /// its training split.
+    pub fn support(corpus_seed: u64, vocab_size: usize) -> Result<Self, CoreError> {
+        Self::new(Arc::new(support::standard(corpus_seed)), vocab_size)
     }
 
-    pub fn from_documents(
-        train: &[Document],
-        validation: &[Document],
-        corpus_seed: u64,
-        vocab_size: usize,
-    ) -> Result<Self, CoreError> {
-        if train.is_empty() || validation.is_empty() {
-            return Err(CoreError::Corpus(
-                "both the training and the validation split need at least one document".into(),
-            ));
-        }
-        let tokenizer = LabTokenizer::train(train.iter().map(|d| d.text.as_str()), vocab_size)?;
-        let pack = |docs: &[Document]| -> Result<Vec<u32>, CoreError> {
-            let mut stream = Vec::new();
-            for doc in docs {
-                stream.extend(tokenizer.encode(&doc.text)?);
-                stream.push(tokenizer.specials().eos);
+    /// Trains a tokenizer of `vocab_size` on the training split and packs every split.
+    pub fn new(corpus: Arc<Corpus>, vocab_size: usize) -> Result<Self, CoreError> {
+        for split in Split::ALL {
+            if corpus.split(split).next().is_none() {
+                return Err(CoreError::Corpus(format!(
+                    "the {split} split has no documents; every split needs at least one"
+                )));
             }
-            Ok(stream)
-        };
+        }
+        let training_text = corpus
+            .split(Split::Train)
+            .flat_map(|d| d.parts.iter())
+            .map(|p| p.text())
+            .collect::<Vec<_>>();
+        let tokenizer = LabTokenizer::train(training_text.iter().map(String::as_str), vocab_size)?;
+        let mut streams = [Vec::new(), Vec::new(), Vec::new()];
+        let mut original_tokens = [0usize; 3];
+        for (i, split) in Split::ALL.into_iter().enumerate() {
+            for doc in corpus.split(split) {
+                original_tokens[i] += pack_document(&tokenizer, doc, &mut streams[i])?;
+            }
+        }
+        let [train, validation, test] = streams;
         Ok(Self {
-            train: pack(train)?,
-            validation: pack(validation)?,
             tokenizer,
-            corpus_seed,
+            corpus,
+            train,
+            validation,
+            test,
+            original_tokens,
         })
     }
 
-    /// Share of the training stream that is original text (not `[EOS]` separators).
+    /// Share of the training stream that is original text (not `[SEP]`/`[EOS]`).
     pub fn original_fraction(&self) -> f64 {
-        let specials = self.tokenizer.specials();
-        let original = self
-            .train
-            .iter()
-            .filter(|&&id| !specials.is_special(id))
-            .count();
-        original as f64 / self.train.len().max(1) as f64
+        self.original_tokens[0] as f64 / self.train.len().max(1) as f64
     }
+
+    /// The prompt whose continuation students watch change as the model learns: the opening
+    /// of a customer ticket for the support-desk corpus; for a student's text, the first words
+    /// of its first validation sentence.
+    pub fn sample_prompt(&self) -> String {
+        match self.corpus.source {
+            CorpusSource::Support { .. } => SUPPORT_PROMPT.to_string(),
+            CorpusSource::Custom { .. } => {
+                let first = self
+                    .corpus
+                    .split(Split::Validation)
+                    .flat_map(|d| d.parts.iter())
+                    .flat_map(|p| p.sentences.iter())
+                    .next()
+                    .map_or("", String::as_str);
+                opening_words(first, 4)
+            }
+        }
+    }
+
+    /// The counts the corpus panel and the CLI show.
+    pub fn stats(&self) -> CorpusStats {
+        CorpusStats::new(
+            &self.corpus,
+            self.tokenizer.vocab_size(),
+            self.original_tokens,
+        )
+    }
+}
+
+/// The sample prompt for the support-desk corpus.
+pub const SUPPORT_PROMPT: &str = "Hi, I ordered the";
+
+/// The first `n` words of `sentence`, or its first 8 characters when it has no spaces (CJK).
+fn opening_words(sentence: &str, n: usize) -> String {
+    let words: Vec<&str> = sentence.split_whitespace().collect();
+    if words.len() > 1 {
+        words[..n.min(words.len() - 1)].join(" ")
+    } else {
+        sentence.chars().take(8).collect()
+    }
+}
+
+/// Appends `doc` as `part [SEP] part … [EOS]`; returns how many original-text tokens it added.
+fn pack_document(
+    tokenizer: &LabTokenizer,
+    doc: &Document,
+    stream: &mut Vec<u32>,
+) -> Result<usize, CoreError> {
+    let specials = tokenizer.specials();
+    let mut original = 0;
+    for (i, part) in doc.parts.iter().enumerate() {
+        if i > 0 {
+            stream.push(specials.sep);
+        }
+        let ids = tokenizer.encode(&part.text())?;
+        original += ids.len();
+        stream.extend(ids);
+    }
+    stream.push(specials.eos);
+    Ok(original)
 }

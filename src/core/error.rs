@@ -10,6 +10,9 @@ pub enum CoreError {
     /// The text given to the lab cannot be used as it is.
     #[error("corpus problem: {0}")]
     Corpus(String),
+    /// A student's own text cannot be used (the message says why and what to do).
+    #[error("{0}")]
+    CustomText(#[from] super::corpus::custom::CustomTextError),
     /// Training or using the tokenizer failed.
     #[error("tokenizer problem: {0}")]
     Tokenizer(String),

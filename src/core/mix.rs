@@ -150,6 +150,17 @@ impl ObjectiveMix {
     }
 
     /// Refuses mixes this build cannot train, saying why.
+    /// How much of a student's own text the mix needs: sentence-pair objectives (NSP, SOP)
+    /// need enough consecutive sentences to pre-train on.
+    pub fn corpus_needs(&self) -> crate::core::corpus::custom::Needs {
+        use crate::core::corpus::custom::Needs;
+        let pairs = [Some(self.primary), self.auxiliary]
+            .into_iter()
+            .flatten()
+            .any(|o| matches!(o, Objective::Nsp | Objective::Sop));
+        if pairs { Needs::PAIRS } else { Needs::TOKENS }
+    }
+
     pub fn ensure_trainable(&self) -> Result<(), CoreError> {
         for objective in std::iter::once(self.primary).chain(self.auxiliary) {
             if !objective.is_trainable() {

@@ -4,6 +4,7 @@
 //! The shell drives it and draws the plain data it returns, never tensors.
 
 pub mod config;
+pub mod corpus;
 pub mod data;
 pub mod error;
 pub mod exec;
@@ -14,6 +15,5 @@ pub mod model;
 pub mod objective;
 pub mod rng;
 pub mod summary;
-pub mod text;
 pub mod tokenizer;
 pub mod train;

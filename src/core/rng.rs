@@ -18,6 +18,8 @@ pub enum Stream {
     Batches = 2,
     Sampling = 4,
     Corpus = 5,
+    /// Evaluation pair sets and the negatives they are made of.
+    Pairs = 6,
 }
 
 impl Rng {

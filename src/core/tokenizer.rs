@@ -58,12 +58,23 @@ impl SpecialIds {
     }
 }
 
-fn special_names() -> Vec<String> {
+/// The specials' display names, in id order: `[PAD]` … `[EOS]`, `[SPAN0]` … `[SPAN15]`.
+pub fn special_names() -> Vec<String> {
     NAMED_SPECIALS
         .iter()
         .map(|s| s.to_string())
         .chain((0..SPAN_SENTINELS).map(|i| format!("[SPAN{i}]")))
         .collect()
+}
+
+/// Marks the tokenizer's own spelling of a special. `tokenizers` finds added tokens anywhere
+/// in the input, so if the specials were spelled `[MASK]`, a student who types "[MASK]" would
+/// inject a real mask token; with this private-use prefix (which [`LabTokenizer::encode`]
+/// never lets through) text can only ever encode to text tokens.
+const SPECIAL_MARK: char = '\u{E000}';
+
+fn internal_name(name: &str) -> String {
+    format!("{SPECIAL_MARK}{name}")
 }
 
 /// A trained tokenizer with its special ids.
@@ -88,7 +99,7 @@ impl LabTokenizer {
         texts: impl Iterator<Item = &'a str> + Send,
         vocab_size: usize,
     ) -> Result<Self, CoreError> {
-        let names = special_names();
+        let names: Vec<String> = special_names().iter().map(|n| internal_name(n)).collect();
         let minimum = names.len() + 256;
         if vocab_size < minimum {
             return Err(CoreError::Tokenizer(format!(
@@ -142,6 +153,13 @@ impl LabTokenizer {
     }
 
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, CoreError> {
+        let cleaned;
+        let text = if text.contains(SPECIAL_MARK) {
+            cleaned = text.replace(SPECIAL_MARK, "\u{FFFD}");
+            cleaned.as_str()
+        } else {
+            text
+        };
         let encoding = self
             .inner
             .encode(text, false)
@@ -155,16 +173,94 @@ impl LabTokenizer {
             .decode(ids, true)
             .map_err(|e| CoreError::Tokenizer(format!("could not decode ids: {e}")))
     }
+
+    /// The tokenizer as Hugging Face `tokenizer.json` (deterministic: vocabulary by id, merges
+    /// by rank), for the export, the fingerprint and saved runs.
+    pub fn to_json(&self) -> Result<String, CoreError> {
+        self.inner
+            .to_string(false)
+            .map_err(|e| CoreError::Tokenizer(format!("could not serialise the tokenizer: {e}")))
+    }
+
+    /// How `text` splits into tokens, for the page's tokenizer view: each token's id and its
+    /// bytes shown as text (a leading space as `␣`), or as hex where a token holds only part of
+    /// a multi-byte character (byte-level BPE may split an emoji or a CJK character).
+    pub fn pieces(&self, text: &str) -> Result<Vec<TokenPiece>, CoreError> {
+        let ids = self.encode(text)?;
+        Ok(ids
+            .into_iter()
+            .map(|id| {
+                if self.specials.is_special(id) {
+                    let name = special_names()
+                        .get(id as usize)
+                        .cloned()
+                        .unwrap_or_default();
+                    return TokenPiece { id, text: name };
+                }
+                let raw = self.inner.id_to_token(id).unwrap_or_default();
+                let bytes: Vec<u8> = raw.chars().filter_map(byte_of_char).collect();
+                let text = match std::str::from_utf8(&bytes) {
+                    Ok(s) => s.replace(' ', "␣"),
+                    Err(_) => format!(
+                        "⟨{}⟩",
+                        bytes
+                            .iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                };
+                TokenPiece { id, text }
+            })
+            .collect())
+    }
+}
+
+/// One token of the tokenizer view.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenPiece {
+    pub id: u32,
+    /// The token's bytes as text, or `⟨e4 b8⟩` when they are not whole characters.
+    pub text: String,
+}
+
+/// The inverse of GPT-2's byte → printable-character table (the ByteLevel pre-tokenizer's
+/// alphabet): bytes 33–126, 161–172 and 174–255 stand for themselves, the other 68 bytes are
+/// shifted to U+0100 onwards in order.
+fn byte_of_char(c: char) -> Option<u8> {
+    let code = c as u32;
+    let printable =
+        |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
+    if code < 256 && printable(code) {
+        return Some(code as u8);
+    }
+    let index = code.checked_sub(256)? as usize;
+    (0u32..256)
+        .filter(|&b| !printable(b))
+        .nth(index)
+        .map(|b| b as u8)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::text::BuiltinText;
+    use crate::core::corpus::support::{SupportSize, documents};
+
+    fn texts(tickets: usize) -> Vec<String> {
+        let size = SupportSize {
+            tickets,
+            articles: 10,
+            faqs: 10,
+        };
+        documents(1, size)
+            .iter()
+            .flat_map(|d| d.parts.iter().map(|p| p.text()))
+            .collect()
+    }
 
     fn trained(vocab: usize) -> LabTokenizer {
-        let text = BuiltinText::generate(1, 300);
-        LabTokenizer::train(text.train.iter().map(|d| d.text.as_str()), vocab).expect("train")
+        let texts = texts(300);
+        LabTokenizer::train(texts.iter().map(String::as_str), vocab).expect("train")
     }
 
     #[test]
@@ -172,7 +268,7 @@ mod tests {
         let tok = trained(600);
         assert_eq!(tok.specials().pad, 0);
         assert_eq!(tok.specials().eos, 6);
-        let text = "Anna walked to the harbour — ¿qué? 東京 🚀";
+        let text = "The kettle arrived — ¿qué? 東京 🚀";
         let ids = tok.encode(text).expect("encode");
         assert!(
             ids.iter().all(|&id| !tok.specials().is_special(id)),
@@ -183,17 +279,36 @@ mod tests {
     }
 
     #[test]
+    fn typed_special_names_stay_text_and_pieces_show_bytes() {
+        let tok = trained(600);
+        let ids = tok
+            .encode("please [MASK] the [SEP] \u{E000}[PAD]")
+            .expect("encode");
+        assert!(
+            ids.iter().all(|&id| !tok.specials().is_special(id)),
+            "{ids:?}"
+        );
+        let pieces = tok.pieces("the kettle 🚀").expect("pieces");
+        let joined: String = pieces.iter().map(|p| p.text.as_str()).collect();
+        assert!(joined.starts_with("the␣kettle"), "{joined}");
+        assert!(
+            pieces.iter().any(|p| p.text.starts_with('⟨')),
+            "an emoji splits into bytes: {pieces:?}"
+        );
+    }
+
+    #[test]
     fn same_text_same_vocabulary() {
         let a = trained(500);
         let b = trained(500);
-        let probe = "Later Felix went to the bakery and painted a paper kite.";
+        let probe = "Hi Maria, the kettle arrived with a cracked lid.";
         assert_eq!(a.encode(probe).expect("a"), b.encode(probe).expect("b"));
     }
 
     #[test]
     fn too_small_a_vocabulary_is_a_typed_error() {
-        let text = BuiltinText::generate(1, 10);
-        let err = LabTokenizer::train(text.train.iter().map(|d| d.text.as_str()), 100);
+        let texts = texts(10);
+        let err = LabTokenizer::train(texts.iter().map(String::as_str), 100);
         assert!(matches!(err, Err(CoreError::Tokenizer(_))));
     }
 }

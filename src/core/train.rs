@@ -26,9 +26,6 @@ use super::objective::{Batch, BatchTensors};
 use super::rng::{Rng, Stream};
 use super::summary::{BackendKind, CurvePoint, RunStatus, RunSummary, StepReport, TrainEvent};
 
-/// The prompt whose continuation students watch change as the model learns.
-pub const SAMPLE_PROMPT: &str = "Anna walked to the";
-
 /// Where a run trains: the device and how to describe it.
 #[derive(Debug, Clone)]
 pub struct Backend {
@@ -392,7 +389,7 @@ impl Trainer {
         Ok(sum / self.eval_supervised.max(1) as f32)
     }
 
-    /// Continues [`SAMPLE_PROMPT`] with temperature sampling (T = 0.8, top-k 40). The draw is
+    /// Continues the dataset's sample prompt ([`Dataset::sample_prompt`]) with temperature sampling (T = 0.8, top-k 40). The draw is
     /// seeded by the run seed and the step, so it changes only because the model changed.
     pub async fn sample(&mut self) -> Result<TrainEvent, CoreError> {
         let started = self.clock.now_s();
@@ -404,7 +401,8 @@ impl Trainer {
 
     async fn draw_sample(&self) -> Result<TrainEvent, CoreError> {
         let tokenizer = &self.dataset.tokenizer;
-        let prompt = tokenizer.encode(SAMPLE_PROMPT)?;
+        let prompt_text = self.dataset.sample_prompt();
+        let prompt = tokenizer.encode(&prompt_text)?;
         let Some(model) = self.model.as_ref() else {
             return Err(CoreError::Config("no model".into()));
         };
@@ -446,7 +444,7 @@ impl Trainer {
             .collect();
         Ok(TrainEvent::Sample {
             step: self.step,
-            prompt: SAMPLE_PROMPT.to_string(),
+            prompt: prompt_text,
             text,
         })
     }
@@ -520,7 +518,7 @@ mod tests {
     #[test]
     fn a_non_finite_loss_stops_the_run_as_diverged_and_keeps_the_curve() {
         let size = ModelSize::Fast;
-        let dataset = Dataset::builtin(1, size.model().vocab_size).expect("dataset");
+        let dataset = Dataset::support(1, size.model().vocab_size).expect("dataset");
         let (mix, _) = ObjectiveMix::parse("clm").expect("mix");
         let (mut trainer, _) = block_on(Trainer::start(
             dataset,

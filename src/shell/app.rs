@@ -9,11 +9,14 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
+use crate::core::corpus::CorpusInput;
+use crate::core::corpus::view::CorpusView;
 use crate::core::summary::{RunStatus, TrainEvent};
-use crate::core::train::SAMPLE_PROMPT;
+use crate::core::tokenizer::TokenPiece;
 use crate::protocol::{BackendRequest, ReadyInfo, Settings, WorkerInput, WorkerOutput};
 
 use super::chart::LossChart;
+use super::corpus_panel::CorpusPanel;
 
 /// Everything the page shows, as signals (all `Copy`).
 #[derive(Clone, Copy)]
@@ -28,11 +31,21 @@ pub struct RunView {
     pub eta_s: RwSignal<Option<f64>>,
     pub train_curve: RwSignal<Vec<(usize, f32)>>,
     pub val_curve: RwSignal<Vec<(usize, f32)>>,
-    pub sample: RwSignal<Option<(usize, String)>>,
+    /// Step, prompt and continuation of the latest sample.
+    pub sample: RwSignal<Option<(usize, String, String)>>,
     pub outcome: RwSignal<Option<(RunStatus, usize)>>,
     pub error: RwSignal<Option<String>>,
     /// Why the page fell back to the CPU after the worker failed on WebGPU.
     pub fallback: RwSignal<Option<String>>,
+    /// The corpus panel's content, its fingerprint, and why a text was refused.
+    pub corpus: RwSignal<Option<CorpusView>>,
+    pub fingerprint: RwSignal<Option<String>>,
+    pub corpus_message: RwSignal<Option<String>>,
+    /// The corpus offered to the worker and not yet answered, and the one in use.
+    pub pending_corpus: RwSignal<Option<CorpusInput>>,
+    pub accepted_corpus: RwSignal<CorpusInput>,
+    /// The tokenizer view: the text and its tokens.
+    pub token_view: RwSignal<Option<(String, Vec<TokenPiece>)>>,
 }
 
 impl RunView {
@@ -52,6 +65,12 @@ impl RunView {
             outcome: RwSignal::new(None),
             error: RwSignal::new(None),
             fallback: RwSignal::new(None),
+            corpus: RwSignal::new(None),
+            fingerprint: RwSignal::new(None),
+            corpus_message: RwSignal::new(None),
+            pending_corpus: RwSignal::new(None),
+            accepted_corpus: RwSignal::new(CorpusInput::Support),
+            token_view: RwSignal::new(None),
         }
     }
 
@@ -78,6 +97,27 @@ impl RunView {
                 self.error.set(None);
                 self.ready.set(Some(info));
             }
+            WorkerOutput::Corpus(corpus) => {
+                self.fingerprint.set(None);
+                self.corpus.set(Some(*corpus));
+            }
+            WorkerOutput::Fingerprint { value } => self.fingerprint.set(Some(value)),
+            WorkerOutput::CorpusAccepted { description } => {
+                self.clear_run();
+                self.corpus_message.set(None);
+                if let Some(input) = self.pending_corpus.get_untracked() {
+                    self.accepted_corpus.set(input);
+                }
+                self.pending_corpus.set(None);
+                self.status
+                    .set(format!("Preparing a fresh run on {description}…"));
+            }
+            WorkerOutput::CorpusRejected { message } => {
+                self.pending_corpus.set(None);
+                self.status.set(String::new());
+                self.corpus_message.set(Some(message));
+            }
+            WorkerOutput::Tokens { text, pieces } => self.token_view.set(Some((text, pieces))),
             WorkerOutput::Paused { step } => {
                 self.running.set(false);
                 self.status.set(format!("Paused after step {step}."));
@@ -114,7 +154,9 @@ impl RunView {
             TrainEvent::Eval { step, val_loss, .. } => {
                 self.val_curve.update(|c| c.push((step, val_loss)))
             }
-            TrainEvent::Sample { step, text, .. } => self.sample.set(Some((step, text))),
+            TrainEvent::Sample { step, prompt, text } => {
+                self.sample.set(Some((step, prompt, text)))
+            }
             TrainEvent::Finished(summary) => {
                 self.running.set(false);
                 self.eta_s.set(Some(0.0));
@@ -136,7 +178,7 @@ thread_local! {
     static WORKER: RefCell<Option<WorkerHandle>> = const { RefCell::new(None) };
 }
 
-fn send(input: &WorkerInput) {
+pub(crate) fn send(input: &WorkerInput) {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     WORKER.with(|w| {
         if let Some(handle) = w.borrow().as_ref() {
@@ -213,6 +255,7 @@ fn fall_back_to_cpu(view: RunView, settings: &Settings, why: &str) {
     view.status.set("Restarting on the CPU…".into());
     let settings = Settings {
         backend: BackendRequest::Cpu,
+        corpus: view.accepted_corpus.get_untracked(),
         ..settings.clone()
     };
     // Replacing the worker drops the closure that is calling us; finish this call first.
@@ -264,6 +307,7 @@ pub fn App() -> impl IntoView {
             <section class="panel">
                 <Sample/>
             </section>
+            <CorpusPanel/>
         </main>
     }
 }
@@ -321,6 +365,7 @@ fn RunFacts() -> impl IntoView {
             view! {
                 <dl class="facts">
                     <dt>"objective"</dt><dd>{info.mix.clone()}" (causal LM)"</dd>
+                    <dt>"corpus"</dt><dd data-testid="run-corpus">{info.corpus.clone()}</dd>
                     <dt>"model"</dt><dd>{format!("{} · {} parameters", info.size, info.params)}</dd>
                     <dt>"budget"</dt><dd>{format!("{} tokens · ~{} steps", info.budget_tokens, info.planned_steps)}</dd>
                     <dt>"seeds"</dt><dd>{format!("seed {} · corpus {}", info.seed, info.corpus_seed)}</dd>
@@ -395,9 +440,9 @@ fn Sample() -> impl IntoView {
         <h2>"What the model writes"</h2>
         <p class="hint">"A continuation of a fixed prompt, sampled (temperature 0.8, top-40) every few seconds."</p>
         <p class="sample" data-testid="sample">
-            <span class="prompt">{SAMPLE_PROMPT}</span>
-            <span class="continuation">{move || view.sample.get().map(|(_, t)| t).unwrap_or_default()}</span>
+            <span class="prompt">{move || view.sample.get().map(|(_, p, _)| p).unwrap_or_default()}</span>
+            <span class="continuation">{move || view.sample.get().map(|(_, _, t)| t).unwrap_or_default()}</span>
         </p>
-        <p class="hint">{move || view.sample.get().map(|(s, _)| format!("sampled after step {s}")).unwrap_or_default()}</p>
+        <p class="hint">{move || view.sample.get().map(|(s, _, _)| format!("sampled after step {s}")).unwrap_or_default()}</p>
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod app;
 pub mod chart;
+pub mod corpus_panel;
 pub mod gpu;
 pub mod worker;

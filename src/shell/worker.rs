@@ -9,7 +9,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
+use std::sync::Arc;
+
 use crate::core::config::{ModelSize, RunConfig};
+use crate::core::corpus::view::CorpusView;
+use crate::core::corpus::{Corpus, CorpusInput, export};
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::Clock;
@@ -33,14 +37,26 @@ impl Clock for PerformanceClock {
     }
 }
 
+/// The tokenized corpus of the last prepared run, kept so Reset and a new seed do not
+/// retrain the tokenizer, with its fingerprint once computed.
+struct CachedData {
+    key: (CorpusInput, u64, usize),
+    dataset: Dataset,
+    fingerprint: Option<String>,
+}
+
 #[derive(Default)]
 struct State {
     settings: Option<Settings>,
     backend: Option<(Backend, BackendInfo)>,
     trainer: Option<Trainer>,
     running: bool,
-    /// Bumped by Prepare and Reset: work started for an older generation is dropped.
+    /// Bumped by Prepare, Reset and an accepted corpus: work started for an older generation
+    /// is dropped.
     generation: u64,
+    data: Option<CachedData>,
+    /// A corpus already built and checked by `UseCorpus`, for the next prepare.
+    checked: Option<(CorpusInput, u64, Arc<Corpus>)>,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -152,6 +168,72 @@ fn handle(state: &Shared, input: WorkerInput) {
             };
             spawn_local(prepare(state.clone(), generation));
         }
+        WorkerInput::UseCorpus(input) => spawn_local(use_corpus(state.clone(), input)),
+        WorkerInput::Tokenize { text } => tokenize(state, text),
+    }
+}
+
+/// Longest text the tokenizer view splits (the page shows every token as a chip).
+const TOKENIZE_MAX_CHARS: usize = 2_000;
+
+fn tokenize(state: &Shared, text: String) {
+    let s = state.borrow();
+    let Some(data) = s.data.as_ref() else {
+        post_error(
+            "the tokenizer is not trained yet; wait for the run to be ready".into(),
+            false,
+        );
+        return;
+    };
+    let text: String = text.chars().take(TOKENIZE_MAX_CHARS).collect();
+    match data.dataset.tokenizer.pieces(&text) {
+        Ok(pieces) => post(&WorkerOutput::Tokens { text, pieces }),
+        Err(e) => post_error(e.to_string(), false),
+    }
+}
+
+/// Checks a new corpus; if it can be used, drops the current run and prepares a new one on
+/// it, otherwise says why and changes nothing.
+async fn use_corpus(state: Shared, input: CorpusInput) {
+    let settings = state.borrow().settings.clone().unwrap_or_default();
+    let needs = match ObjectiveMix::parse(&settings.mix) {
+        Ok((mix, _)) => mix.corpus_needs(),
+        Err(e) => {
+            post(&WorkerOutput::CorpusRejected {
+                message: e.to_string(),
+            });
+            return;
+        }
+    };
+    post(&WorkerOutput::Status {
+        text: "Checking the text…".into(),
+    });
+    yield_now().await;
+    match input.build(settings.corpus_seed, needs) {
+        Err(e) => post(&WorkerOutput::CorpusRejected {
+            message: e.to_string(),
+        }),
+        Ok(corpus) => {
+            let generation = {
+                let mut s = state.borrow_mut();
+                s.running = false;
+                if let Some(trainer) = s.trainer.as_mut()
+                    && !trainer.is_done()
+                {
+                    trainer.cancel();
+                }
+                s.trainer = None;
+                s.generation += 1;
+                let description = input.describe(settings.corpus_seed);
+                s.checked = Some((input.clone(), settings.corpus_seed, Arc::new(corpus)));
+                if let Some(current) = s.settings.as_mut() {
+                    current.corpus = input;
+                }
+                post(&WorkerOutput::CorpusAccepted { description });
+                s.generation
+            };
+            prepare(state, generation).await;
+        }
     }
 }
 
@@ -173,8 +255,8 @@ async fn prepare(state: Shared, generation: u64) {
             chosen
         }
     };
-    match build(&settings, backend, info).await {
-        Ok((trainer, ready, events)) => {
+    match build(&state, &settings, backend, info, generation).await {
+        Ok(Some((trainer, ready, events))) => {
             let mut s = state.borrow_mut();
             if s.generation != generation {
                 return;
@@ -185,7 +267,9 @@ async fn prepare(state: Shared, generation: u64) {
             for event in events {
                 post(&WorkerOutput::Event(event));
             }
+            send_fingerprint(&state, generation).await;
         }
+        Ok(None) => {}
         Err((e, backend_kind)) => {
             let fatal =
                 backend_kind == BackendKind::Webgpu && matches!(e, CoreError::DeviceRead { .. });
@@ -194,11 +278,17 @@ async fn prepare(state: Shared, generation: u64) {
     }
 }
 
+type Built = (Trainer, ReadyInfo, Vec<crate::core::summary::TrainEvent>);
+
+/// Builds (or takes from the cache) the tokenized corpus, shows it, and starts a trainer.
+/// `None` when a newer Prepare, Reset or corpus superseded this one meanwhile.
 async fn build(
+    state: &Shared,
     settings: &Settings,
     backend: Backend,
     info: BackendInfo,
-) -> Result<(Trainer, ReadyInfo, Vec<crate::core::summary::TrainEvent>), (CoreError, BackendKind)> {
+    generation: u64,
+) -> Result<Option<Built>, (CoreError, BackendKind)> {
     let kind = backend.kind;
     let fail = |e: CoreError| (e, kind);
     let size = settings
@@ -213,15 +303,70 @@ async fn build(
     config.budget_tokens = settings.budget_tokens;
     config.seed = settings.seed;
     config.corpus_seed = settings.corpus_seed;
-    post(&WorkerOutput::Status {
-        text: "Writing the corpus and training the tokenizer…".into(),
-    });
-    yield_now().await;
-    let dataset = Dataset::builtin(settings.corpus_seed, size.model().vocab_size).map_err(fail)?;
+    let description = settings.corpus.describe(settings.corpus_seed);
+    let key = (
+        settings.corpus.clone(),
+        settings.corpus_seed,
+        size.model().vocab_size,
+    );
+    let cached = {
+        let s = state.borrow();
+        s.data
+            .as_ref()
+            .filter(|d| d.key == key)
+            .map(|d| d.dataset.clone())
+    };
+    let dataset = match cached {
+        Some(dataset) => dataset,
+        None => {
+            post(&WorkerOutput::Status {
+                text: "Writing the corpus…".into(),
+            });
+            yield_now().await;
+            let checked = {
+                let mut s = state.borrow_mut();
+                s.checked
+                    .take()
+                    .filter(|(input, seed, _)| *input == key.0 && *seed == key.1)
+                    .map(|(_, _, corpus)| corpus)
+            };
+            let corpus = match checked {
+                Some(corpus) => corpus,
+                None => Arc::new(
+                    settings
+                        .corpus
+                        .build(settings.corpus_seed, mix.corpus_needs())
+                        .map_err(fail)?,
+                ),
+            };
+            post(&WorkerOutput::Status {
+                text: "Training the tokenizer…".into(),
+            });
+            yield_now().await;
+            let dataset = Dataset::new(corpus, key.2).map_err(fail)?;
+            if state.borrow().generation != generation {
+                return Ok(None);
+            }
+            state.borrow_mut().data = Some(CachedData {
+                key,
+                dataset: dataset.clone(),
+                fingerprint: None,
+            });
+            dataset
+        }
+    };
+    post(&WorkerOutput::Corpus(Box::new(CorpusView::new(
+        &dataset.corpus,
+        description.clone(),
+        dataset.stats(),
+    ))));
     post(&WorkerOutput::Status {
         text: format!("Building the {size} model on {}…", info.label),
     });
     yield_now().await;
+    if state.borrow().generation != generation {
+        return Ok(None);
+    }
     let (trainer, events) = Trainer::start(
         dataset,
         config.clone(),
@@ -234,6 +379,7 @@ async fn build(
     .map_err(fail)?;
     let ready = ReadyInfo {
         backend: info,
+        corpus: description,
         size,
         mix: mix.canonical(),
         params: trainer.params(),
@@ -243,7 +389,35 @@ async fn build(
         seed: config.seed,
         corpus_seed: config.corpus_seed,
     };
-    Ok((trainer, ready, events))
+    Ok(Some((trainer, ready, events)))
+}
+
+/// Computes the corpus fingerprint once per tokenized corpus (a pass over every exported
+/// byte, so it runs after `Ready`) and sends it.
+async fn send_fingerprint(state: &Shared, generation: u64) {
+    yield_now().await;
+    let mut s = state.borrow_mut();
+    if s.generation != generation {
+        return;
+    }
+    let Some(data) = s.data.as_mut() else { return };
+    let value = match &data.fingerprint {
+        Some(value) => value.clone(),
+        None => match export::files(&data.dataset.corpus, &data.dataset.tokenizer) {
+            Ok(files) => {
+                let value = export::fingerprint(&files);
+                data.fingerprint = Some(value.clone());
+                value
+            }
+            Err(e) => {
+                drop(s);
+                post_error(e.to_string(), false);
+                return;
+            }
+        },
+    };
+    drop(s);
+    post(&WorkerOutput::Fingerprint { value });
 }
 
 /// The training loop: one step at a time while running, yielding in between.

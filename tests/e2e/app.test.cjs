@@ -5,73 +5,10 @@
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { serve } = require('../../scripts/static-server.cjs');
 
-const DIST = process.env.PP_DIST || path.join(__dirname, '..', '..', 'dist');
-const ARTIFACTS = path.join(__dirname, 'artifacts');
-const CHROMIUM = '/usr/bin/chromium';
-const BASE_FLAGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-sync',
-  '--disable-background-networking', '--disable-component-update', '--disable-quic',
-];
-
-/** Opens the app in a fresh browser and records console errors and off-origin requests. */
-async function openApp(extraFlags, query, prepare = async () => {}) {
-  assert.ok(fs.existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}`);
-  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), `the app is not built in ${DIST}`);
-  const server = await serve(DIST);
-  const origin = `http://127.0.0.1:${server.address().port}`;
-  // Playwright gives each launch a fresh, empty profile directory of its own.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_FLAGS, ...extraFlags] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await context.newPage();
-  const problems = { consoleErrors: [], offOrigin: [], pageErrors: [] };
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.pageErrors.push(String(err)));
-  context.on('request', (req) => {
-    const url = req.url();
-    if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.offOrigin.push(url);
-  });
-  await prepare(page);
-  await page.goto(`${origin}/${query}`);
-  const close = async () => {
-    await browser.close();
-    server.close();
-  };
-  return { page, problems, close };
-}
-
-const text = (page, id) => page.getByTestId(id).innerText();
-const leadingNumber = async (page, id) => parseFloat((await text(page, id)).trim());
-
-/** Waits until the app is mounted and the Train button is enabled (a run is ready). */
-async function waitForTrainEnabled(page, timeout) {
-  await page.waitForFunction(() => document.querySelector('[data-testid="train"]')?.disabled === false, null, { timeout });
-}
-
-async function waitForSteps(page, steps, timeout) {
-  await page.waitForFunction(
-    (n) => parseInt(document.querySelector('[data-testid="step-count"]')?.innerText ?? '0', 10) >= n,
-    steps,
-    { timeout, polling: 100 },
-  );
-}
-
-function screenshot(page, name) {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  return page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
-}
-
-function assertClean(problems) {
-  assert.deepEqual(problems.pageErrors, [], 'uncaught errors in the page');
-  assert.deepEqual(problems.consoleErrors, [], 'console errors');
-  assert.deepEqual(problems.offOrigin, [], 'requests off the page origin');
-}
+const {
+  openApp, text, leadingNumber, waitForTrainEnabled, waitForSteps, screenshot, assertClean,
+} = require('./helpers.cjs');
 
 test('without WebGPU the app falls back to the CPU and the loss falls', { timeout: 300_000 }, async () => {
   const { page, problems, close } = await openApp([], '?size=fast');

@@ -1,9 +1,14 @@
 //! The native command line: argument parsing with typed errors, a terminal progress bar with
-//! ETA, and the run summary written as JSON. Native only.
+//! ETA, and the run summary written as JSON; `corpus` exports the data world ([`corpus`]).
+//! Native only.
+
+mod corpus;
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 
 use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize, RunConfig};
+use crate::core::corpus::CorpusInput;
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::{SystemClock, block_on};
@@ -16,6 +21,7 @@ pretrain-playground — pre-train a tiny transformer and record what happened
 
 USAGE:
   pretrain-playground train [OPTIONS]
+  pretrain-playground corpus [--corpus-seed S] [--corpus FILE] [--size SIZE] [--out DIR]
 
 OPTIONS (train):
   --mix MIX             objective mix, canonical form primary[+aux[@w]] (default: clm)
@@ -25,9 +31,15 @@ OPTIONS (train):
   --backend B           cpu or wgpu (wgpu needs a build with --features wgpu) (default: cpu)
   --seed S              initialisation, batching and masking seed (default: 0)
   --corpus-seed S       corpus seed (default: 1)
+  --corpus FILE         train on your own UTF-8 text instead of the support-desk corpus
   --lr LR               peak learning rate (default: per size)
   --out FILE            write the run summary JSON here (default: run.json)
   --quiet               no progress bar
+
+corpus: builds the corpus (the support-desk corpus, or FILE), trains the tokenizer of SIZE
+(default: default), prints the statistics and the fingerprint, and with --out writes the splits,
+one balanced pair file per split and kind, the NSP/SOP segment pairs, tokenizer.json and
+stats.json as JSON Lines / JSON (the same seed gives the same bytes).
 ";
 
 /// What `train` was asked to do.
@@ -39,6 +51,7 @@ pub struct TrainArgs {
     pub backend: BackendKind,
     pub out: String,
     pub quiet: bool,
+    pub corpus: CorpusInput,
 }
 
 fn value<'a>(
@@ -64,6 +77,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     let (mut seed, mut corpus_seed, mut lr) = (0u64, 1u64, None::<f64>);
     let mut out = "run.json".to_string();
     let mut quiet = false;
+    let mut corpus_input = CorpusInput::Support;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -87,6 +101,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
             "--lr" => lr = Some(number(flag, value(flag, &mut it)?)?),
             "--out" => out = value(flag, &mut it)?.clone(),
             "--quiet" => quiet = true,
+            "--corpus" => corpus_input = corpus::read_corpus_file(value(flag, &mut it)?)?,
             other => {
                 return Err(CoreError::Config(format!(
                     "unknown option `{other}` (see --help)"
@@ -126,6 +141,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
         backend,
         out,
         quiet,
+        corpus: corpus_input,
     })
 }
 
@@ -165,12 +181,16 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
     let backend = backend_for(args.backend)?;
     let size = args.config.size;
     let mut err = std::io::stderr();
-    let dataset = Dataset::builtin(args.config.corpus_seed, size.model().vocab_size)?;
+    let corpus = args
+        .corpus
+        .build(args.config.corpus_seed, args.mix.corpus_needs())?;
+    let dataset = Dataset::new(Arc::new(corpus), size.model().vocab_size)?;
     let _ = writeln!(
         err,
-        "training {} ({}), size {size}, on {}, budget {} tokens, seed {}",
+        "training {} ({}) on {}, size {size}, on {}, budget {} tokens, seed {}",
         args.mix,
         args.preset.as_deref().unwrap_or("no preset"),
+        args.corpus.describe(args.config.corpus_seed),
         backend.label,
         args.config.budget_tokens,
         args.config.seed
@@ -207,17 +227,12 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
                 TrainEvent::Eval { step, val_loss, .. } if !bar && !args.quiet => {
                     let _ = writeln!(err, "step {step}: validation loss {val_loss:.4}");
                 }
-                TrainEvent::Sample { text, .. } => last_sample = text,
+                TrainEvent::Sample { prompt, text, .. } => last_sample = format!("{prompt}{text}"),
                 TrainEvent::Finished(summary) => {
                     if bar {
                         let _ = writeln!(err);
                     }
-                    let _ = writeln!(
-                        err,
-                        "sample: {}{}",
-                        crate::core::train::SAMPLE_PROMPT,
-                        last_sample
-                    );
+                    let _ = writeln!(err, "sample: {last_sample}");
                     return Ok(*summary);
                 }
                 _ => {}
@@ -288,6 +303,13 @@ pub fn main(args: Vec<String>) -> i32 {
                 }
             }
         }
+        Some("corpus") => match corpus::parse(&args[1..]).and_then(|a| corpus::run(&a)) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
         Some(other) => {
             eprintln!("error: unknown command `{other}`\n\n{USAGE}");
             2
