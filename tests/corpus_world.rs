@@ -105,3 +105,47 @@ fn a_students_text_builds_a_dataset_and_bad_text_is_a_typed_error() {
         .expect_err("empty is refused");
     assert!(err.to_string().starts_with("Your text is empty"), "{err}");
 }
+
+#[test]
+fn the_shortest_accepted_text_trains_on_the_default_size() {
+    use pretrain_playground::core::config::RunConfig;
+    use pretrain_playground::core::exec::{SystemClock, block_on};
+    use pretrain_playground::core::mix::ObjectiveMix;
+    use pretrain_playground::core::summary::TrainEvent;
+    use pretrain_playground::core::train::{Backend, Trainer};
+    // 20 sentences is the floor; one `default` batch (32 × 64 tokens) is far more text.
+    let text: String = (0..20)
+        .map(|i| {
+            format!(
+                "Sentence number {i} is short.{}",
+                if i % 4 == 3 { "\n\n" } else { " " }
+            )
+        })
+        .collect();
+    let corpus = CorpusInput::Custom {
+        name: "tiny.txt".into(),
+        text,
+    }
+    .build(1, custom::Needs::TOKENS)
+    .expect("the floor is accepted");
+    let size = ModelSize::Default;
+    let dataset = Dataset::new(Arc::new(corpus), size.model().vocab_size).expect("dataset");
+    let mut config = RunConfig::new(size);
+    config.budget_tokens = 4_000;
+    let (mix, _) = ObjectiveMix::parse("clm").expect("mix");
+    let (mut trainer, _) = block_on(Trainer::start(
+        dataset,
+        config,
+        mix,
+        None,
+        Backend::cpu(),
+        Box::new(SystemClock::default()),
+    ))
+    .expect("a short text is cycled to fill a batch");
+    let events = block_on(trainer.advance()).expect("one step");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TrainEvent::Step(r) if r.loss.is_finite()))
+    );
+}

@@ -21,7 +21,7 @@ use super::masks::AttentionMask;
 use super::metrics::unigram_entropy;
 use super::mix::ObjectiveMix;
 use super::model::Decoder;
-use super::objective::clm::{ClmBatcher, clm_eval_batches};
+use super::objective::clm::{ClmBatcher, clm_eval_batches, cycled};
 use super::objective::{Batch, BatchTensors};
 use super::rng::{Rng, Stream};
 use super::summary::{BackendKind, CurvePoint, RunStatus, RunSummary, StepReport, TrainEvent};
@@ -136,15 +136,17 @@ impl Trainer {
         let started_s = clock.now_s();
         let (batch_size, seq_len) = (config.size.batch_size(), model_config.max_seq_len);
         let specials = dataset.tokenizer.specials();
+        // One batch's worth at least, for a student's short text.
+        let one_batch = (batch_size * seq_len).max(2 * seq_len) + 1;
         let batcher = ClmBatcher::new(
-            dataset.train.clone(),
+            cycled(&dataset.train, one_batch),
             batch_size,
             seq_len,
             specials,
             Rng::for_stream(config.seed, Stream::Batches),
         )?;
         let eval_plain: Vec<Batch> = clm_eval_batches(
-            &dataset.validation,
+            &cycled(&dataset.validation, one_batch),
             batch_size,
             seq_len,
             config.eval_batches,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::core::config::{ModelSize, RunConfig};
 use crate::core::corpus::view::CorpusView;
-use crate::core::corpus::{Corpus, CorpusInput, export};
+use crate::core::corpus::{CorpusInput, export};
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::Clock;
@@ -55,8 +55,6 @@ struct State {
     /// is dropped.
     generation: u64,
     data: Option<CachedData>,
-    /// A corpus already built and checked by `UseCorpus`, for the next prepare.
-    checked: Option<(CorpusInput, u64, Arc<Corpus>)>,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -206,14 +204,26 @@ async fn use_corpus(state: Shared, input: CorpusInput) {
         }
     };
     post(&WorkerOutput::Status {
-        text: "Checking the text…".into(),
+        text: "Checking the text and training a tokenizer on it…".into(),
     });
     yield_now().await;
-    match input.build(settings.corpus_seed, needs) {
+    let checked = input.build(settings.corpus_seed, needs).and_then(|corpus| {
+        // Tokenize it now, for the size the run will have, so everything that could
+        // refuse this text does so before the current run is touched.
+        let vocab = state
+            .borrow()
+            .backend
+            .as_ref()
+            .map_or(ModelSize::Fast.model().vocab_size, |(backend, info)| {
+                run_size(&settings, backend.kind, info).model().vocab_size
+            });
+        Dataset::new(Arc::new(corpus), vocab).map(|dataset| (vocab, dataset))
+    });
+    match checked {
         Err(e) => post(&WorkerOutput::CorpusRejected {
             message: e.to_string(),
         }),
-        Ok(corpus) => {
+        Ok((vocab, dataset)) => {
             let generation = {
                 let mut s = state.borrow_mut();
                 s.running = false;
@@ -225,7 +235,11 @@ async fn use_corpus(state: Shared, input: CorpusInput) {
                 s.trainer = None;
                 s.generation += 1;
                 let description = input.describe(settings.corpus_seed);
-                s.checked = Some((input.clone(), settings.corpus_seed, Arc::new(corpus)));
+                s.data = Some(CachedData {
+                    key: (input.clone(), settings.corpus_seed, vocab),
+                    dataset,
+                    fingerprint: None,
+                });
                 if let Some(current) = s.settings.as_mut() {
                     current.corpus = input;
                 }
@@ -280,6 +294,17 @@ async fn prepare(state: Shared, generation: u64) {
 
 type Built = (Trainer, ReadyInfo, Vec<crate::core::summary::TrainEvent>);
 
+/// The size a run gets: the URL's, else `default` on a hardware GPU and `fast` otherwise.
+fn run_size(settings: &Settings, kind: BackendKind, info: &BackendInfo) -> ModelSize {
+    settings
+        .size
+        .unwrap_or(if kind == BackendKind::Webgpu && !info.software {
+            ModelSize::Default
+        } else {
+            ModelSize::Fast
+        })
+}
+
 /// Builds (or takes from the cache) the tokenized corpus, shows it, and starts a trainer.
 /// `None` when a newer Prepare, Reset or corpus superseded this one meanwhile.
 async fn build(
@@ -291,13 +316,7 @@ async fn build(
 ) -> Result<Option<Built>, (CoreError, BackendKind)> {
     let kind = backend.kind;
     let fail = |e: CoreError| (e, kind);
-    let size = settings
-        .size
-        .unwrap_or(if kind == BackendKind::Webgpu && !info.software {
-            ModelSize::Default
-        } else {
-            ModelSize::Fast
-        });
+    let size = run_size(settings, kind, &info);
     let (mix, preset) = ObjectiveMix::parse(&settings.mix).map_err(fail)?;
     let mut config = RunConfig::new(size);
     config.budget_tokens = settings.budget_tokens;
@@ -323,22 +342,12 @@ async fn build(
                 text: "Writing the corpus…".into(),
             });
             yield_now().await;
-            let checked = {
-                let mut s = state.borrow_mut();
-                s.checked
-                    .take()
-                    .filter(|(input, seed, _)| *input == key.0 && *seed == key.1)
-                    .map(|(_, _, corpus)| corpus)
-            };
-            let corpus = match checked {
-                Some(corpus) => corpus,
-                None => Arc::new(
-                    settings
-                        .corpus
-                        .build(settings.corpus_seed, mix.corpus_needs())
-                        .map_err(fail)?,
-                ),
-            };
+            let corpus = Arc::new(
+                settings
+                    .corpus
+                    .build(settings.corpus_seed, mix.corpus_needs())
+                    .map_err(fail)?,
+            );
             post(&WorkerOutput::Status {
                 text: "Training the tokenizer…".into(),
             });

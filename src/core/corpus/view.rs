@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::export::CorpusStats;
-use super::{Corpus, Document, EvalPair, Genre, PairKind, Split};
+use super::{Corpus, Document, EvalPair, Genre, PairKind, PairSource, Split};
 
 /// The corpus panel's content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,19 +31,32 @@ impl CorpusView {
             // A student's text has one genre: show its first few documents.
             samples = corpus.split(Split::Train).take(3).cloned().collect();
         }
-        let mut pair_examples = Vec::new();
+        let mut pair_examples: Vec<EvalPair> = Vec::new();
         for kind in PairKind::ALL {
-            if let Some(set) = corpus.pair_set(Split::Validation, kind) {
-                for label in [1u8, 0] {
-                    // Prefer a short pair so the panel stays readable.
-                    if let Some(pair) = set
-                        .pairs
+            let Some(set) = corpus.pair_set(Split::Validation, kind) else {
+                continue;
+            };
+            // Each kind shown on the source that explains it best: a short FAQ pair for
+            // random, a ticket and a same-topic resolution for hard, two sentences of one
+            // writer for swapped (any source where the corpus has no such pair).
+            let preferred = match kind {
+                PairKind::Random => PairSource::QuestionAnswer,
+                PairKind::Hard => PairSource::TicketResolution,
+                PairKind::Swapped => PairSource::Consecutive,
+            };
+            for label in [1u8, 0] {
+                let unused = |p: &&EvalPair| {
+                    p.label == label && !pair_examples.iter().any(|q| q.a == p.a || q.b == p.b)
+                };
+                let shortest = |source: Option<PairSource>| {
+                    set.pairs
                         .iter()
-                        .filter(|p| p.label == label)
-                        .min_by_key(|p| (p.a.len() + p.b.len()).abs_diff(160))
-                    {
-                        pair_examples.push(pair.clone());
-                    }
+                        .filter(unused)
+                        .filter(|p| source.is_none_or(|s| p.source == s))
+                        .min_by_key(|p| p.a.len() + p.b.len())
+                };
+                if let Some(pair) = shortest(Some(preferred)).or_else(|| shortest(None)) {
+                    pair_examples.push(pair.clone());
                 }
             }
         }
@@ -53,5 +66,39 @@ impl CorpusView {
             samples,
             pair_examples,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::corpus::support::{SupportSize, generate};
+
+    #[test]
+    fn the_panel_shows_every_genre_and_a_positive_and_negative_of_every_kind() {
+        let corpus = generate(
+            1,
+            SupportSize {
+                tickets: 1200,
+                articles: 40,
+                faqs: 120,
+            },
+        );
+        let stats = crate::core::corpus::export::CorpusStats::new(&corpus, 1024, [0; 3]);
+        let view = CorpusView::new(&corpus, "test".into(), stats);
+        let genres: Vec<Genre> = view.samples.iter().map(|d| d.genre()).collect();
+        assert_eq!(genres, vec![Genre::Ticket, Genre::Article, Genre::Question]);
+        assert_eq!(view.pair_examples.len(), 6);
+        for kind in PairKind::ALL {
+            let labels: Vec<u8> = view
+                .pair_examples
+                .iter()
+                .filter(|p| p.kind == kind)
+                .map(|p| p.label)
+                .collect();
+            assert_eq!(labels, vec![1, 0], "{kind:?}");
+        }
+        let hard = view.pair_examples.iter().find(|p| p.kind == PairKind::Hard);
+        assert_eq!(hard.map(|p| p.source), Some(PairSource::TicketResolution));
     }
 }

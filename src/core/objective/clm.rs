@@ -10,6 +10,15 @@ use crate::core::masks::AttentionMask;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
 
+/// `stream` repeated until it holds at least `min_len` tokens. A student's short text can be
+/// smaller than one batch; cycling it is what several epochs over it would do anyway.
+pub fn cycled(stream: &[u32], min_len: usize) -> Vec<u32> {
+    if stream.is_empty() || stream.len() >= min_len {
+        return stream.to_vec();
+    }
+    stream.iter().copied().cycle().take(min_len).collect()
+}
+
 /// Draws training batches of next-token prediction from a packed stream.
 #[derive(Debug, Clone)]
 pub struct ClmBatcher {
@@ -125,6 +134,13 @@ pub fn clm_eval_batches(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_streams_are_cycled_to_one_batch() {
+        assert_eq!(cycled(&[1, 2, 3], 7), vec![1, 2, 3, 1, 2, 3, 1]);
+        assert_eq!(cycled(&[1, 2, 3], 2), vec![1, 2, 3]);
+        assert!(cycled(&[], 5).is_empty());
+    }
     use crate::core::tokenizer::SpecialIds;
 
     fn specials() -> SpecialIds {
