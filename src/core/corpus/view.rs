@@ -45,17 +45,22 @@ impl CorpusView {
                 PairKind::Swapped => PairSource::Consecutive,
             };
             for label in [1u8, 0] {
-                let unused = |p: &&EvalPair| {
-                    p.label == label && !pair_examples.iter().any(|q| q.a == p.a || q.b == p.b)
-                };
-                let shortest = |source: Option<PairSource>| {
+                // Prefer the preferred source and texts not shown yet; settle for less (a
+                // student's text may repeat sentences).
+                let pick = |source: Option<PairSource>, fresh: bool| {
                     set.pairs
                         .iter()
-                        .filter(unused)
+                        .filter(|p| p.label == label)
                         .filter(|p| source.is_none_or(|s| p.source == s))
+                        .filter(|p| {
+                            !fresh || !pair_examples.iter().any(|q| q.a == p.a || q.b == p.b)
+                        })
                         .min_by_key(|p| p.a.len() + p.b.len())
                 };
-                if let Some(pair) = shortest(Some(preferred)).or_else(|| shortest(None)) {
+                let chosen = pick(Some(preferred), true)
+                    .or_else(|| pick(None, true))
+                    .or_else(|| pick(None, false));
+                if let Some(pair) = chosen {
                     pair_examples.push(pair.clone());
                 }
             }
@@ -100,5 +105,29 @@ mod tests {
         }
         let hard = view.pair_examples.iter().find(|p| p.kind == PairKind::Hard);
         assert_eq!(hard.map(|p| p.source), Some(PairSource::TicketResolution));
+    }
+
+    #[test]
+    fn a_repetitive_text_still_shows_every_kind() {
+        // Like the end-to-end test's text: two of every three lines repeat.
+        let text: String = (0..14)
+            .map(|i| {
+                format!(
+                    "Keeper {i} counted ships. She wrote each name.\nThe wind turned north. She drank her tea.\n灯台は静かだった。\n{}",
+                    if i % 3 == 2 { "\n" } else { "" }
+                )
+            })
+            .collect();
+        let corpus = crate::core::corpus::custom::build(
+            &text,
+            "refrain.txt",
+            1,
+            crate::core::corpus::custom::Needs::TOKENS,
+        )
+        .expect("valid text");
+        let stats = crate::core::corpus::export::CorpusStats::new(&corpus, 600, [0; 3]);
+        let view = CorpusView::new(&corpus, "test".into(), stats);
+        assert_eq!(view.pair_examples.len(), 6);
+        assert_eq!(view.samples.len(), 3);
     }
 }
