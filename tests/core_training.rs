@@ -8,7 +8,7 @@ use pretrain_playground::core::data::Dataset;
 use pretrain_playground::core::exec::{SystemClock, block_on};
 use pretrain_playground::core::masks::AttentionMask;
 use pretrain_playground::core::mix::ObjectiveMix;
-use pretrain_playground::core::model::Decoder;
+use pretrain_playground::core::model::{Extras, Transformer};
 use pretrain_playground::core::summary::{RunStatus, TrainEvent};
 use pretrain_playground::core::train::{Backend, Trainer, learning_rate};
 
@@ -27,7 +27,7 @@ fn ids(values: &[i64], device: &Device) -> Tensor<2, Int> {
     Tensor::from_data(TensorData::new(values.to_vec(), [1, values.len()]), device)
 }
 
-fn logits(model: &Decoder, tokens: &[i64], device: &Device) -> Vec<f32> {
+fn logits(model: &Transformer, tokens: &[i64], device: &Device) -> Vec<f32> {
     let mask = AttentionMask::causal(1, tokens.len()).to_tensor(device);
     let out = model.forward(ids(tokens, device), &mask, false);
     block_on(out.logits.into_data_async())
@@ -40,7 +40,7 @@ fn logits(model: &Decoder, tokens: &[i64], device: &Device) -> Vec<f32> {
 fn causal_prediction_of_token_t_ignores_token_t_and_later() {
     let device = Device::flex();
     let config = small_config();
-    let model = Decoder::init(&config, 11, &device);
+    let model = Transformer::init(&config, Extras::default(), 11, &device);
     let base: Vec<i64> = vec![5, 9, 13, 20, 33, 41, 2, 7, 50, 61];
     let reference = logits(&model, &base, &device);
     let v = config.vocab_size;
@@ -74,7 +74,7 @@ fn causal_prediction_of_token_t_ignores_token_t_and_later() {
 fn attention_puts_no_weight_on_blocked_cells_and_returns_the_mask() {
     let device = Device::flex();
     let config = small_config();
-    let model = Decoder::init(&config, 3, &device);
+    let model = Transformer::init(&config, Extras::default(), 3, &device);
     let tokens: Vec<i64> = (0..12).map(|i| (i * 5 + 1) % 64).collect();
     let plain = AttentionMask::causal(1, tokens.len());
     let out = model.forward(ids(&tokens, &device), &plain.to_tensor(&device), true);
@@ -112,7 +112,7 @@ fn parameter_counts_match_the_reference_layout() {
     let device = Device::flex();
     for size in ModelSize::ALL {
         let config = size.model();
-        let model = Decoder::init(&config, 0, &device);
+        let model = Transformer::init(&config, Extras::default(), 0, &device);
         assert_eq!(model.num_params(), config.decoder_params(), "{size}");
     }
 }
@@ -122,9 +122,21 @@ fn same_seed_same_initial_weights() {
     let device = Device::flex();
     let config = small_config();
     let tokens = [1i64, 2, 3, 4];
-    let a = logits(&Decoder::init(&config, 5, &device), &tokens, &device);
-    let b = logits(&Decoder::init(&config, 5, &device), &tokens, &device);
-    let c = logits(&Decoder::init(&config, 6, &device), &tokens, &device);
+    let a = logits(
+        &Transformer::init(&config, Extras::default(), 5, &device),
+        &tokens,
+        &device,
+    );
+    let b = logits(
+        &Transformer::init(&config, Extras::default(), 5, &device),
+        &tokens,
+        &device,
+    );
+    let c = logits(
+        &Transformer::init(&config, Extras::default(), 6, &device),
+        &tokens,
+        &device,
+    );
     assert_eq!(a, b);
     assert_ne!(a, c);
 }

@@ -20,7 +20,7 @@ use super::exec::Clock;
 use super::masks::AttentionMask;
 use super::metrics::unigram_entropy;
 use super::mix::ObjectiveMix;
-use super::model::Decoder;
+use super::model::{Extras, Transformer};
 use super::objective::clm::{ClmBatcher, clm_eval_batches, cycled};
 use super::objective::{Batch, BatchTensors};
 use super::rng::{Rng, Stream};
@@ -82,7 +82,7 @@ pub struct Trainer {
     preset: Option<String>,
     backend: Backend,
     train_device: Device,
-    model: Option<Decoder>,
+    model: Option<Transformer>,
     optim: ModuleOptimizer,
     batcher: ClmBatcher,
     eval_batches: Vec<BatchTensors>,
@@ -160,7 +160,7 @@ impl Trainer {
             .collect();
 
         let train_device = backend.device.clone().autodiff();
-        let model = Decoder::init(&model_config, config.seed, &train_device);
+        let model = Transformer::init(&model_config, Extras::default(), config.seed, &train_device);
         let optim = AdamConfig::new()
             .with_epsilon(1e-8)
             .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip)))

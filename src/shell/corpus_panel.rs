@@ -162,6 +162,13 @@ fn CorpusStatsView() -> impl IntoView {
     move || {
         view.corpus.get().map(|c| {
             let s = c.stats;
+            let timing = c.timings.map(|t| {
+                format!(
+                    "Built in {:.0} ms; tokenizer trained and text tokenized in {:.1} s.",
+                    t.corpus_ms,
+                    t.tokenizer_ms / 1000.0
+                )
+            });
             let genres = s
                 .genres
                 .iter()
@@ -187,6 +194,7 @@ fn CorpusStatsView() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    <p class="hint" data-testid="corpus-timing">{timing}</p>
                     <p class="hint">{format!(
                         "Evaluation: {} balanced pair sets (split × kind), {} pairs each in validation.",
                         s.pair_sets.len(),

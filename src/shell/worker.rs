@@ -12,7 +12,8 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 use std::sync::Arc;
 
 use crate::core::config::{ModelSize, RunConfig};
-use crate::core::corpus::view::CorpusView;
+use crate::core::corpus::custom::Needs;
+use crate::core::corpus::view::{CorpusTimings, CorpusView};
 use crate::core::corpus::{CorpusInput, export};
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
@@ -43,6 +44,26 @@ struct CachedData {
     key: (CorpusInput, u64, usize),
     dataset: Dataset,
     fingerprint: Option<String>,
+    timings: CorpusTimings,
+}
+
+/// Builds the corpus and tokenizes it, timing both.
+fn build_dataset(
+    input: &CorpusInput,
+    corpus_seed: u64,
+    needs: Needs,
+    vocab_size: usize,
+) -> Result<(Dataset, CorpusTimings), CoreError> {
+    let clock = PerformanceClock;
+    let started = clock.now_s();
+    let corpus = input.build(corpus_seed, needs)?;
+    let built = clock.now_s();
+    let dataset = Dataset::new(Arc::new(corpus), vocab_size)?;
+    let timings = CorpusTimings {
+        corpus_ms: (built - started) * 1000.0,
+        tokenizer_ms: (clock.now_s() - built) * 1000.0,
+    };
+    Ok((dataset, timings))
 }
 
 #[derive(Default)]
@@ -207,23 +228,22 @@ async fn use_corpus(state: Shared, input: CorpusInput) {
         text: "Checking the text and training a tokenizer on it…".into(),
     });
     yield_now().await;
-    let checked = input.build(settings.corpus_seed, needs).and_then(|corpus| {
-        // Tokenize it now, for the size the run will have, so everything that could
-        // refuse this text does so before the current run is touched.
-        let vocab = state
-            .borrow()
-            .backend
-            .as_ref()
-            .map_or(ModelSize::Fast.model().vocab_size, |(backend, info)| {
-                run_size(&settings, backend.kind, info).model().vocab_size
-            });
-        Dataset::new(Arc::new(corpus), vocab).map(|dataset| (vocab, dataset))
-    });
+    // Tokenize it now, for the size the run will have, so everything that could refuse this
+    // text does so before the current run is touched.
+    let vocab = state
+        .borrow()
+        .backend
+        .as_ref()
+        .map_or(ModelSize::Fast.model().vocab_size, |(backend, info)| {
+            run_size(&settings, backend.kind, info).model().vocab_size
+        });
+    let checked = build_dataset(&input, settings.corpus_seed, needs, vocab)
+        .map(|(dataset, timings)| (vocab, dataset, timings));
     match checked {
         Err(e) => post(&WorkerOutput::CorpusRejected {
             message: e.to_string(),
         }),
-        Ok((vocab, dataset)) => {
+        Ok((vocab, dataset, timings)) => {
             let generation = {
                 let mut s = state.borrow_mut();
                 s.running = false;
@@ -239,6 +259,7 @@ async fn use_corpus(state: Shared, input: CorpusInput) {
                     key: (input.clone(), settings.corpus_seed, vocab),
                     dataset,
                     fingerprint: None,
+                    timings,
                 });
                 if let Some(current) = s.settings.as_mut() {
                     current.corpus = input;
@@ -333,26 +354,22 @@ async fn build(
         s.data
             .as_ref()
             .filter(|d| d.key == key)
-            .map(|d| d.dataset.clone())
+            .map(|d| (d.dataset.clone(), d.timings))
     };
-    let dataset = match cached {
-        Some(dataset) => dataset,
+    let (dataset, timings) = match cached {
+        Some(found) => found,
         None => {
             post(&WorkerOutput::Status {
-                text: "Writing the corpus…".into(),
+                text: "Writing the corpus and training the tokenizer…".into(),
             });
             yield_now().await;
-            let corpus = Arc::new(
-                settings
-                    .corpus
-                    .build(settings.corpus_seed, mix.corpus_needs())
-                    .map_err(fail)?,
-            );
-            post(&WorkerOutput::Status {
-                text: "Training the tokenizer…".into(),
-            });
-            yield_now().await;
-            let dataset = Dataset::new(corpus, key.2).map_err(fail)?;
+            let (dataset, timings) = build_dataset(
+                &settings.corpus,
+                settings.corpus_seed,
+                mix.corpus_needs(),
+                key.2,
+            )
+            .map_err(fail)?;
             if state.borrow().generation != generation {
                 return Ok(None);
             }
@@ -360,15 +377,14 @@ async fn build(
                 key,
                 dataset: dataset.clone(),
                 fingerprint: None,
+                timings,
             });
-            dataset
+            (dataset, timings)
         }
     };
-    post(&WorkerOutput::Corpus(Box::new(CorpusView::new(
-        &dataset.corpus,
-        description.clone(),
-        dataset.stats(),
-    ))));
+    let mut view = CorpusView::new(&dataset.corpus, description.clone(), dataset.stats());
+    view.timings = Some(timings);
+    post(&WorkerOutput::Corpus(Box::new(view)));
     post(&WorkerOutput::Status {
         text: format!("Building the {size} model on {}…", info.label),
     });

@@ -39,6 +39,9 @@ test('the corpus panel shows the support-desk corpus, its pairs, the tokenizer a
     const sentences = parseInt(await text(page, 'corpus-sentences'), 10);
     assert.ok(documents > 5000 && sentences > 30000, `${documents} documents, ${sentences} sentences`);
     assert.equal(await text(page, 'corpus-vocabulary'), '2048');
+    const timing = await text(page, 'corpus-timing');
+    assert.match(timing, /^Built in \d+ ms; tokenizer trained and text tokenized in [\d.]+ s\.$/);
+    console.log(`support-desk corpus in the page: ${timing}`);
     const pairs = await text(page, 'corpus-pairs');
     for (const kind of ['random', 'hard', 'swapped']) assert.ok(pairs.toLowerCase().includes(kind), `no ${kind} example`);
     const samples = await text(page, 'corpus-samples');

@@ -7,6 +7,14 @@ use serde::{Deserialize, Serialize};
 use super::export::CorpusStats;
 use super::{Corpus, Document, EvalPair, Genre, PairKind, PairSource, Split};
 
+/// How long the worker took to build the corpus and to tokenize it (train the tokenizer and
+/// pack every split), in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CorpusTimings {
+    pub corpus_ms: f64,
+    pub tokenizer_ms: f64,
+}
+
 /// The corpus panel's content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorpusView {
@@ -17,6 +25,8 @@ pub struct CorpusView {
     pub samples: Vec<Document>,
     /// For each kind, one positive and one negative validation pair.
     pub pair_examples: Vec<EvalPair>,
+    /// Filled in by the worker, which has a clock.
+    pub timings: Option<CorpusTimings>,
 }
 
 impl CorpusView {
@@ -70,6 +80,7 @@ impl CorpusView {
             stats,
             samples,
             pair_examples,
+            timings: None,
         }
     }
 }
