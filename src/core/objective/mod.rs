@@ -3,6 +3,11 @@
 //! model. One objective, one file; the skeleton has causal LM ([`clm`]).
 
 pub mod clm;
+pub mod coherence;
+pub mod infill;
+pub mod mlm;
+pub mod plm;
+pub mod span;
 
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
