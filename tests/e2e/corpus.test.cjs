@@ -126,6 +126,15 @@ test('bad text is refused with a message and the previous corpus stays in place'
     await waitForTrainEnabled(page, 10_000);
     await page.getByTestId('train').click();
     await waitForSteps(page, 3, 120_000);
+
+    // A good file is accepted, in place of the running corpus.
+    await page.getByTestId('corpus-file').setInputFiles({
+      name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(studentText(), 'utf8'),
+    });
+    await page.waitForFunction(() => /notes\.txt/.test(document.querySelector('[data-testid="corpus-source"]')?.innerText ?? ''), null, { timeout: 60_000 });
+    await waitForTrainEnabled(page, 60_000);
+    assert.equal(await text(page, 'corpus-message'), '');
+    assert.match(await text(page, 'step-count'), /^0 of/);
     assertClean(problems);
   } finally {
     await close();

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::export::CorpusStats;
 use super::{Corpus, Document, EvalPair, Genre, PairKind, PairSource, Split};
 
+/// The length (A + B, in bytes) the panel's pair examples are chosen closest to.
+const EXAMPLE_CHARS: usize = 150;
+
 /// How long the worker took to build the corpus and to tokenize it (train the tokenizer and
 /// pack every split), in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -65,7 +68,8 @@ impl CorpusView {
                         .filter(|p| {
                             !fresh || !pair_examples.iter().any(|q| q.a == p.a || q.b == p.b)
                         })
-                        .min_by_key(|p| p.a.len() + p.b.len())
+                        // Long enough to say something, short enough to read at a glance.
+                        .min_by_key(|p| (p.a.len() + p.b.len()).abs_diff(EXAMPLE_CHARS))
                 };
                 let chosen = pick(Some(preferred), true)
                     .or_else(|| pick(None, true))
