@@ -94,11 +94,17 @@ pub fn clm_batch(stream: &[u32], starts: &[usize], seq_len: usize, specials: Spe
     Batch {
         batch_size: starts.len(),
         seq_len,
+        segments: None,
+        target_len: seq_len,
         loss_weights: vec![1.0; inputs.len()],
+        corrupted: vec![1.0; inputs.len()],
         supervised_tokens: inputs.len(),
         inputs,
         targets,
         mask: AttentionMask::causal(starts.len(), seq_len),
+        decoder: None,
+        query: None,
+        pairs: None,
         original_tokens,
     }
 }

@@ -12,20 +12,40 @@ pub mod span;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::masks::AttentionMask;
+use super::masks::{AttentionMask, CrossMask};
+use super::model::encdec::DecoderInputs;
 
-/// One batch as plain data (the same on every backend).
+/// One batch as plain data (the same on every backend). The single-stack fields serve every
+/// architecture: for an encoder-decoder they are the encoder's side (and `targets` are the
+/// decoder's), for XLNet `mask` is the content stream's. What only some objectives need is
+/// optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
     pub batch_size: usize,
     pub seq_len: usize,
     /// `[batch, seq]` row-major.
     pub inputs: Vec<u32>,
-    /// `[batch, seq]`: the id each position must predict.
-    pub targets: Vec<u32>,
-    /// `[batch, seq]`: 1 where the position is scored, 0 where it is not.
-    pub loss_weights: Vec<f32>,
+    /// `[batch, seq]`: 0 for segment A, 1 for segment B (sentence-pair inputs).
+    #[serde(default)]
+    pub segments: Option<Vec<u32>>,
+    /// `[batch, seq, seq]`: self-attention (the content stream's for XLNet).
     pub mask: AttentionMask,
+    /// Length of the target side: `seq_len`, except for an encoder-decoder's decoder.
+    pub target_len: usize,
+    /// `[batch, target_len]`: the id each position must predict.
+    pub targets: Vec<u32>,
+    /// `[batch, target_len]`: 1 where the position is scored, 0 where it is not.
+    pub loss_weights: Vec<f32>,
+    /// `[batch, target_len]`: 1 where `val_loss_corrupted` scores the position (MLM's
+    /// `[MASK]`/random positions, T5's span tokens, BART's masked-span tokens, every target of
+    /// CLM and PLM).
+    pub corrupted: Vec<f32>,
+    #[serde(default)]
+    pub decoder: Option<DecoderBatch>,
+    #[serde(default)]
+    pub query: Option<QueryBatch>,
+    #[serde(default)]
+    pub pairs: Option<PairBatch>,
     /// Tokens of original text in the inputs (no padding, specials or sentinels): what the
     /// budget counts.
     pub original_tokens: usize,
@@ -33,32 +53,93 @@ pub struct Batch {
     pub supervised_tokens: usize,
 }
 
+/// The decoder side of an encoder-decoder batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecoderBatch {
+    /// `[batch, target_len]`: the targets shifted right, starting with `[BOS]`.
+    pub inputs: Vec<u32>,
+    /// `[batch, target_len, target_len]`: causal (and padding).
+    pub self_mask: AttentionMask,
+    /// `[batch, target_len, seq_len]`: which encoder positions each decoder position reads.
+    pub cross_mask: CrossMask,
+}
+
+/// XLNet's query stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryBatch {
+    /// `[batch, seq, seq]`: strictly earlier in the factorisation order.
+    pub mask: AttentionMask,
+    /// `[batch, seq]`: 0 for rows with no allowed key (their attention is zeroed).
+    pub row_valid: Vec<f32>,
+}
+
+/// The sentence-pair task of a batch (NSP or SOP).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairBatch {
+    /// `[batch]`: the position the pair head reads in each sequence.
+    pub heads: Vec<u32>,
+    /// `[batch]`: 1 iff B is A's true next segment, in order.
+    pub labels: Vec<u32>,
+}
+
 /// A batch on a device.
 #[derive(Debug, Clone)]
 pub struct BatchTensors {
     /// `[batch, seq]`
     pub inputs: Tensor<2, Int>,
-    /// `[batch * seq, 1]`
-    pub targets: Tensor<2, Int>,
-    /// `[batch * seq, 1]`
-    pub loss_weights: Tensor<2>,
+    /// `[batch, seq]`
+    pub segments: Option<Tensor<2, Int>>,
     /// `[batch, seq, seq]`, true = blocked
     pub mask: Tensor<3, Bool>,
+    /// `[batch * target_len, 1]`
+    pub targets: Tensor<2, Int>,
+    /// `[batch * target_len, 1]`
+    pub loss_weights: Tensor<2>,
+    /// `[batch * target_len, 1]`
+    pub corrupted: Tensor<2>,
+    pub decoder: Option<DecoderInputs>,
+    /// Query mask `[batch, seq, seq]` and row validity `[batch, seq]`.
+    pub query: Option<(Tensor<3, Bool>, Tensor<2>)>,
+    /// Heads `[batch]` and labels `[batch, 1]`.
+    pub pairs: Option<(Tensor<1, Int>, Tensor<2, Int>)>,
     pub supervised_tokens: usize,
+}
+
+fn ints(v: &[u32]) -> Vec<i64> {
+    v.iter().map(|&x| x as i64).collect()
 }
 
 impl Batch {
     pub fn to_tensors(&self, device: &Device) -> BatchTensors {
-        let (b, s) = (self.batch_size, self.seq_len);
-        let ints = |v: &[u32]| v.iter().map(|&x| x as i64).collect::<Vec<i64>>();
+        let (b, s, t) = (self.batch_size, self.seq_len, self.target_len);
+        let column = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [b * t, 1]), device);
         BatchTensors {
             inputs: Tensor::from_data(TensorData::new(ints(&self.inputs), [b, s]), device),
-            targets: Tensor::from_data(TensorData::new(ints(&self.targets), [b * s, 1]), device),
-            loss_weights: Tensor::from_data(
-                TensorData::new(self.loss_weights.clone(), [b * s, 1]),
-                device,
-            ),
+            segments: self
+                .segments
+                .as_ref()
+                .map(|seg| Tensor::from_data(TensorData::new(ints(seg), [b, s]), device)),
             mask: self.mask.to_tensor(device),
+            targets: Tensor::from_data(TensorData::new(ints(&self.targets), [b * t, 1]), device),
+            loss_weights: column(&self.loss_weights),
+            corrupted: column(&self.corrupted),
+            decoder: self.decoder.as_ref().map(|d| DecoderInputs {
+                ids: Tensor::from_data(TensorData::new(ints(&d.inputs), [b, t]), device),
+                self_mask: d.self_mask.to_tensor(device),
+                cross_mask: d.cross_mask.to_tensor(device),
+            }),
+            query: self.query.as_ref().map(|q| {
+                (
+                    q.mask.to_tensor(device),
+                    Tensor::from_data(TensorData::new(q.row_valid.clone(), [b, s]), device),
+                )
+            }),
+            pairs: self.pairs.as_ref().map(|p| {
+                (
+                    Tensor::from_data(TensorData::new(ints(&p.heads), [b]), device),
+                    Tensor::from_data(TensorData::new(ints(&p.labels), [b, 1]), device),
+                )
+            }),
             supervised_tokens: self.supervised_tokens,
         }
     }
