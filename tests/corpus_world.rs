@@ -95,6 +95,16 @@ fn a_students_text_builds_a_dataset_and_bad_text_is_a_typed_error() {
     let corpus = input.build(7, custom::Needs::PAIRS).expect("valid text");
     let dataset = Dataset::new(Arc::new(corpus), 600).expect("dataset");
     assert!(dataset.sample_prompt().starts_with("Die Katze"));
+    // Sentence-by-sentence encoding equals encoding each part, in any script.
+    let specials = dataset.tokenizer.specials();
+    let mut expected = Vec::new();
+    for doc in dataset.corpus.split(Split::Train) {
+        for part in &doc.parts {
+            expected.extend(dataset.tokenizer.encode(&part.text()).expect("encode"));
+        }
+        expected.push(specials.eos);
+    }
+    assert_eq!(dataset.train, expected);
     assert!(!dataset.validation.is_empty() && !dataset.test.is_empty());
     let bad = CorpusInput::Custom {
         name: "empty.txt".into(),

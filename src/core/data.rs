@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::corpus::export::CorpusStats;
 use super::corpus::{Corpus, CorpusSource, Document, Split, support};
 use super::error::CoreError;
+use super::objective::coherence::SegmentIds;
 use super::tokenizer::LabTokenizer;
 
 /// Tokenized splits plus the tokenizer and corpus that made them.
@@ -22,6 +23,11 @@ pub struct Dataset {
     pub test: Vec<u32>,
     /// Original-text tokens (no specials) per split, in [`Split::ALL`] order.
     pub original_tokens: [usize; 3],
+    /// Consecutive sentences inside one part of each training document, tokenized: what NSP
+    /// and SOP pre-train on.
+    pub train_segments: Vec<SegmentIds>,
+    /// The same for validation documents: held-out pairs to evaluate the pair head on.
+    pub validation_segments: Vec<SegmentIds>,
 }
 
 impl Dataset {
@@ -47,13 +53,18 @@ impl Dataset {
             .collect::<Vec<_>>();
         let tokenizer = LabTokenizer::train(training_text.iter().map(String::as_str), vocab_size)?;
         let mut streams = [Vec::new(), Vec::new(), Vec::new()];
+        let mut segments = [Vec::new(), Vec::new(), Vec::new()];
         let mut original_tokens = [0usize; 3];
         for (i, split) in Split::ALL.into_iter().enumerate() {
-            for doc in corpus.split(split) {
-                original_tokens[i] += pack_document(&tokenizer, doc, &mut streams[i])?;
+            for (d, doc) in corpus.documents.iter().enumerate() {
+                if doc.split == split {
+                    original_tokens[i] +=
+                        pack_document(&tokenizer, d, doc, &mut streams[i], &mut segments[i])?;
+                }
             }
         }
         let [train, validation, test] = streams;
+        let [train_segments, validation_segments, _] = segments;
         Ok(Self {
             tokenizer,
             corpus,
@@ -61,6 +72,8 @@ impl Dataset {
             validation,
             test,
             original_tokens,
+            train_segments,
+            validation_segments,
         })
     }
 
@@ -111,11 +124,19 @@ fn opening_words(sentence: &str, n: usize) -> String {
     }
 }
 
-/// Appends `doc` as `part [SEP] part … [EOS]`; returns how many original-text tokens it added.
+/// Appends document `d` as `part [SEP] part … [EOS]` and its consecutive sentence pairs to
+/// `segments`; returns how many original-text tokens it added.
+///
+/// Each sentence is encoded once: the first of a part as it is, the others with the space
+/// that joins them. Byte-level BPE never merges across a pre-token boundary, and a sentence
+/// boundary is one (`". Next"` splits into `"."`, `" Next"`), so the concatenation equals the
+/// encoding of the part's text (a test checks it).
 fn pack_document(
     tokenizer: &LabTokenizer,
+    d: usize,
     doc: &Document,
     stream: &mut Vec<u32>,
+    segments: &mut Vec<SegmentIds>,
 ) -> Result<usize, CoreError> {
     let specials = tokenizer.specials();
     let mut original = 0;
@@ -123,10 +144,64 @@ fn pack_document(
         if i > 0 {
             stream.push(specials.sep);
         }
-        let ids = tokenizer.encode(&part.text())?;
-        original += ids.len();
-        stream.extend(ids);
+        let mut previous: Option<Vec<u32>> = None;
+        for (j, sentence) in part.sentences.iter().enumerate() {
+            let ids = if j == 0 {
+                tokenizer.encode(sentence)?
+            } else {
+                tokenizer.encode(&format!(" {sentence}"))?
+            };
+            original += ids.len();
+            stream.extend_from_slice(&ids);
+            if let Some(a) = previous.take() {
+                segments.push(SegmentIds {
+                    doc: d,
+                    a,
+                    b: ids.clone(),
+                });
+            }
+            previous = Some(ids);
+        }
     }
     stream.push(specials.eos);
     Ok(original)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::corpus::support::{SupportSize, generate};
+
+    #[test]
+    fn sentence_by_sentence_encoding_equals_encoding_each_part() {
+        let corpus = generate(
+            2,
+            SupportSize {
+                tickets: 300,
+                articles: 20,
+                faqs: 40,
+            },
+        );
+        let dataset = Dataset::new(Arc::new(corpus), 1024).expect("dataset");
+        let specials = dataset.tokenizer.specials();
+        let mut expected = Vec::new();
+        for doc in dataset.corpus.split(Split::Train) {
+            for (i, part) in doc.parts.iter().enumerate() {
+                if i > 0 {
+                    expected.push(specials.sep);
+                }
+                expected.extend(dataset.tokenizer.encode(&part.text()).expect("encode"));
+            }
+            expected.push(specials.eos);
+        }
+        assert_eq!(dataset.train, expected);
+        let sentence_pairs: usize = dataset
+            .corpus
+            .split(Split::Train)
+            .flat_map(|d| d.parts.iter())
+            .map(|p| p.sentences.len().saturating_sub(1))
+            .sum();
+        assert_eq!(dataset.train_segments.len(), sentence_pairs);
+        assert!(!dataset.validation_segments.is_empty());
+    }
 }
