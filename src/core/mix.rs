@@ -149,7 +149,6 @@ impl ObjectiveMix {
         }
     }
 
-    /// Refuses mixes this build cannot train, saying why.
     /// How much of a student's own text the mix needs: sentence-pair objectives (NSP, SOP)
     /// need enough consecutive sentences to pre-train on.
     pub fn corpus_needs(&self) -> crate::core::corpus::custom::Needs {
@@ -161,6 +160,7 @@ impl ObjectiveMix {
         if pairs { Needs::PAIRS } else { Needs::TOKENS }
     }
 
+    /// Refuses mixes this build cannot train, saying why.
     pub fn ensure_trainable(&self) -> Result<(), CoreError> {
         for objective in std::iter::once(self.primary).chain(self.auxiliary) {
             if !objective.is_trainable() {

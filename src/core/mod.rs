@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod mix;
 pub mod model;
 pub mod objective;
+pub mod plan;
 pub mod rng;
 pub mod summary;
 pub mod tokenizer;
