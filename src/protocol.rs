@@ -145,6 +145,11 @@ pub struct ReadyInfo {
     pub backend: BackendInfo,
     /// What the run trains on, in words.
     pub corpus: String,
+    /// The network the mix trains (decoder, encoder, encoder-decoder, two-stream) and how.
+    pub architecture: String,
+    pub plan: String,
+    /// Whether the network writes text left to right (only then are samples drawn).
+    pub generates: bool,
     pub size: ModelSize,
     pub mix: String,
     pub params: usize,

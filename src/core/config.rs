@@ -128,6 +128,29 @@ impl ModelConfig {
     }
 }
 
+/// The objectives' knobs, each with its paper's default: MLM's mask rate and 80/10/10 split,
+/// T5's noise density and mean span, BART's mask ratio and Poisson λ, XLNet's K.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct ObjectiveKnobs {
+    #[serde(default)]
+    pub mlm: crate::core::objective::mlm::MlmConfig,
+    #[serde(default)]
+    pub span: crate::core::objective::span::SpanConfig,
+    #[serde(default)]
+    pub infill: crate::core::objective::infill::InfillConfig,
+    #[serde(default)]
+    pub plm: crate::core::objective::plm::PlmConfig,
+}
+
+impl ObjectiveKnobs {
+    pub fn validate(&self, seq_len: usize) -> Result<(), CoreError> {
+        self.mlm.validate()?;
+        self.span.check_seq_len(seq_len)?;
+        self.infill.validate()?;
+        self.plm.validate()
+    }
+}
+
 /// Everything that decides one training run (besides the text).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
@@ -151,6 +174,8 @@ pub struct RunConfig {
     pub sample_every_s: f64,
     /// Tokens generated for each sample.
     pub sample_tokens: usize,
+    #[serde(default)]
+    pub knobs: ObjectiveKnobs,
 }
 
 impl RunConfig {
@@ -171,6 +196,7 @@ impl RunConfig {
             eval_batches: 4,
             sample_every_s: 5.0,
             sample_tokens: 24,
+            knobs: ObjectiveKnobs::default(),
         }
     }
 
@@ -197,7 +223,7 @@ impl RunConfig {
                 "evaluation cadence and size must be positive".into(),
             ));
         }
-        Ok(())
+        self.knobs.validate(self.size.model().max_seq_len)
     }
 }
 

@@ -159,10 +159,15 @@ mod tests {
         let causal = AttentionMask::causal_with_padding(3, &pad);
         assert!(causal.is_blocked(0, 0, 1), "the future stays blocked");
         assert!(causal.is_blocked(1, 2, 1), "a padded key is blocked");
-        assert!(!causal.is_blocked(1, 1, 1), "a padded query keeps its diagonal");
+        assert!(
+            !causal.is_blocked(1, 1, 1),
+            "a padded query keeps its diagonal"
+        );
         assert_eq!(bi.empty_rows(), 0);
         assert_eq!(causal.empty_rows(), 0);
         let cross = CrossMask::from_key_padding(2, 3, &pad);
-        assert!(cross.is_blocked(0, 1, 2) && !cross.is_blocked(1, 0, 0) && cross.is_blocked(1, 1, 2));
+        assert!(
+            cross.is_blocked(0, 1, 2) && !cross.is_blocked(1, 0, 0) && cross.is_blocked(1, 1, 2)
+        );
     }
 }

@@ -42,11 +42,6 @@ impl Objective {
         }
     }
 
-    /// Objectives this build can train.
-    pub fn is_trainable(self) -> bool {
-        matches!(self, Objective::Clm)
-    }
-
     fn parse(s: &str) -> Result<Self, CoreError> {
         Self::ALL
             .into_iter()
@@ -160,17 +155,9 @@ impl ObjectiveMix {
         if pairs { Needs::PAIRS } else { Needs::TOKENS }
     }
 
-    /// Refuses mixes this build cannot train, saying why.
+    /// Refuses mixes the lab cannot train, saying why (see [`crate::core::plan`]).
     pub fn ensure_trainable(&self) -> Result<(), CoreError> {
-        for objective in std::iter::once(self.primary).chain(self.auxiliary) {
-            if !objective.is_trainable() {
-                return Err(CoreError::Config(format!(
-                    "objective `{}` is not available in this build yet; it trains `clm` (preset `gpt`)",
-                    objective.name()
-                )));
-            }
-        }
-        Ok(())
+        crate::core::plan::plan(self).map(|_| ())
     }
 }
 
@@ -215,6 +202,11 @@ mod tests {
         let (gpt, _) = ObjectiveMix::parse("gpt").expect("gpt");
         assert!(gpt.ensure_trainable().is_ok());
         let (bert, _) = ObjectiveMix::parse("bert").expect("bert");
-        assert!(bert.ensure_trainable().is_err());
+        assert!(bert.ensure_trainable().is_ok());
+        let (odd, _) = ObjectiveMix::parse("clm+span").expect("parses");
+        assert!(
+            odd.ensure_trainable().is_err(),
+            "parses, but no plan trains it"
+        );
     }
 }

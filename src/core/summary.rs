@@ -82,6 +82,28 @@ pub struct RunSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diverged_at_step: Option<usize>,
     pub curve: Vec<CurvePoint>,
+    /// The network the mix trained: decoder, encoder, encoder-decoder or two-stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// The last validation loss of each objective of the mix, by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub val_loss_components: std::collections::BTreeMap<String, f32>,
+    /// Token loss on corrupted positions only (MLM's [MASK]/random positions, T5's span
+    /// tokens, BART's masked spans, every target of CLM and PLM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss_corrupted: Option<f32>,
+    /// The unigram baseline on the same positions as `val_loss_corrupted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unigram_entropy_corrupted: Option<f64>,
+    /// Pair-head accuracy (argmax) on held-out NSP/SOP pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_pair_accuracy: Option<f32>,
+    /// Token positions carrying a loss per step (mean over the plan's batch kinds).
+    #[serde(default)]
+    pub supervised_tokens_per_step: f64,
+    /// Training FLOPs per step (6 · params + attention per position).
+    #[serde(default)]
+    pub flops_per_step: f64,
 }
 
 /// One optimizer step, as reported live.

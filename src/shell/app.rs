@@ -364,7 +364,8 @@ fn RunFacts() -> impl IntoView {
         view.ready.get().map(|info| {
             view! {
                 <dl class="facts">
-                    <dt>"objective"</dt><dd>{info.mix.clone()}" (causal LM)"</dd>
+                    <dt>"objective"</dt><dd data-testid="run-mix">{info.mix.clone()}</dd>
+                    <dt>"network"</dt><dd data-testid="run-plan">{format!("{}: {}", info.architecture, info.plan)}</dd>
                     <dt>"corpus"</dt><dd data-testid="run-corpus">{info.corpus.clone()}</dd>
                     <dt>"model"</dt><dd>{format!("{} · {} parameters", info.size, info.params)}</dd>
                     <dt>"budget"</dt><dd>{format!("{} tokens · ~{} steps", info.budget_tokens, info.planned_steps)}</dd>
@@ -438,7 +439,11 @@ fn Sample() -> impl IntoView {
     let view = expect_context::<RunView>();
     view! {
         <h2>"What the model writes"</h2>
-        <p class="hint">"A continuation of a fixed prompt, sampled (temperature 0.8, top-40) every few seconds."</p>
+        <p class="hint">{move || if view.ready.get().is_none_or(|r| r.generates) {
+            "A continuation of a fixed prompt, sampled (temperature 0.8, top-40) every few seconds."
+        } else {
+            "This objective trains a network that does not write text left to right, so there is nothing to sample; watch its losses instead."
+        }}</p>
         <p class="sample" data-testid="sample">
             <span class="prompt">{move || view.sample.get().map(|(_, p, _)| p).unwrap_or_default()}</span>
             <span class="continuation">{move || view.sample.get().map(|(_, _, t)| t).unwrap_or_default()}</span>

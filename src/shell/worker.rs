@@ -405,6 +405,9 @@ async fn build(
     let ready = ReadyInfo {
         backend: info,
         corpus: description,
+        architecture: trainer.plan().architecture.name().to_string(),
+        plan: trainer.plan().how.clone(),
+        generates: trainer.generates(),
         size,
         mix: mix.canonical(),
         params: trainer.params(),

@@ -2,7 +2,9 @@
 //! "Task #2: Next Sentence Prediction") and sentence-order prediction (SOP; ALBERT, Lan et al.
 //! 2020, §3.1 "Inter-sentence coherence loss"). The model reads two segments A and B and a
 //! binary head says whether B really is A's next segment, in order. This file is the data side:
-//! building labelled pairs and packing them into one sequence; the batcher makes tensors.
+//! building labelled pairs, packing them into one sequence, and the batchers ([`PairBatcher`],
+//! [`pair_eval_batches`]) that pad them into a [`Batch`], with masked LM (BERT) or next-token
+//! prediction (a causal decoder) on the same input if asked ([`PairTokens`]).
 //!
 //! - **Positives** (label 1) are two consecutive segments of one training document, as given.
 //! - **NSP negatives** (label 0) keep A and take B from a *different* document. ALBERT showed
@@ -28,7 +30,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::mlm::{MlmConfig, mask};
+use super::{Batch, PairBatch};
 use crate::core::error::CoreError;
+use crate::core::masks::AttentionMask;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
 
@@ -275,304 +280,326 @@ fn truncated_lengths(mut a: usize, mut b: usize, budget: usize) -> (usize, usize
     (a, b)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// What the token side of a pair batch learns, on the same input as the pair label.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairTokens {
+    /// The pair head alone: no token is scored.
+    None,
+    /// Masked LM on the packed pair, as BERT pre-trains: one input, the MLM and NSP losses
+    /// summed (Devlin et al. 2019, §3.1 and Appendix A.2).
+    Mlm(MlmConfig),
+    /// Next-token prediction over the packed pair by a causal decoder, whose last position —
+    /// the only one that has read both segments — judges the pair; GPT reads a pair the same
+    /// way, delimiter between and the extract token at the end (Radford et al. 2018, §3.3).
+    Clm,
+}
 
-    fn specials() -> SpecialIds {
-        SpecialIds {
-            pad: 0,
-            unk: 1,
-            cls: 2,
-            sep: 3,
-            mask: 4,
-            bos: 5,
-            eos: 6,
-            first_sentinel: 7,
-        }
-    }
-
-    /// Six documents of four pairs each; every segment's ids are unique to it, so a segment
-    /// can be traced back to its document.
-    fn corpus() -> Vec<SegmentIds> {
-        let mut pairs = Vec::new();
-        for doc in 0..6 {
-            for p in 0..4 {
-                let base = 100 + (doc * 100 + p * 20) as u32;
-                pairs.push(SegmentIds {
-                    doc,
-                    a: (base..base + 3 + p as u32).collect(),
-                    b: (base + 10..base + 12 + doc as u32).collect(),
-                });
-            }
-        }
-        pairs
-    }
-
-    fn doc_of_segment(pairs: &[SegmentIds], segment: &[u32]) -> Option<usize> {
-        pairs
-            .iter()
-            .find(|p| p.a == segment || p.b == segment)
-            .map(|p| p.doc)
-    }
-
-    #[test]
-    fn make_items_is_exactly_balanced_for_both_tasks() {
-        let pairs = corpus();
-        for task in [PairTask::Nsp, PairTask::Sop] {
-            for seed in 0..20 {
-                let mut rng = Rng::new(seed);
-                let indices: Vec<usize> = (0..pairs.len()).chain(0..pairs.len()).collect();
-                let items = make_items(task, &pairs, &indices, &mut rng);
-                assert_eq!(items.len(), 48);
-                let positives = items.iter().filter(|i| i.label == 1).count();
-                assert_eq!(positives, 24, "{task:?} seed {seed}");
-                // Odd sizes are off by at most one.
-                let items = make_items(task, &pairs, &indices[..7], &mut rng);
-                let positives = items.iter().filter(|i| i.label == 1).count();
-                assert!(positives == 3 || positives == 4, "{positives} of 7");
-            }
-        }
-        // The labels are shuffled, not dealt in a fixed pattern.
-        let items = make_items(PairTask::Sop, &pairs, &[0; 24], &mut Rng::new(1));
-        let labels: Vec<u8> = items.iter().map(|i| i.label).collect();
-        assert_ne!(labels[..12], [1; 12]);
-    }
-
-    #[test]
-    fn make_item_flips_a_fair_coin() {
-        let pairs = corpus();
-        let mut rng = Rng::new(8);
-        let n = 4000;
-        let positives = (0..n)
-            .filter_map(|k| make_item(PairTask::Nsp, &pairs, k % pairs.len(), &mut rng))
-            .filter(|i| i.label == 1)
-            .count();
-        // σ = sqrt(n/4) ≈ 31.6; ±150 is over 4.5σ.
-        assert!(positives.abs_diff(n / 2) < 150, "{positives} of {n}");
-    }
-
-    #[test]
-    fn sop_negatives_are_exactly_swapped_positives() {
-        let pairs = corpus();
-        let mut rng = Rng::new(3);
-        let indices: Vec<usize> = (0..pairs.len()).collect();
-        let items = make_items(PairTask::Sop, &pairs, &indices, &mut rng);
-        for (item, pair) in items.iter().zip(&pairs) {
-            if item.label == 1 {
-                assert_eq!((&item.a, &item.b), (&pair.a, &pair.b));
-            } else {
-                assert_eq!((&item.a, &item.b), (&pair.b, &pair.a));
-            }
-        }
-        for k in 0..200 {
-            let index = k % pairs.len();
-            let item = make_item(PairTask::Sop, &pairs, index, &mut rng).expect("sop item");
-            let pair = &pairs[index];
-            let expected = if item.label == 1 {
-                (&pair.a, &pair.b)
-            } else {
-                (&pair.b, &pair.a)
-            };
-            assert_eq!((&item.a, &item.b), expected);
-        }
-    }
-
-    #[test]
-    fn nsp_negatives_come_from_another_document() {
-        let pairs = corpus();
-        let mut rng = Rng::new(4);
-        let indices: Vec<usize> = (0..pairs.len()).cycle().take(480).collect();
-        let items = make_items(PairTask::Nsp, &pairs, &indices, &mut rng);
-        let mut from_a = 0;
-        for (item, &index) in items.iter().zip(&indices) {
-            let pair = &pairs[index];
-            assert_eq!(item.a, pair.a, "A is always the pair's own A");
-            if item.label == 1 {
-                assert_eq!(item.b, pair.b);
-            } else {
-                let doc = doc_of_segment(&pairs, &item.b).expect("B is a corpus segment");
-                assert_ne!(doc, pair.doc, "negative B from the same document");
-                from_a += usize::from(pairs.iter().any(|p| p.a == item.b));
-            }
-        }
-        assert!(
-            from_a > 60 && from_a < 180,
-            "either segment of the other pair: {from_a}"
-        );
-    }
-
-    #[test]
-    fn nsp_finds_the_one_other_document_and_refuses_when_there_is_none() {
-        let mut pairs: Vec<SegmentIds> = (0..50)
-            .map(|i| SegmentIds {
-                doc: 0,
-                a: vec![100 + i],
-                b: vec![200 + i],
-            })
-            .collect();
-        let single = pairs.clone();
-        let mut rng = Rng::new(5);
-        let mut nones = 0;
-        for k in 0..60 {
-            match make_item(PairTask::Nsp, &single, k % 50, &mut rng) {
-                Some(item) => assert_eq!(item.label, 1),
-                None => nones += 1,
-            }
-        }
-        assert!(nones > 0, "a negative with one document is impossible");
-        assert!(make_items(PairTask::Nsp, &single, &[0, 1, 2, 3], &mut rng).is_empty());
-        assert!(matches!(
-            check_pairs(PairTask::Nsp, &single),
-            Err(CoreError::Corpus(_))
-        ));
-        assert_eq!(check_pairs(PairTask::Sop, &single), Ok(()));
-        assert!(check_pairs(PairTask::Sop, &[]).is_err());
-
-        pairs.push(SegmentIds {
-            doc: 1,
-            a: vec![900],
-            b: vec![901],
-        });
-        let indices: Vec<usize> = (0..50).collect();
-        let items = make_items(PairTask::Nsp, &pairs, &indices, &mut rng);
-        assert_eq!(items.len(), 50);
-        for item in items.iter().filter(|i| i.label == 0) {
-            assert!(item.b == [900] || item.b == [901], "{:?}", item.b);
-        }
-        assert!(make_item(PairTask::Nsp, &pairs, 99, &mut rng).is_none());
-    }
-
-    #[test]
-    fn same_seed_same_items() {
-        let pairs = corpus();
-        let indices: Vec<usize> = (0..pairs.len()).rev().collect();
-        for task in [PairTask::Nsp, PairTask::Sop] {
-            let run = |seed| make_items(task, &pairs, &indices, &mut Rng::new(seed));
-            assert_eq!(run(9), run(9));
-            assert_ne!(run(9), run(10));
-        }
-    }
-
-    #[test]
-    fn pack_layouts_are_exact() {
-        let item = PairItem {
-            a: vec![30, 31],
-            b: vec![40],
-            label: 1,
-        };
-        let first = pack(&item, PairLayout::ClsFirst, 16, specials()).expect("pack");
-        assert_eq!(first.ids, vec![2, 30, 31, 3, 40, 3]);
-        assert_eq!(first.segments, vec![0, 0, 0, 0, 1, 1]);
-        assert_eq!(first.head, 0);
-        assert_eq!(first.ids[first.head], specials().cls);
-        assert_eq!(first.original_tokens, 3);
-
-        let last = pack(&item, PairLayout::ClsLast, 16, specials()).expect("pack");
-        assert_eq!(last.ids, vec![30, 31, 3, 40, 3, 2]);
-        assert_eq!(last.segments, vec![0, 0, 0, 1, 1, 1]);
-        assert_eq!(last.head, 5);
-        assert_eq!(last.ids[last.head], specials().cls);
-        assert_eq!(last.original_tokens, 3);
-    }
-
-    #[test]
-    fn truncation_is_longest_first_and_keeps_the_boundary() {
-        let item = PairItem {
-            a: (30..40).collect(),
-            b: (50..54).collect(),
-            label: 0,
-        };
-        // Budget 6 for A and B: A 10→4, then B (tie) 4→3, then A 4→3.
-        let packed = pack(&item, PairLayout::ClsFirst, 9, specials()).expect("pack");
-        assert_eq!(packed.ids, vec![2, 37, 38, 39, 3, 50, 51, 52, 3]);
-        assert_eq!(packed.segments, vec![0, 0, 0, 0, 0, 1, 1, 1, 1]);
-        assert_eq!(packed.original_tokens, 6);
-        let packed = pack(&item, PairLayout::ClsLast, 9, specials()).expect("pack");
-        assert_eq!(packed.ids, vec![37, 38, 39, 3, 50, 51, 52, 3, 2]);
-        assert_eq!(packed.head, 8);
-
-        // Property over many shapes: fits, keeps both sides of the junction, counts right.
-        let mut rng = Rng::new(6);
-        for _ in 0..2000 {
-            let la = rng.below(40);
-            let lb = rng.below(40);
-            let max_len = MIN_PAIR_LEN + rng.below(50);
-            let item = PairItem {
-                a: (0..la).map(|i| 100 + i as u32).collect(),
-                b: (0..lb).map(|i| 500 + i as u32).collect(),
-                label: 1,
-            };
-            for layout in [PairLayout::ClsFirst, PairLayout::ClsLast] {
-                let p = pack(&item, layout, max_len, specials()).expect("pack");
-                assert!(p.ids.len() <= max_len);
-                assert_eq!(p.ids.len(), p.segments.len());
-                assert_eq!(p.ids[p.head], specials().cls);
-                assert_eq!(p.original_tokens, (la + lb).min(max_len - 3));
-                let sep = p.ids.iter().position(|&id| id == 3).expect("first [SEP]");
-                if la > 0 {
-                    assert_eq!(p.ids[sep - 1], item.a[la - 1], "A's last token kept");
-                }
-                if lb > 0 {
-                    assert_eq!(p.ids[sep + 1], item.b[0], "B's first token kept");
-                }
-                let kept_a = p.ids.iter().filter(|&&id| (100..500).contains(&id)).count();
-                let kept_b = p.ids.iter().filter(|&&id| id >= 500).count();
-                assert_eq!(kept_a > 0, la > 0, "a non-empty A keeps a token");
-                assert_eq!(kept_b > 0, lb > 0, "a non-empty B keeps a token");
-                assert!(p.segments[..=sep].iter().all(|&s| s == 0));
-                assert!(p.segments[sep + 1..].iter().all(|&s| s == 1));
-            }
-        }
-    }
-
-    #[test]
-    fn too_short_a_length_is_an_error_and_five_is_enough() {
-        let item = PairItem {
-            a: vec![30, 31, 32],
-            b: vec![40, 41],
-            label: 1,
-        };
-        for max_len in 0..MIN_PAIR_LEN {
-            let err = pack(&item, PairLayout::ClsFirst, max_len, specials());
-            assert!(
-                matches!(err, Err(CoreError::Config(_))),
-                "{max_len}: {err:?}"
-            );
-        }
-        let p = pack(&item, PairLayout::ClsFirst, 5, specials()).expect("pack");
-        assert_eq!(p.ids, vec![2, 32, 3, 40, 3]);
-    }
-
-    #[test]
-    fn empty_segments_pack_with_zero_tokens() {
-        let specials = specials();
-        let empty_a = PairItem {
-            a: vec![],
-            b: vec![40, 41],
-            label: 1,
-        };
-        let p = pack(&empty_a, PairLayout::ClsFirst, 8, specials).expect("pack");
-        assert_eq!(p.ids, vec![2, 3, 40, 41, 3]);
-        assert_eq!(p.segments, vec![0, 0, 1, 1, 1]);
-        let empty_b = PairItem {
-            a: vec![30],
-            b: vec![],
-            label: 0,
-        };
-        let p = pack(&empty_b, PairLayout::ClsLast, 8, specials).expect("pack");
-        assert_eq!(p.ids, vec![30, 3, 3, 2]);
-        assert_eq!((p.head, p.original_tokens), (3, 1));
-        let both = PairItem {
-            a: vec![],
-            b: vec![],
-            label: 0,
-        };
-        for layout in [PairLayout::ClsFirst, PairLayout::ClsLast] {
-            let p = pack(&both, layout, 5, specials).expect("pack");
-            assert_eq!(p.ids.len(), 3);
-            assert_eq!(p.original_tokens, 0);
-            assert_eq!(p.ids[p.head], specials.cls);
+impl PairTokens {
+    /// Where `[CLS]` goes for this token objective: first for the bidirectional encoder of
+    /// `None`/`Mlm`, last for the causal decoder of `Clm`.
+    pub fn layout(&self) -> PairLayout {
+        match self {
+            Self::None | Self::Mlm(_) => PairLayout::ClsFirst,
+            Self::Clm => PairLayout::ClsLast,
         }
     }
 }
+
+/// Draws training batches of a sentence-pair task (NSP or SOP), with an optional token
+/// objective on the same input ([`PairTokens`]).
+///
+/// Each batch takes the next `batch_size` pairs of a seeded random epoch order and labels them
+/// with [`make_items`], so every batch is exactly half positives: a pair head that answers one
+/// label scores exactly 50% on every batch, and its loss can only fall by reading the pair.
+/// Each item is [`pack`]ed in the token objective's layout and right-padded with `[PAD]` to
+/// `seq_len`; padded keys are blocked in the mask and padded positions are never scored.
+///
+/// `supervised_tokens` counts token positions with a loss weight only; the pair labels (one
+/// per sequence, in [`PairBatch`]) are a separate loss with its own count, `batch_size`. With
+/// [`PairTokens::None`] it is therefore 0.
+#[derive(Debug, Clone)]
+pub struct PairBatcher {
+    task: PairTask,
+    pairs: Vec<SegmentIds>,
+    tokens: PairTokens,
+    batch_size: usize,
+    seq_len: usize,
+    specials: SpecialIds,
+    vocab_size: usize,
+    rng: Rng,
+    order: Vec<usize>,
+    cursor: usize,
+}
+
+impl PairBatcher {
+    /// A batcher over the consecutive segment pairs of the training documents.
+    ///
+    /// Errors: no pairs, or NSP over a single document ([`check_pairs`];
+    /// [`CoreError::Corpus`]); an odd or zero `batch_size`, which cannot be exactly balanced,
+    /// a `seq_len` below [`MIN_PAIR_LEN`], or an invalid MLM config or vocabulary
+    /// ([`CoreError::Config`]).
+    #[allow(clippy::too_many_arguments)] // task, data, token objective, shape, vocabulary, seed
+    pub fn new(
+        task: PairTask,
+        pairs: Vec<SegmentIds>,
+        tokens: PairTokens,
+        batch_size: usize,
+        seq_len: usize,
+        specials: SpecialIds,
+        vocab_size: usize,
+        rng: Rng,
+    ) -> Result<Self, CoreError> {
+        check_pairs(task, &pairs)?;
+        check_pair_batch(tokens, batch_size, seq_len, vocab_size)?;
+        Ok(Self {
+            task,
+            pairs,
+            tokens,
+            batch_size,
+            seq_len,
+            specials,
+            vocab_size,
+            rng,
+            order: Vec::new(),
+            cursor: 0,
+        })
+    }
+
+    /// The next batch in this run's order (token masking drawn afresh).
+    ///
+    /// Errors only if the inputs checked by [`PairBatcher::new`] could not be used after all
+    /// (they can: this is a guard, not an expected path).
+    pub fn next_batch(&mut self) -> Result<Batch, CoreError> {
+        let mut indices = Vec::with_capacity(self.batch_size);
+        while indices.len() < self.batch_size {
+            if self.cursor >= self.order.len() {
+                self.order = (0..self.pairs.len()).collect();
+                self.rng.shuffle(&mut self.order);
+                self.cursor = 0;
+            }
+            indices.push(self.order[self.cursor]);
+            self.cursor += 1;
+        }
+        pair_batch(
+            self.task,
+            &self.pairs,
+            &indices,
+            self.tokens,
+            self.seq_len,
+            self.specials,
+            self.vocab_size,
+            &mut self.rng,
+        )
+    }
+}
+
+/// Fixed evaluation batches of a sentence-pair task: the pairs in their given order (cycled
+/// when there are fewer than one batch), at most `max_batches` batches, labelled, paired with
+/// negatives and masked by a generator seeded with `seed`. Built once and reused, every
+/// evaluation asks the same questions; each batch is exactly balanced, so chance is exactly
+/// 50% accuracy.
+///
+/// Errors: as [`PairBatcher::new`], and a `max_batches` of 0 ([`CoreError::Config`]).
+#[allow(clippy::too_many_arguments)] // as `PairBatcher::new`, plus how many batches
+pub fn pair_eval_batches(
+    task: PairTask,
+    pairs: &[SegmentIds],
+    tokens: PairTokens,
+    batch_size: usize,
+    seq_len: usize,
+    max_batches: usize,
+    specials: SpecialIds,
+    vocab_size: usize,
+    seed: u64,
+) -> Result<Vec<Batch>, CoreError> {
+    check_pairs(task, pairs)?;
+    check_pair_batch(tokens, batch_size, seq_len, vocab_size)?;
+    if max_batches == 0 {
+        return Err(CoreError::Config(
+            "sentence-pair evaluation needs at least one batch; 0 evaluation batches were asked \
+             for"
+            .to_string(),
+        ));
+    }
+    let batches = (pairs.len() / batch_size).clamp(1, max_batches);
+    let mut rng = Rng::new(seed);
+    (0..batches)
+        .map(|b| {
+            let indices: Vec<usize> = (0..batch_size)
+                .map(|i| (b * batch_size + i) % pairs.len())
+                .collect();
+            pair_batch(
+                task, pairs, &indices, tokens, seq_len, specials, vocab_size, &mut rng,
+            )
+        })
+        .collect()
+}
+
+/// The checks shared by [`PairBatcher::new`] and [`pair_eval_batches`] beyond the pairs'.
+fn check_pair_batch(
+    tokens: PairTokens,
+    batch_size: usize,
+    seq_len: usize,
+    vocab_size: usize,
+) -> Result<(), CoreError> {
+    if batch_size == 0 || batch_size % 2 == 1 {
+        return Err(CoreError::Config(format!(
+            "a sentence-pair batch of {batch_size} cannot be exactly half positives; use an \
+             even batch size of at least 2"
+        )));
+    }
+    if seq_len < MIN_PAIR_LEN {
+        return Err(CoreError::Config(format!(
+            "a sentence pair needs a sequence length of at least {MIN_PAIR_LEN} ([CLS], two \
+             [SEP] and one token each of A and B); {seq_len} is too short"
+        )));
+    }
+    if let PairTokens::Mlm(config) = tokens {
+        config.validate_with_vocab(vocab_size)?;
+    }
+    Ok(())
+}
+
+/// One packed sequence's token side, unpadded: what the model reads and what it is scored on.
+struct TokenRow {
+    inputs: Vec<u32>,
+    targets: Vec<u32>,
+    loss_weights: Vec<f32>,
+    corrupted: Vec<f32>,
+}
+
+/// The token side of one packed pair `ids` (no padding) under `tokens`.
+fn token_row(
+    ids: &[u32],
+    tokens: PairTokens,
+    specials: SpecialIds,
+    vocab_size: usize,
+    rng: &mut Rng,
+) -> Result<TokenRow, CoreError> {
+    let unscored = || TokenRow {
+        inputs: ids.to_vec(),
+        targets: ids.to_vec(),
+        loss_weights: vec![0.0; ids.len()],
+        corrupted: vec![0.0; ids.len()],
+    };
+    match tokens {
+        PairTokens::None => Ok(unscored()),
+        // Two empty segments leave only specials: the row still carries its pair label, so it
+        // is kept with no token supervision rather than refused.
+        PairTokens::Mlm(_) if ids.iter().all(|&id| specials.is_special(id)) => Ok(unscored()),
+        PairTokens::Mlm(config) => {
+            let masked = mask(ids, &config, specials, vocab_size, rng)?;
+            Ok(TokenRow {
+                loss_weights: masked
+                    .selected
+                    .iter()
+                    .map(|&s| f32::from(u8::from(s)))
+                    .collect(),
+                corrupted: masked
+                    .corruption
+                    .iter()
+                    .map(|c| f32::from(u8::from(c.is_corrupted())))
+                    .collect(),
+                inputs: masked.inputs,
+                targets: masked.targets,
+            })
+        }
+        PairTokens::Clm => {
+            // Position i predicts ids[i + 1]; the last real position has no next token inside
+            // the sequence (the next one would be padding), so it is not scored.
+            let mut targets: Vec<u32> = ids.iter().skip(1).copied().collect();
+            targets.push(specials.pad);
+            let mut loss_weights = vec![1.0; ids.len()];
+            if let Some(last) = loss_weights.last_mut() {
+                *last = 0.0;
+            }
+            Ok(TokenRow {
+                inputs: ids.to_vec(),
+                targets,
+                corrupted: loss_weights.clone(),
+                loss_weights,
+            })
+        }
+    }
+}
+
+/// Labels `pairs[i]`, `i` in `indices`, packs each item and lays them out as a padded
+/// [`Batch`].
+#[allow(clippy::too_many_arguments)] // everything a batch is made of, each named
+fn pair_batch(
+    task: PairTask,
+    pairs: &[SegmentIds],
+    indices: &[usize],
+    tokens: PairTokens,
+    seq_len: usize,
+    specials: SpecialIds,
+    vocab_size: usize,
+    rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    let items = make_items(task, pairs, indices, rng);
+    if items.len() != indices.len() {
+        return Err(CoreError::Corpus(format!(
+            "only {} of {} sentence pairs could be labelled; {task:?} needs pairs from at least \
+             two documents",
+            items.len(),
+            indices.len()
+        )));
+    }
+    let layout = tokens.layout();
+    let n = items.len() * seq_len;
+    let mut inputs = Vec::with_capacity(n);
+    let mut targets = Vec::with_capacity(n);
+    let mut loss_weights = Vec::with_capacity(n);
+    let mut corrupted = Vec::with_capacity(n);
+    let mut segments = Vec::with_capacity(n);
+    let mut key_padding = Vec::with_capacity(n);
+    let mut heads = Vec::with_capacity(items.len());
+    let mut labels = Vec::with_capacity(items.len());
+    let mut original_tokens = 0;
+    for item in &items {
+        let packed = pack(item, layout, seq_len, specials)?;
+        let (len, pad) = (packed.ids.len(), seq_len - packed.ids.len());
+        let row = token_row(&packed.ids, tokens, specials, vocab_size, rng)?;
+        inputs.extend(row.inputs);
+        inputs.extend(std::iter::repeat_n(specials.pad, pad));
+        targets.extend(row.targets);
+        targets.extend(std::iter::repeat_n(specials.pad, pad));
+        loss_weights.extend(row.loss_weights);
+        loss_weights.extend(std::iter::repeat_n(0.0, pad));
+        corrupted.extend(row.corrupted);
+        corrupted.extend(std::iter::repeat_n(0.0, pad));
+        segments.extend(packed.segments.iter().map(|&s| u32::from(s)));
+        segments.extend(std::iter::repeat_n(0, pad));
+        key_padding.extend(std::iter::repeat_n(false, len));
+        key_padding.extend(std::iter::repeat_n(true, pad));
+        heads.push(packed.head as u32);
+        labels.push(u32::from(item.label));
+        original_tokens += packed.original_tokens;
+    }
+    let mask = match layout {
+        PairLayout::ClsFirst => AttentionMask::bidirectional(seq_len, &key_padding),
+        PairLayout::ClsLast => AttentionMask::causal_with_padding(seq_len, &key_padding),
+    };
+    let supervised_tokens = loss_weights.iter().filter(|&&w| w > 0.0).count();
+    Ok(Batch {
+        batch_size: items.len(),
+        seq_len,
+        inputs,
+        segments: Some(segments),
+        mask,
+        target_len: seq_len,
+        targets,
+        loss_weights,
+        corrupted,
+        decoder: None,
+        query: None,
+        pairs: Some(PairBatch { heads, labels }),
+        original_tokens,
+        supervised_tokens,
+    })
+}
+
+#[cfg(test)]
+#[path = "coherence_tests.rs"]
+mod tests;

@@ -1,7 +1,7 @@
 //! Text infilling, BART's denoising objective (Lewis et al. 2020, §2.2; fairseq's
 //! `denoising_dataset` with `mask_length = span-poisson`, `replace_length = 1`), as pure
-//! functions on token ids: the encoder-decoder batcher builds tensors from what [`corrupt`]
-//! returns.
+//! functions on token ids ([`corrupt`]), and [`InfillBatcher`], which turns windows of the
+//! packed stream into encoder-decoder batches.
 //!
 //! Spans of text are hidden, their lengths drawn from a Poisson distribution, and each span —
 //! however long, even empty — is replaced by a single `[MASK]`. The encoder sees the corrupted
@@ -34,9 +34,16 @@
 //!   tokens of each document (§5.1), twice BERT's 15%.
 //! - `poisson_lambda` (3.0): the mean span length, λ = 3 in §2.2. About e^−3 ≈ 5% of the spans are
 //!   empty.
+//!
+//! The batch: the encoder reads the corrupted window padded with `[PAD]`; the decoder reads
+//! `[BOS]` and the original shifted right and writes the original, every position scored. Since
+//! empty spans lengthen the input, windows are a little shorter than `seq_len` when they are
+//! common ([`infill_window_len`]).
 
 use serde::{Deserialize, Serialize};
 
+use super::Batch;
+use super::span::{Seq2SeqExample, Windows, eval_windows, original_tokens, seq2seq_batch};
 use crate::core::error::CoreError;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
@@ -264,267 +271,220 @@ fn choose_sorted(m: usize, k: usize, rng: &mut Rng) -> Vec<usize> {
     slots
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+// ── The batcher ────────────────────────────────────────────────────────────────────────────────
 
-    fn specials() -> SpecialIds {
-        SpecialIds {
-            pad: 0,
-            unk: 1,
-            cls: 2,
-            sep: 3,
-            mask: 4,
-            bos: 5,
-            eos: 6,
-            first_sentinel: 7,
-        }
-    }
+/// How many times one window's corruption is drawn before a batch gives up on fitting it.
+/// At [`infill_window_len`]'s length a draw overflows rarely (0.25% of windows at λ = 1 and
+/// `seq_len` 64, none in 20,000 at the paper's settings), so 64 tries never run out in practice.
+const FIT_ATTEMPTS: usize = 64;
 
-    /// `n` ordinary (non-special) token ids.
-    fn text(n: usize, rng: &mut Rng) -> Vec<u32> {
-        (0..n).map(|_| 23 + rng.below(2000) as u32).collect()
-    }
-
-    const MASK: u32 = 4;
-
-    /// Observed counts of span lengths 0, 1, …, 7, ≥ 8 against Poisson(λ): Pearson's χ².
-    fn chi_squared_poisson(lengths: &[usize], lambda: f64) -> f64 {
-        let mut observed = [0usize; 9];
-        for &len in lengths {
-            observed[len.min(8)] += 1;
-        }
-        let total = lengths.len() as f64;
-        let mut pmf = (-lambda).exp();
-        let mut tail = 1.0;
-        (0..9)
-            .map(|bin| {
-                let p = if bin < 8 { pmf } else { tail };
-                tail -= pmf;
-                pmf *= lambda / (bin + 1) as f64;
-                let expected = total * p;
-                (observed[bin] as f64 - expected).powi(2) / expected
-            })
-            .sum()
-    }
-
-    /// χ² critical value at p = 0.001 for 8 degrees of freedom (9 bins, λ fixed, not fitted).
-    const CHI2_8_DF_P001: f64 = 26.124;
-
-    #[test]
-    fn filling_each_mask_with_its_span_gives_the_original() {
-        let configs = [
-            InfillConfig::default(),
-            InfillConfig {
-                mask_ratio: 0.5,
-                poisson_lambda: 2.0,
-            },
-            InfillConfig {
-                mask_ratio: 0.15,
-                poisson_lambda: 8.0,
-            },
-        ];
-        let mut lengths = Rng::new(42);
-        for config in configs {
-            for seed in 0..300 {
-                let mut rng = Rng::new(seed);
-                let n = 4 + lengths.below(600);
-                let tokens = text(n, &mut rng);
-                let out = corrupt(&tokens, &config, specials(), &mut rng).expect("corrupt");
-                assert_eq!(out.target, tokens);
-                assert_eq!(
-                    fill(&out.input, &out.span_tokens(), specials()).expect("fill"),
-                    tokens,
-                    "n {n} seed {seed} {config:?}"
-                );
-                let masks: Vec<usize> = (0..out.input.len())
-                    .filter(|&i| out.input[i] == MASK)
-                    .collect();
-                assert_eq!(masks.len(), out.spans.len());
-                assert_eq!(
-                    out.masked_tokens(),
-                    (n as f64 * config.mask_ratio).round() as usize
-                );
-                assert_eq!(out.input.len(), n - out.masked_tokens() + out.spans.len());
-                // Spans are in order, kept apart by visible text, and the k-th [MASK] sits
-                // where the k-th span was.
-                let mut hidden_before = 0;
-                for (k, &(start, len)) in out.spans.iter().enumerate() {
-                    assert!(start + len <= n);
-                    if let Some(&(next, _)) = out.spans.get(k + 1) {
-                        assert!(next > start + len, "spans touch: {:?}", out.spans);
-                    }
-                    assert_eq!(masks[k], start - hidden_before + k);
-                    hidden_before += len;
-                }
+/// How many tokens of the packed stream make one BART window for a model of `seq_len`
+/// positions, so that the corrupted input nearly always fits.
+///
+/// The decoder writes the whole window, so it must hold at most `seq_len` tokens; the encoder
+/// reads the window with each span replaced by one `[MASK]`, `n − masked + spans` tokens, which
+/// exceeds `n` when the spans outnumber the hidden tokens (many empty spans: a small
+/// `poisson_lambda`). With Poisson(λ) lengths drawn until they cover `masked` tokens, the number
+/// of spans is about `masked / λ + 1` with standard deviation about `√masked / λ` (renewal
+/// counting), and never more than `n − masked + 1`, the most that visible text can keep apart.
+/// The window is the longest `n ≤ seq_len` whose input, at that mean plus three standard
+/// deviations, fits `seq_len`, and whose mean span count can be kept apart (otherwise [`corrupt`]
+/// would keep failing). At the paper's settings (30%, λ = 3) that is `seq_len` itself: the
+/// input is shorter than the window. A window whose input still does not fit is corrupted
+/// again ([`InfillBatcher`]).
+///
+/// Errors when no length from 2 up works: `poisson_lambda` too small for `mask_ratio` (about
+/// `λ < mask_ratio / (1 − mask_ratio)`: more spans than visible tokens to keep them apart), or
+/// `seq_len` too short.
+pub fn infill_window_len(seq_len: usize, config: &InfillConfig) -> Result<usize, CoreError> {
+    config.validate()?;
+    let lambda = config.poisson_lambda;
+    (2..=seq_len)
+        .rev()
+        .find(|&n| {
+            let masked = (n as f64 * config.mask_ratio).round() as usize;
+            if masked == 0 || masked >= n {
+                return false;
             }
-        }
+            let visible = n - masked;
+            let mean_spans = masked as f64 / lambda + 1.0;
+            let likely_spans = (mean_spans + 3.0 * (masked as f64).sqrt() / lambda).ceil() as usize;
+            mean_spans <= (visible + 1) as f64 && visible + likely_spans.min(visible + 1) <= seq_len
+        })
+        .ok_or_else(|| {
+            CoreError::Config(format!(
+                "text infilling with mask_ratio {} and poisson_lambda {} cannot fit a corrupted \
+                 sequence into {seq_len} positions: it needs at least one token hidden and one \
+                 kept, and every span, even an empty one, adds a [MASK] that visible text must \
+                 keep apart from the next; raise poisson_lambda, lower mask_ratio or use longer \
+                 sequences",
+                config.mask_ratio, config.poisson_lambda
+            ))
+        })
+}
+
+/// Draws BART text-infilling batches for the encoder-decoder from a packed stream.
+///
+/// Each sequence is a window of [`infill_window_len`] tokens (`seq_len` at the paper's
+/// settings), drawn in seeded epochs as for [`SpanBatcher`](super::span::SpanBatcher), corrupted by [`corrupt`]. The encoder reads the corrupted text padded with
+/// `[PAD]`; the decoder reads `[BOS]` and the window shifted right and writes the whole window,
+/// every position scored, because BART reconstructs the entire original (Lewis et al. 2020,
+/// §2.2) — copying the visible text is part of its task. Only the hidden span tokens count as
+/// corrupted, the positions where the model had to recover something it could not read.
+///
+/// The input can be longer than the window when empty spans add `[MASK]`s. If a window's input
+/// does not fit `seq_len`, its corruption is drawn again from the batcher's generator (which
+/// has moved on, so the redraw is fresh but still fixed by the seed), up to 64 times before
+/// [`next_batch`](Self::next_batch) returns a [`CoreError::Config`]; the shorter window keeps
+/// that rare.
+#[derive(Debug, Clone)]
+pub struct InfillBatcher {
+    windows: Windows,
+    config: InfillConfig,
+    batch_size: usize,
+    seq_len: usize,
+    specials: SpecialIds,
+    rng: Rng,
+}
+
+impl InfillBatcher {
+    /// Refuses, before any training, settings that cannot fit `seq_len` and a stream that holds
+    /// `[MASK]`.
+    pub fn new(
+        stream: Vec<u32>,
+        config: InfillConfig,
+        batch_size: usize,
+        seq_len: usize,
+        specials: SpecialIds,
+        rng: Rng,
+    ) -> Result<Self, CoreError> {
+        let window_len = check_infill_setting(&stream, &config, seq_len, specials)?;
+        Ok(Self {
+            windows: Windows::new(&stream, batch_size, window_len, "text infilling")?,
+            config,
+            batch_size,
+            seq_len,
+            specials,
+            rng,
+        })
     }
 
-    #[test]
-    fn inputs_hold_no_special_but_mask() {
-        let mut rng = Rng::new(8);
-        for n in [2, 5, 64, 512] {
-            let tokens = text(n, &mut rng);
-            let out = corrupt(&tokens, &InfillConfig::default(), specials(), &mut rng).expect("ok");
-            assert!(
-                out.input
-                    .iter()
-                    .all(|&id| id == MASK || !specials().is_special(id))
-            );
-        }
+    /// Tokens per window, which is also the decoder's `target_len`.
+    pub fn window_len(&self) -> usize {
+        self.windows.window_len()
     }
 
-    #[test]
-    fn the_poisson_sampler_fits_its_distribution() {
-        let mut rng = Rng::new(3);
-        for lambda in [3.0, 1.0, 5.5] {
-            let draws: Vec<usize> = (0..100_000).map(|_| poisson(lambda, &mut rng)).collect();
-            let mean = draws.iter().sum::<usize>() as f64 / draws.len() as f64;
-            let var = draws
-                .iter()
-                .map(|&x| (x as f64 - mean).powi(2))
-                .sum::<f64>()
-                / draws.len() as f64;
-            assert!((mean - lambda).abs() < 0.03 * lambda, "mean {mean}");
-            assert!((var - lambda).abs() < 0.05 * lambda, "variance {var}");
-            let chi2 = chi_squared_poisson(&draws, lambda);
-            assert!(chi2 < CHI2_8_DF_P001, "λ {lambda}: χ² {chi2}");
-        }
-    }
-
-    #[test]
-    fn span_lengths_fit_poisson_3_and_about_5_percent_are_empty() {
-        // 200 sequences of 512 give about 10,000 spans. One span per sequence is trimmed to
-        // land on the budget; that bias shows only in samples ~20× larger than this one.
-        let mut rng = Rng::new(17);
-        let mut lengths = Vec::new();
-        for _ in 0..200 {
-            let tokens = text(512, &mut rng);
-            let out = corrupt(&tokens, &InfillConfig::default(), specials(), &mut rng).expect("ok");
-            lengths.extend(out.spans.iter().map(|&(_, len)| len));
-        }
-        assert!(lengths.len() > 9_000, "{} spans", lengths.len());
-        let chi2 = chi_squared_poisson(&lengths, 3.0);
-        assert!(
-            chi2 < CHI2_8_DF_P001,
-            "χ² {chi2} over {} spans",
-            lengths.len()
-        );
-        let empty = lengths.iter().filter(|&&l| l == 0).count() as f64 / lengths.len() as f64;
-        assert!(
-            (empty - (-3.0f64).exp()).abs() < 0.01,
-            "empty fraction {empty}"
-        );
-    }
-
-    #[test]
-    fn masked_fraction_is_the_ratio_per_sequence_and_on_average() {
-        let mut rng = Rng::new(23);
-        let config = InfillConfig::default();
-        for _ in 0..50 {
-            let tokens = text(512, &mut rng);
-            let out = corrupt(&tokens, &config, specials(), &mut rng).expect("ok");
-            let fraction = out.masked_tokens() as f64 / 512.0;
-            assert!((fraction - 0.3).abs() <= 0.02, "fraction {fraction}");
-        }
-        let mut fractions = Vec::new();
-        for _ in 0..500 {
-            let n = 20 + rng.below(493);
-            let tokens = text(n, &mut rng);
-            let out = corrupt(&tokens, &config, specials(), &mut rng).expect("ok");
-            fractions.push(out.masked_tokens() as f64 / n as f64);
-        }
-        let mean = fractions.iter().sum::<f64>() / fractions.len() as f64;
-        assert!((mean - 0.3).abs() <= 0.02, "mean fraction {mean}");
-    }
-
-    #[test]
-    fn same_seed_same_corruption_other_seed_other() {
-        let tokens = text(256, &mut Rng::new(0));
-        let draw = |seed| {
-            corrupt(
-                &tokens,
-                &InfillConfig::default(),
-                specials(),
-                &mut Rng::new(seed),
-            )
-            .expect("ok")
-        };
-        assert_eq!(draw(5), draw(5));
-        assert_ne!(draw(5).spans, draw(6).spans);
-    }
-
-    #[test]
-    fn bad_lengths_settings_and_texts_are_typed_errors() {
-        let mut rng = Rng::new(4);
-        let config = InfillConfig::default();
-        for n in [0, 1] {
-            let tokens = text(n, &mut rng);
-            assert!(matches!(
-                corrupt(&tokens, &config, specials(), &mut rng),
-                Err(CoreError::Config(_))
-            ));
-        }
-        let all_hidden = InfillConfig {
-            mask_ratio: 0.9,
-            ..config
-        };
-        assert!(matches!(
-            corrupt(&text(4, &mut rng), &all_hidden, specials(), &mut rng),
-            Err(CoreError::Config(_))
-        ));
-        for (mask_ratio, poisson_lambda) in [(0.0, 3.0), (1.0, 3.0), (0.3, 0.0), (0.3, f64::NAN)] {
-            let bad = InfillConfig {
-                mask_ratio,
-                poisson_lambda,
-            };
-            assert!(matches!(bad.validate(), Err(CoreError::Config(_))));
-        }
-        assert!(matches!(
-            corrupt(&[100, MASK, 101, 102], &config, specials(), &mut rng),
-            Err(CoreError::Corpus(_))
-        ));
-        // Nearly every span empty: they cannot all be kept apart in 10 tokens.
-        let tiny_spans = InfillConfig {
-            mask_ratio: 0.3,
-            poisson_lambda: 0.01,
-        };
-        match corrupt(&text(10, &mut rng), &tiny_spans, specials(), &mut rng) {
-            Err(CoreError::Config(message)) => {
-                assert!(message.contains("poisson_lambda"), "{message}");
-                assert!(message.contains("mask_ratio"), "{message}");
-            }
-            other => panic!("expected a config error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn fill_refuses_a_wrong_number_of_spans() {
-        let input = [100, MASK, 101, MASK];
-        assert_eq!(
-            fill(&input, &[vec![7u32, 8], vec![]], specials()),
-            Ok(vec![100, 7, 8, 101])
-        );
-        assert!(matches!(
-            fill(&input, &[vec![7u32]], specials()),
-            Err(CoreError::Corpus(_))
-        ));
-    }
-
-    #[test]
-    fn config_defaults_are_the_paper_and_round_trip_through_serde() {
-        let config: InfillConfig = serde_json::from_str("{}").expect("defaults");
-        assert_eq!(config, InfillConfig::default());
-        assert_eq!((config.mask_ratio, config.poisson_lambda), (0.3, 3.0));
-        let custom = InfillConfig {
-            mask_ratio: 0.4,
-            poisson_lambda: 2.5,
-        };
-        let json = serde_json::to_string(&custom).expect("serialise");
-        assert_eq!(
-            serde_json::from_str::<InfillConfig>(&json).expect("parse"),
-            custom
-        );
+    /// The next batch in this run's order.
+    pub fn next_batch(&mut self) -> Result<Batch, CoreError> {
+        let windows = self.windows.next(self.batch_size, &mut self.rng);
+        infill_batch(
+            &windows,
+            &self.config,
+            self.seq_len,
+            self.specials,
+            &mut self.rng,
+        )
     }
 }
+
+/// Fixed evaluation batches of text infilling: non-overlapping windows of
+/// [`infill_window_len`] tokens from the start of `stream` (at most `max_batches` full
+/// batches), corrupted with a generator seeded by `seed`, so every call returns the same
+/// batches.
+pub fn infill_eval_batches(
+    stream: &[u32],
+    config: InfillConfig,
+    batch_size: usize,
+    seq_len: usize,
+    max_batches: usize,
+    specials: SpecialIds,
+    seed: u64,
+) -> Result<Vec<Batch>, CoreError> {
+    let window_len = check_infill_setting(stream, &config, seq_len, specials)?;
+    let mut rng = Rng::new(seed);
+    eval_windows(
+        stream,
+        batch_size,
+        window_len,
+        max_batches,
+        "text infilling",
+    )?
+    .iter()
+    .map(|windows| infill_batch(windows, &config, seq_len, specials, &mut rng))
+    .collect()
+}
+
+/// The up-front check; returns the window length.
+fn check_infill_setting(
+    stream: &[u32],
+    config: &InfillConfig,
+    seq_len: usize,
+    specials: SpecialIds,
+) -> Result<usize, CoreError> {
+    let window_len = infill_window_len(seq_len, config)?;
+    if let Some(pos) = stream.iter().position(|&id| id == specials.mask) {
+        return Err(CoreError::Corpus(format!(
+            "text infilling: the text holds [MASK] at token {pos}; [MASK] is the marker, so the \
+             text must not contain it"
+        )));
+    }
+    Ok(window_len)
+}
+
+/// One text-infilling batch from `windows` (each at most `seq_len` tokens).
+fn infill_batch(
+    windows: &[Vec<u32>],
+    config: &InfillConfig,
+    seq_len: usize,
+    specials: SpecialIds,
+    rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    let examples = windows
+        .iter()
+        .map(|window| {
+            let infilling = corrupt_to_fit(window, config, seq_len, specials, rng)?;
+            let mut corrupted = vec![false; window.len()];
+            for &(start, len) in &infilling.spans {
+                corrupted[start..start + len].fill(true);
+            }
+            Ok(Seq2SeqExample {
+                input: infilling.input,
+                target: infilling.target,
+                corrupted,
+            })
+        })
+        .collect::<Result<Vec<_>, CoreError>>()?;
+    seq2seq_batch(
+        &examples,
+        seq_len,
+        specials,
+        original_tokens(windows, specials),
+    )
+}
+
+/// [`corrupt`], drawn again until the input fits `seq_len` (see [`InfillBatcher`]).
+fn corrupt_to_fit(
+    window: &[u32],
+    config: &InfillConfig,
+    seq_len: usize,
+    specials: SpecialIds,
+    rng: &mut Rng,
+) -> Result<Infilling, CoreError> {
+    let mut longest = 0;
+    for _ in 0..FIT_ATTEMPTS {
+        let infilling = corrupt(window, config, specials, rng)?;
+        if infilling.input.len() <= seq_len {
+            return Ok(infilling);
+        }
+        longest = longest.max(infilling.input.len());
+    }
+    Err(CoreError::Config(format!(
+        "text infilling of a {}-token window kept making inputs longer than {seq_len} positions \
+         (up to {longest}: too many empty spans); raise poisson_lambda or lower mask_ratio",
+        window.len()
+    )))
+}
+
+#[cfg(test)]
+#[path = "infill_tests.rs"]
+mod tests;

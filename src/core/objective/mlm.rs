@@ -1,8 +1,9 @@
 //! Masked language modelling (BERT; Devlin et al. 2019, §3.1 "Task #1: Masked LM", and
 //! Appendix A.1): a bidirectional encoder sees the whole sequence with some tokens hidden and
 //! predicts the original token at every selected position. This file is the data side only — a
-//! pure function from token ids to corrupted inputs, targets and which positions are scored;
-//! the batcher turns it into tensors and the model never learns which objective it serves.
+//! pure function ([`mask`]) from token ids to corrupted inputs, targets and which positions are
+//! scored, and the batchers that apply it to windows of the packed text ([`MlmBatcher`],
+//! [`mlm_eval_batches`]); the model never learns which objective it serves.
 //!
 //! The procedure, and why:
 //!
@@ -32,7 +33,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Batch;
+use super::clm::cycled;
 use crate::core::error::CoreError;
+use crate::core::masks::AttentionMask;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
 
@@ -207,298 +211,232 @@ pub fn mask(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn specials() -> SpecialIds {
-        SpecialIds {
-            pad: 0,
-            unk: 1,
-            cls: 2,
-            sep: 3,
-            mask: 4,
-            bos: 5,
-            eos: 6,
-            first_sentinel: 7,
+impl MlmConfig {
+    /// [`MlmConfig::validate`], and that `vocab_size` leaves ordinary ids for the random
+    /// replacements: what a batcher checks once so that no batch fails on it later.
+    pub fn validate_with_vocab(&self, vocab_size: usize) -> Result<(), CoreError> {
+        self.validate()?;
+        let first_ordinary = SpecialIds::count_fixed();
+        if vocab_size <= first_ordinary {
+            return Err(CoreError::Config(format!(
+                "a vocabulary of {vocab_size} has no ordinary tokens for masked LM's random \
+                 replacements; ids below {first_ordinary} are special, so use a larger vocabulary"
+            )));
         }
-    }
-
-    const VOCAB: usize = 300;
-
-    /// `[CLS] text [SEP] text [SEP] [PAD]…` with a sentinel in the middle: specials all over.
-    fn mixed_sequence(rng: &mut Rng) -> Vec<u32> {
-        let mut seq = vec![2];
-        seq.extend((0..20).map(|_| 23 + rng.below(VOCAB - 23) as u32));
-        seq.push(3);
-        seq.push(9); // a span sentinel
-        seq.extend((0..17).map(|_| 23 + rng.below(VOCAB - 23) as u32));
-        seq.push(3);
-        seq.extend([0; 12]);
-        seq
-    }
-
-    #[test]
-    fn selection_never_touches_specials_or_padding() {
-        let mut data = Rng::new(11);
-        let mut rng = Rng::new(12);
-        for _ in 0..500 {
-            let seq = mixed_sequence(&mut data);
-            let out = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask");
-            for (i, &id) in seq.iter().enumerate() {
-                if specials().is_special(id) {
-                    assert!(!out.selected[i], "special {id} selected at {i}");
-                    assert_eq!(out.corruption[i], Corruption::None);
-                    assert_eq!(out.inputs[i], id, "special {id} changed at {i}");
-                }
-            }
-            // 37 ordinary tokens → round(5.55) = 6 selected.
-            assert_eq!(out.supervised(), 6);
-        }
-    }
-
-    #[test]
-    fn inputs_match_the_original_except_where_selected() {
-        let mut data = Rng::new(21);
-        let mut rng = Rng::new(22);
-        for _ in 0..500 {
-            let seq = mixed_sequence(&mut data);
-            let out = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask");
-            assert_eq!(out.targets, seq);
-            assert_eq!(out.inputs.len(), seq.len());
-            for (i, &original) in seq.iter().enumerate() {
-                assert_eq!(out.selected[i], out.corruption[i] != Corruption::None);
-                match out.corruption[i] {
-                    Corruption::None | Corruption::Kept => assert_eq!(out.inputs[i], original),
-                    Corruption::Mask => assert_eq!(out.inputs[i], specials().mask),
-                    Corruption::Random => {
-                        assert!(!specials().is_special(out.inputs[i]))
-                    }
-                }
-            }
-            let corrupted = out.corrupted();
-            assert!(corrupted.iter().all(|&i| out.corruption[i].is_corrupted()));
-            assert_eq!(
-                corrupted.len(),
-                out.corruption.iter().filter(|c| c.is_corrupted()).count()
-            );
-        }
-    }
-
-    #[test]
-    fn random_replacements_are_ordinary_in_range_and_cover_the_range() {
-        let config = MlmConfig {
-            mask_rate: 1.0,
-            mask_token: 0.0,
-            random_token: 1.0,
-        };
-        let vocab = 40; // ordinary ids 23..40
-        let seq: Vec<u32> = (0..64).map(|i| 23 + (i % 17)).collect();
-        let mut seen = [false; 40];
-        let mut rng = Rng::new(5);
-        for _ in 0..100 {
-            let out = mask(&seq, &config, specials(), vocab, &mut rng).expect("mask");
-            for (i, &id) in out.inputs.iter().enumerate() {
-                assert_eq!(out.corruption[i], Corruption::Random);
-                assert!((23..40).contains(&id), "random replacement {id}");
-                seen[id as usize] = true;
-            }
-        }
-        assert!(seen[23..].iter().all(|&s| s), "every ordinary id is drawn");
-        assert!(seen[..23].iter().all(|&s| !s), "no special is ever drawn");
-    }
-
-    #[test]
-    fn selection_count_is_the_rounded_rate_and_at_least_one() {
-        let mut rng = Rng::new(7);
-        for (eligible, expected) in [(1, 1), (2, 1), (3, 1), (4, 1), (10, 2), (100, 15), (7, 1)] {
-            let mut seq: Vec<u32> = (0..eligible).map(|i| 30 + i as u32).collect();
-            seq.extend([3, 0, 0]);
-            let out = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask");
-            assert_eq!(out.supervised(), expected, "{eligible} eligible");
-        }
-        let half = MlmConfig {
-            mask_rate: 0.5,
-            ..MlmConfig::default()
-        };
-        let seq: Vec<u32> = (0..9).map(|i| 30 + i).collect();
-        let out = mask(&seq, &half, specials(), VOCAB, &mut rng).expect("mask");
-        assert_eq!(out.supervised(), 5, "round(4.5) rounds half away from zero");
-    }
-
-    #[test]
-    fn every_eligible_position_is_selected_at_the_mask_rate() {
-        // 100 eligible positions among specials; over 4000 draws each should be chosen ~15%
-        // of the time (σ ≈ 0.0056, so ±0.03 is over 5σ).
-        let mut seq = vec![2u32];
-        for i in 0..100 {
-            seq.push(23 + (i * 37 % 250));
-            if i % 10 == 9 {
-                seq.push(3);
-            }
-        }
-        seq.extend([0; 10]);
-        let mut hits = vec![0usize; seq.len()];
-        let draws = 4000;
-        let mut rng = Rng::new(99);
-        let mut total = 0;
-        for _ in 0..draws {
-            let out = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask");
-            for (i, &s) in out.selected.iter().enumerate() {
-                hits[i] += usize::from(s);
-            }
-            total += out.supervised();
-        }
-        assert_eq!(total, 15 * draws, "exactly 15% of eligible per sequence");
-        for (i, &id) in seq.iter().enumerate() {
-            let rate = hits[i] as f64 / draws as f64;
-            if specials().is_special(id) {
-                assert_eq!(hits[i], 0);
-            } else {
-                assert!(
-                    (rate - 0.15).abs() < 0.03,
-                    "position {i} selected at {rate}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn the_80_10_10_split_passes_a_chi_square_test() {
-        let mut rng = Rng::new(2019);
-        let mut data = Rng::new(3);
-        let mut counts = [0f64; 3]; // mask, random, kept
-        for _ in 0..2000 {
-            let seq: Vec<u32> = (0..100)
-                .map(|_| 23 + data.below(VOCAB - 23) as u32)
-                .collect();
-            let out = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask");
-            for c in &out.corruption {
-                match c {
-                    Corruption::Mask => counts[0] += 1.0,
-                    Corruption::Random => counts[1] += 1.0,
-                    Corruption::Kept => counts[2] += 1.0,
-                    Corruption::None => {}
-                }
-            }
-        }
-        let n: f64 = counts.iter().sum();
-        assert_eq!(n, 30_000.0);
-        let expected = [0.8 * n, 0.1 * n, 0.1 * n];
-        let chi2: f64 = counts
-            .iter()
-            .zip(expected)
-            .map(|(o, e)| (o - e).powi(2) / e)
-            .sum();
-        // Critical value of χ² with 2 degrees of freedom at p = 0.001.
-        assert!(chi2 < 13.82, "χ² = {chi2} for counts {counts:?}");
-
-        // The same test rejects a wrong split (70/15/15), so it has teeth.
-        let wrong = [0.7 * n, 0.15 * n, 0.15 * n];
-        let chi2_wrong: f64 = counts
-            .iter()
-            .zip(wrong)
-            .map(|(o, e)| (o - e).powi(2) / e)
-            .sum();
-        assert!(chi2_wrong > 13.82, "χ² against 70/15/15 = {chi2_wrong}");
-    }
-
-    #[test]
-    fn same_seed_same_masking_other_seed_other_masking() {
-        let seq: Vec<u32> = (0..200).map(|i| 23 + (i * 13 % 270)).collect();
-        let run = |seed| {
-            let mut rng = Rng::new(seed);
-            mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask")
-        };
-        assert_eq!(run(4), run(4));
-        assert_ne!(run(4).selected, run(5).selected);
-    }
-
-    #[test]
-    fn nothing_to_predict_is_a_typed_error() {
-        let mut rng = Rng::new(1);
-        for seq in [vec![], vec![2, 3, 0, 0], vec![4, 7, 22]] {
-            let err = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng);
-            match err {
-                Err(CoreError::Corpus(msg)) => assert!(msg.contains("nothing to predict"), "{msg}"),
-                other => panic!("expected a corpus error, got {other:?}"),
-            }
-        }
-        let err = mask(&[30, 31], &MlmConfig::default(), specials(), 23, &mut rng);
-        assert!(matches!(err, Err(CoreError::Config(_))), "{err:?}");
-    }
-
-    #[test]
-    fn config_validation_names_the_knob() {
-        assert_eq!(MlmConfig::default().validate(), Ok(()));
-        let base = MlmConfig::default();
-        let cases = [
-            (
-                MlmConfig {
-                    mask_rate: 0.0,
-                    ..base
-                },
-                "mask_rate",
-            ),
-            (
-                MlmConfig {
-                    mask_rate: 1.5,
-                    ..base
-                },
-                "mask_rate",
-            ),
-            (
-                MlmConfig {
-                    mask_rate: f64::NAN,
-                    ..base
-                },
-                "mask_rate",
-            ),
-            (
-                MlmConfig {
-                    mask_token: -0.1,
-                    ..base
-                },
-                "mask_token",
-            ),
-            (
-                MlmConfig {
-                    random_token: f64::NAN,
-                    ..base
-                },
-                "random_token",
-            ),
-            (
-                MlmConfig {
-                    mask_token: 0.95,
-                    ..base
-                },
-                "mask_token + random_token",
-            ),
-        ];
-        for (config, knob) in cases {
-            match config.validate() {
-                Err(CoreError::Config(msg)) => assert!(msg.contains(knob), "{msg}"),
-                other => panic!("{config:?} gave {other:?}"),
-            }
-            let err = mask(&[30, 31], &config, specials(), VOCAB, &mut Rng::new(1));
-            assert!(matches!(err, Err(CoreError::Config(_))));
-        }
-        let edge = MlmConfig {
-            mask_rate: 1.0,
-            mask_token: 0.0,
-            random_token: 0.0,
-        };
-        assert_eq!(edge.validate(), Ok(()), "all kept is allowed");
-    }
-
-    #[test]
-    fn corruption_serialises_in_snake_case() {
-        let json = serde_json::to_string(&[Corruption::None, Corruption::Kept]).expect("json");
-        assert_eq!(json, r#"["none","kept"]"#);
-        let config: MlmConfig =
-            serde_json::from_str(r#"{"mask_rate":0.15,"mask_token":0.8,"random_token":0.1}"#)
-                .expect("config");
-        assert_eq!(config, MlmConfig::default());
+        Ok(())
     }
 }
+
+/// Draws training batches of masked LM from a packed token stream.
+///
+/// A sequence is a contiguous window of `seq_len` tokens of the stream, as for
+/// [`ClmBatcher`](super::clm::ClmBatcher): RoBERTa (Liu et al. 2019, §4.2 "FULL-SENTENCES")
+/// showed that an encoder trained on such packed windows, crossing sentence and document
+/// boundaries, does at least as well as BERT's sentence pairs, and sharing the windows with CLM
+/// means two runs differ only in their objective. The `[EOS]`/`[SEP]` separators inside a
+/// window are specials, so [`mask`] never selects them. Every time a window is drawn it is
+/// masked afresh — RoBERTa's *dynamic masking* (§4.1) — where BERT masked each sequence once
+/// and reused it; on a student's small text a static mask would be memorised within a few
+/// epochs. Each epoch starts at a random offset and visits the windows in a seeded random
+/// order. Full windows hold no padding, so the mask is [`AttentionMask::bidirectional`]
+/// with nothing blocked.
+#[derive(Debug, Clone)]
+pub struct MlmBatcher {
+    stream: Vec<u32>,
+    config: MlmConfig,
+    batch_size: usize,
+    seq_len: usize,
+    specials: SpecialIds,
+    vocab_size: usize,
+    rng: Rng,
+    order: Vec<usize>,
+    cursor: usize,
+}
+
+impl MlmBatcher {
+    /// A batcher over `stream`, cycled (see [`cycled`]) until it holds at least one batch and
+    /// two windows, so that a student's short text still trains.
+    ///
+    /// Errors: a zero `batch_size` or `seq_len`, an invalid `config` or a vocabulary with no
+    /// ordinary ids ([`CoreError::Config`]); a stream with no ordinary token, which leaves
+    /// nothing to predict ([`CoreError::Corpus`]).
+    pub fn new(
+        stream: Vec<u32>,
+        config: MlmConfig,
+        batch_size: usize,
+        seq_len: usize,
+        specials: SpecialIds,
+        vocab_size: usize,
+        rng: Rng,
+    ) -> Result<Self, CoreError> {
+        check_batch_shape(batch_size, seq_len)?;
+        config.validate_with_vocab(vocab_size)?;
+        if stream.iter().all(|&id| specials.is_special(id)) {
+            return Err(CoreError::Corpus(format!(
+                "the training text has {} tokens but no ordinary one, which leaves nothing to \
+                 predict for masked LM; give it some text",
+                stream.len()
+            )));
+        }
+        // Two windows at least: an epoch's random offset then still leaves one whole window.
+        let stream = cycled(&stream, (batch_size * seq_len).max(2 * seq_len));
+        Ok(Self {
+            stream,
+            config,
+            batch_size,
+            seq_len,
+            specials,
+            vocab_size,
+            rng,
+            order: Vec::new(),
+            cursor: 0,
+        })
+    }
+
+    fn new_epoch(&mut self) {
+        let offset = self.rng.below(self.seq_len);
+        let windows = (self.stream.len() - offset) / self.seq_len; // ≥ 1: len ≥ 2·seq_len
+        self.order = (0..windows).map(|i| offset + i * self.seq_len).collect();
+        self.rng.shuffle(&mut self.order);
+        self.cursor = 0;
+    }
+
+    /// The next batch in this run's order, freshly masked.
+    ///
+    /// Errors only when a window holds nothing but specials ([`CoreError::Corpus`] from
+    /// [`mask`]), which takes `seq_len` specials in a row.
+    pub fn next_batch(&mut self) -> Result<Batch, CoreError> {
+        let mut starts = Vec::with_capacity(self.batch_size);
+        while starts.len() < self.batch_size {
+            if self.cursor >= self.order.len() {
+                self.new_epoch();
+            }
+            starts.push(self.order[self.cursor]);
+            self.cursor += 1;
+        }
+        mlm_batch(
+            &self.stream,
+            &starts,
+            self.seq_len,
+            &self.config,
+            self.specials,
+            self.vocab_size,
+            &mut self.rng,
+        )
+    }
+}
+
+/// Fixed evaluation batches of masked LM: the non-overlapping windows from the start of
+/// `stream` that [`clm_eval_batches`](super::clm::clm_eval_batches) also reads (at most
+/// `max_batches` full batches), masked once with a generator seeded by `seed`. Building them
+/// once and reusing them means every evaluation of a run scores the same positions with the
+/// same corruptions, so a falling validation loss is the model's doing, not the mask's.
+///
+/// Errors: a zero `batch_size` or `seq_len`, an invalid `config` or vocabulary
+/// ([`CoreError::Config`]); a stream shorter than one batch (cycle a short validation text
+/// with [`cycled`] first, as the trainer does for CLM) or a window of nothing but specials
+/// ([`CoreError::Corpus`]).
+#[allow(clippy::too_many_arguments)] // shape, masking and seed, each named at the call
+pub fn mlm_eval_batches(
+    stream: &[u32],
+    config: MlmConfig,
+    batch_size: usize,
+    seq_len: usize,
+    max_batches: usize,
+    specials: SpecialIds,
+    vocab_size: usize,
+    seed: u64,
+) -> Result<Vec<Batch>, CoreError> {
+    check_batch_shape(batch_size, seq_len)?;
+    config.validate_with_vocab(vocab_size)?;
+    let windows = stream.len() / seq_len;
+    let batches = (windows / batch_size).min(max_batches);
+    if batches == 0 {
+        return Err(CoreError::Corpus(format!(
+            "the validation text has {} tokens; {max_batches} evaluation batch(es) of \
+             {batch_size}×{seq_len} need at least {}",
+            stream.len(),
+            batch_size * seq_len
+        )));
+    }
+    let mut rng = Rng::new(seed);
+    (0..batches)
+        .map(|b| {
+            let starts: Vec<usize> = (0..batch_size)
+                .map(|i| (b * batch_size + i) * seq_len)
+                .collect();
+            mlm_batch(
+                stream, &starts, seq_len, &config, specials, vocab_size, &mut rng,
+            )
+        })
+        .collect()
+}
+
+/// Refuses a batch shape with no positions in it.
+fn check_batch_shape(batch_size: usize, seq_len: usize) -> Result<(), CoreError> {
+    if batch_size == 0 || seq_len == 0 {
+        return Err(CoreError::Config(format!(
+            "a masked-LM batch of {batch_size}×{seq_len} holds no tokens; batch size and \
+             sequence length must both be at least 1"
+        )));
+    }
+    Ok(())
+}
+
+/// Masks the windows `stream[start..start + seq_len]` and lays them out as a [`Batch`].
+/// Callers keep every window inside `stream`.
+fn mlm_batch(
+    stream: &[u32],
+    starts: &[usize],
+    seq_len: usize,
+    config: &MlmConfig,
+    specials: SpecialIds,
+    vocab_size: usize,
+    rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    let n = starts.len() * seq_len;
+    let mut inputs = Vec::with_capacity(n);
+    let mut targets = Vec::with_capacity(n);
+    let mut loss_weights = Vec::with_capacity(n);
+    let mut corrupted = Vec::with_capacity(n);
+    let mut original_tokens = 0;
+    let mut supervised_tokens = 0;
+    for &start in starts {
+        let window = &stream[start..start + seq_len];
+        let masked = mask(window, config, specials, vocab_size, rng)?;
+        original_tokens += window
+            .iter()
+            .filter(|&&id| !specials.is_special(id))
+            .count();
+        supervised_tokens += masked.supervised();
+        loss_weights.extend(masked.selected.iter().map(|&s| f32::from(u8::from(s))));
+        corrupted.extend(
+            masked
+                .corruption
+                .iter()
+                .map(|c| f32::from(u8::from(c.is_corrupted()))),
+        );
+        inputs.extend(masked.inputs);
+        targets.extend(masked.targets);
+    }
+    Ok(Batch {
+        batch_size: starts.len(),
+        seq_len,
+        inputs,
+        segments: None,
+        mask: AttentionMask::bidirectional(seq_len, &vec![false; n]),
+        target_len: seq_len,
+        targets,
+        loss_weights,
+        corrupted,
+        decoder: None,
+        query: None,
+        pairs: None,
+        original_tokens,
+        supervised_tokens,
+    })
+}
+
+#[cfg(test)]
+#[path = "mlm_tests.rs"]
+mod tests;

@@ -112,7 +112,8 @@ fn ints(v: &[u32]) -> Vec<i64> {
 impl Batch {
     pub fn to_tensors(&self, device: &Device) -> BatchTensors {
         let (b, s, t) = (self.batch_size, self.seq_len, self.target_len);
-        let column = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [b * t, 1]), device);
+        let column =
+            |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [b * t, 1]), device);
         BatchTensors {
             inputs: Tensor::from_data(TensorData::new(ints(&self.inputs), [b, s]), device),
             segments: self

@@ -1,6 +1,8 @@
-//! Permuted language modelling (XLNet; Yang et al. 2019, §2.2–2.3): the data side only —
+//! Permuted language modelling (XLNet; Yang et al. 2019, §2.2–2.3), the data side:
 //! factorisation orders, which positions are predicted, and the two attention masks of
-//! two-stream self-attention. Pure functions of sizes, orders and padding; no tensors, no model.
+//! two-stream self-attention, as pure functions of sizes, orders and padding (no tensors, no
+//! model); and [`PlmBatcher`], which builds batches of them from windows of the packed stream or
+//! from sentence pairs.
 //!
 //! - **Factorisation orders (§2.2).** A left-to-right model factorises `p(x)` in one fixed
 //!   order. XLNet samples a random order `z` (a permutation of the positions) per sequence and
@@ -30,6 +32,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::coherence::{
+    MIN_PAIR_LEN, PairItem, PairLayout, PairTask, SegmentIds, check_pairs, make_items, pack,
+};
+use super::span::{Windows, eval_windows};
+use super::{Batch, PairBatch, QueryBatch};
 use crate::core::error::CoreError;
 use crate::core::masks::AttentionMask;
 use crate::core::rng::Rng;
@@ -299,339 +306,298 @@ pub fn plm_example(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+// ── The batcher ────────────────────────────────────────────────────────────────────────────────
 
-    fn specials() -> SpecialIds {
-        SpecialIds {
-            pad: 0,
-            unk: 1,
-            cls: 2,
-            sep: 3,
-            mask: 4,
-            bos: 5,
-            eos: 6,
-            first_sentinel: 7,
-        }
+/// Draws permuted-LM batches for the two-stream model, from windows of a packed stream or, for
+/// XLNet with a sentence-pair task (NSP or SOP), from packed pairs.
+///
+/// Each sequence gets its own factorisation order and predicted positions ([`plm_example`]):
+/// inputs and targets are the tokens themselves, in place; `loss_weights` and `corrupted` are 1
+/// on the predicted positions only (the last `1/K` of the order, never a special token or
+/// padding); `mask` is the content stream's mask and `query` the query stream's mask with its
+/// row validity ([`two_stream_masks_with_padding`]). A position whose query row reads nothing
+/// (the first real position of its order, when `K = 1` or a sequence has a single text token)
+/// is not scored either: it would have to guess its token with no context at all, and the
+/// model zeroes that row's attention.
+///
+/// With pairs ([`with_pairs`](Self::with_pairs)), each sequence is a labelled pair packed as
+/// `A [SEP] B [SEP] [CLS]` ([`PairLayout::ClsLast`]) and right-padded with `[PAD]`. The `[CLS]`
+/// is forced last in every order, so its content stream has read the whole pair when the pair
+/// head reads it (XLNet's own pair format also ends in `[CLS]`); padding is never predicted
+/// and blocked as a key. Each batch's labels are exactly half positive for an even
+/// batch size ([`make_items`]); the pairs are visited in seeded epochs.
+#[derive(Debug, Clone)]
+pub struct PlmBatcher {
+    source: PlmSource,
+    config: PlmConfig,
+    batch_size: usize,
+    seq_len: usize,
+    specials: SpecialIds,
+    rng: Rng,
+}
+
+#[derive(Debug, Clone)]
+enum PlmSource {
+    Windows(Windows),
+    Pairs {
+        task: PairTask,
+        pairs: Vec<SegmentIds>,
+        order: Vec<usize>,
+        cursor: usize,
+    },
+}
+
+impl PlmBatcher {
+    /// Permuted LM over windows of `seq_len` tokens of `stream`, drawn in seeded epochs as for
+    /// [`SpanBatcher`](super::span::SpanBatcher).
+    pub fn new(
+        stream: Vec<u32>,
+        config: PlmConfig,
+        batch_size: usize,
+        seq_len: usize,
+        specials: SpecialIds,
+        rng: Rng,
+    ) -> Result<Self, CoreError> {
+        check_plm_setting(&config, seq_len, 2)?;
+        Ok(Self {
+            source: PlmSource::Windows(Windows::new(
+                &stream,
+                batch_size,
+                seq_len,
+                "permuted language modelling",
+            )?),
+            config,
+            batch_size,
+            seq_len,
+            specials,
+            rng,
+        })
     }
 
-    fn permutations(n: usize) -> Vec<Vec<usize>> {
-        if n == 0 {
-            return vec![vec![]];
+    /// Permuted LM over sentence pairs, with the pair task's labels and heads in
+    /// [`Batch::pairs`]. Refuses pair sets that cannot give the task both labels
+    /// ([`check_pairs`]) and a `seq_len` below [`MIN_PAIR_LEN`].
+    pub fn with_pairs(
+        task: PairTask,
+        pairs: Vec<SegmentIds>,
+        config: PlmConfig,
+        batch_size: usize,
+        seq_len: usize,
+        specials: SpecialIds,
+        rng: Rng,
+    ) -> Result<Self, CoreError> {
+        check_plm_setting(&config, seq_len, MIN_PAIR_LEN)?;
+        check_pairs(task, &pairs)?;
+        if batch_size == 0 {
+            return Err(CoreError::Config(
+                "permuted language modelling: the batch size must be at least 1".into(),
+            ));
         }
-        let mut out = Vec::new();
-        for shorter in permutations(n - 1) {
-            for at in 0..n {
-                let mut p = shorter.clone();
-                p.insert(at, n - 1);
-                out.push(p);
+        Ok(Self {
+            source: PlmSource::Pairs {
+                task,
+                pairs,
+                order: Vec::new(),
+                cursor: 0,
+            },
+            config,
+            batch_size,
+            seq_len,
+            specials,
+            rng,
+        })
+    }
+
+    /// The next batch in this run's order.
+    pub fn next_batch(&mut self) -> Result<Batch, CoreError> {
+        let (config, seq_len, specials) = (self.config, self.seq_len, self.specials);
+        match &mut self.source {
+            PlmSource::Windows(windows) => {
+                let rows = windows.next(self.batch_size, &mut self.rng);
+                Ok(plm_batch(&rows, &config, specials, &mut self.rng))
             }
-        }
-        out
-    }
-
-    fn is_permutation(order: &[usize], n: usize) -> bool {
-        order.len() == n && ranks(order).is_some()
-    }
-
-    #[test]
-    fn config_defaults_to_six_and_rejects_zero_naming_the_knob() {
-        assert_eq!(PlmConfig::default().k, 6);
-        assert!(PlmConfig::default().validate().is_ok());
-        assert!(PlmConfig { k: 1 }.validate().is_ok());
-        let err = PlmConfig { k: 0 }.validate();
-        assert!(matches!(&err, Err(CoreError::Config(m)) if m.contains("plm k")));
-        let parsed: PlmConfig = serde_json::from_str("{}").expect("defaults fill in");
-        assert_eq!(parsed, PlmConfig::default());
-    }
-
-    #[test]
-    fn orders_are_permutations_with_forced_positions_last() {
-        let mut rng = Rng::new(1);
-        for n in 0..12usize {
-            for last in [
-                vec![],
-                vec![n.saturating_sub(1)],
-                vec![0, n / 2],
-                vec![n, 0, 0],
-            ] {
-                let order = sample_order(n, &last, &mut rng);
-                assert!(is_permutation(&order, n), "{order:?}");
-                let mut tail: Vec<usize> = Vec::new();
-                for &p in &last {
-                    if p < n && !tail.contains(&p) {
-                        tail.push(p);
+            PlmSource::Pairs {
+                task,
+                pairs,
+                order,
+                cursor,
+            } => {
+                let mut indices = Vec::with_capacity(self.batch_size);
+                while indices.len() < self.batch_size {
+                    if *cursor >= order.len() {
+                        *order = (0..pairs.len()).collect();
+                        self.rng.shuffle(order);
+                        *cursor = 0;
                     }
+                    indices.push(order[*cursor]);
+                    *cursor += 1;
                 }
-                assert_eq!(&order[n - tail.len()..], &tail[..], "n {n} last {last:?}");
+                let items = make_items(*task, pairs, &indices, &mut self.rng);
+                plm_pair_batch(&items, &config, seq_len, specials, &mut self.rng)
             }
         }
-    }
-
-    /// χ² over the 6 orders of 3 free positions; the critical value for 5 degrees of freedom
-    /// at p = 0.001 is 20.515.
-    fn chi_square_of_orders(n: usize, last: &[usize], seed: u64) -> f64 {
-        let draws = 6000;
-        let free: Vec<usize> = (0..n).filter(|p| !last.contains(p)).collect();
-        let perms = permutations(3);
-        let mut counts = [0usize; 6];
-        let mut rng = Rng::new(seed);
-        for _ in 0..draws {
-            let order = sample_order(n, last, &mut rng);
-            let head: Vec<usize> = order[..3]
-                .iter()
-                .map(|p| free.iter().position(|f| f == p).unwrap_or(99))
-                .collect();
-            let k = perms
-                .iter()
-                .position(|p| *p == head)
-                .expect("a permutation");
-            counts[k] += 1;
-        }
-        let expected = draws as f64 / 6.0;
-        counts
-            .iter()
-            .map(|&c| (c as f64 - expected).powi(2) / expected)
-            .sum()
-    }
-
-    #[test]
-    fn orders_are_uniform_chi_square() {
-        for seed in [1, 2, 3] {
-            let plain = chi_square_of_orders(3, &[], seed);
-            assert!(plain < 20.515, "seed {seed}: chi² {plain}");
-            let forced = chi_square_of_orders(4, &[1], seed);
-            assert!(forced < 20.515, "seed {seed}, [1] last: chi² {forced}");
-        }
-    }
-
-    #[test]
-    fn same_seed_same_orders_other_seed_other_orders() {
-        let draw = |seed| {
-            let mut rng = Rng::new(seed);
-            (0..20)
-                .map(|_| sample_order(16, &[15], &mut rng))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(draw(7), draw(7));
-        assert_ne!(draw(7), draw(8));
-    }
-
-    #[test]
-    fn masks_are_exactly_the_rank_rules_for_every_order() {
-        for n in 1..=5 {
-            let orders = permutations(n);
-            let m = two_stream_masks(&orders);
-            assert_eq!((m.content.batch_size, m.content.seq_len), (orders.len(), n));
-            for (b, order) in orders.iter().enumerate() {
-                let rank = ranks(order).expect("permutation");
-                for i in 0..n {
-                    for j in 0..n {
-                        assert_eq!(!m.content.is_blocked(b, i, j), rank[j] <= rank[i]);
-                        assert_eq!(!m.query.is_blocked(b, i, j), rank[j] < rank[i]);
-                    }
-                    assert!(m.query.is_blocked(b, i, i), "query sees its own content");
-                    assert!(!m.content.is_blocked(b, i, i));
-                }
-            }
-            assert_eq!(m.content.empty_rows(), 0);
-            // Exactly one empty query row per sequence, the first in its order.
-            assert_eq!(m.query.empty_rows(), orders.len());
-            assert_eq!(
-                m.query_row_valid.iter().filter(|v| !**v).count(),
-                orders.len()
-            );
-            assert!(empty_query_rows_are_only_first_in_order(&m, &orders, &[]));
-        }
-    }
-
-    #[test]
-    fn identity_order_is_the_causal_mask() {
-        let orders = vec![(0..7).collect::<Vec<_>>(); 3];
-        let m = two_stream_masks(&orders);
-        assert_eq!(m.content, AttentionMask::causal(3, 7));
-        for b in 0..3 {
-            for i in 0..7 {
-                for j in 0..7 {
-                    assert_eq!(m.query.is_blocked(b, i, j), j >= i);
-                }
-            }
-        }
-        assert_eq!(
-            m.query_row_valid[0..7],
-            [false, true, true, true, true, true, true]
-        );
-    }
-
-    /// Follows information through `layers` of two-stream attention: which tokens can reach
-    /// the query stream at each position. It must be exactly the strictly earlier ones — never
-    /// the position's own token, however deep the model.
-    #[test]
-    fn query_stream_never_sees_its_own_content_through_any_depth() {
-        let mut rng = Rng::new(5);
-        let n = 9;
-        let order = sample_order(n, &[], &mut rng);
-        let m = two_stream_masks(std::slice::from_ref(&order));
-        let rank = ranks(&order).expect("permutation");
-        // h[i][t]: token t has reached the content stream at i; g likewise for the query stream.
-        let mut h: Vec<Vec<bool>> = (0..n).map(|i| (0..n).map(|t| t == i).collect()).collect();
-        let mut g = vec![vec![false; n]; n];
-        for _ in 0..4 {
-            let reach = |mask: &AttentionMask, own: &[Vec<bool>]| -> Vec<Vec<bool>> {
-                (0..n)
-                    .map(|i| {
-                        (0..n)
-                            .map(|t| {
-                                own[i][t] || (0..n).any(|j| !mask.is_blocked(0, i, j) && h[j][t])
-                            })
-                            .collect()
-                    })
-                    .collect()
-            };
-            let next_g = reach(&m.query, &g);
-            h = reach(&m.content, &h);
-            g = next_g;
-        }
-        for i in 0..n {
-            for t in 0..n {
-                assert_eq!(g[i][t], rank[t] < rank[i], "query {i} token {t}");
-                assert_eq!(h[i][t], rank[t] <= rank[i], "content {i} token {t}");
-            }
-        }
-    }
-
-    #[test]
-    fn predicted_count_is_max_1_n_over_k_at_the_end_of_the_order() {
-        let mut rng = Rng::new(3);
-        for n in 1..=20 {
-            for k in 1..=8 {
-                let order = sample_order(n, &[], &mut rng);
-                let p = predicted(&order, k, &[]);
-                let count = (n / k).max(1);
-                assert_eq!(p.iter().filter(|x| **x).count(), count, "n {n} k {k}");
-                assert!(order[n - count..].iter().all(|&q| p[q]));
-                assert!(order[..n - count].iter().all(|&q| !p[q]));
-            }
-        }
-        assert_eq!(predicted(&[2, 0, 1], 0, &[]), vec![true; 3]);
-        assert!(predicted(&[], 6, &[]).is_empty());
-    }
-
-    #[test]
-    fn excluded_positions_are_skipped_and_targets_come_from_before_them() {
-        // [CLS] at 11 ends the order, padding 9 and 10 lies anywhere in it: the targets are the
-        // last max(1, 9 / 3) = 3 eligible positions, skipping 10 and 11.
-        let order = vec![9, 4, 0, 8, 1, 7, 2, 10, 6, 3, 5, 11];
-        let p = predicted(&order, 3, &[9, 10, 11]);
-        let expected: Vec<usize> = vec![6, 3, 5];
-        assert_eq!(p.len(), 12);
-        for (q, &is_target) in p.iter().enumerate() {
-            assert_eq!(is_target, expected.contains(&q), "position {q}");
-        }
-        assert_eq!(predicted(&[1, 0], 2, &[0, 1]), vec![false, false]);
-    }
-
-    #[test]
-    fn predicted_positions_always_have_a_valid_query_row_for_k_at_least_2() {
-        let mut rng = Rng::new(9);
-        for n in 2..=12 {
-            let orders: Vec<Vec<usize>> = (0..20)
-                .map(|_| sample_order(n, &[n - 1], &mut rng))
-                .collect();
-            let m = two_stream_masks(&orders);
-            for (b, order) in orders.iter().enumerate() {
-                for (q, &is_target) in predicted(order, 2, &[]).iter().enumerate() {
-                    assert!(!is_target || m.query_row_valid[b * n + q]);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn padding_is_never_a_key_and_real_rows_keep_the_rank_rules() {
-        let mut rng = Rng::new(11);
-        let n = 8;
-        let pad: Vec<Vec<bool>> = vec![
-            vec![false; n],
-            (0..n).map(|p| p >= 5).collect(),
-            (0..n).map(|p| p % 3 == 1).collect(),
-        ];
-        let orders: Vec<Vec<usize>> = (0..3).map(|_| sample_order(n, &[], &mut rng)).collect();
-        let m = two_stream_masks_with_padding(&orders, &pad);
-        for (b, order) in orders.iter().enumerate() {
-            let rank = ranks(order).expect("permutation");
-            for i in 0..n {
-                for j in 0..n {
-                    let (c, q) = (!m.content.is_blocked(b, i, j), !m.query.is_blocked(b, i, j));
-                    if pad[b][j] {
-                        assert!(!c && !q, "padding {j} is a key for {i}");
-                    } else if pad[b][i] {
-                        assert!(c && q, "padded row {i} reads every real key");
-                    } else {
-                        assert_eq!((c, q), (rank[j] <= rank[i], rank[j] < rank[i]));
-                    }
-                }
-            }
-            let exclude: Vec<usize> = (0..n).filter(|&p| pad[b][p]).collect();
-            let p = predicted(order, 2, &exclude);
-            assert!(exclude.iter().all(|&q| !p[q]));
-            assert_eq!(
-                p.iter().filter(|x| **x).count(),
-                ((n - exclude.len()) / 2).max(1)
-            );
-        }
-        assert_eq!(m.content.empty_rows(), 0);
-        assert_eq!(m.query.empty_rows(), 3);
-        assert!(empty_query_rows_are_only_first_in_order(&m, &orders, &pad));
-        // The same masks with the padding placed elsewhere in the order are unchanged for real rows.
-        let mut moved = orders[1].clone();
-        moved.retain(|&p| p < 5);
-        moved.extend([7, 6, 5]);
-        let m2 = two_stream_masks_with_padding(&[moved], &pad[1..2]);
-        let row = |mask: &AttentionMask, b: usize, i: usize| -> Vec<bool> {
-            (0..n).map(|j| mask.is_blocked(b, i, j)).collect()
-        };
-        for i in 0..5 {
-            assert_eq!(row(&m.query, 1, i), row(&m2.query, 0, i));
-        }
-    }
-
-    #[test]
-    fn example_keeps_tokens_in_place_and_predicts_its_own_tokens() {
-        let s = specials();
-        // text, [SEP], text, [CLS], padding
-        let tokens: Vec<u32> = vec![40, 41, 42, 43, 3, 44, 45, 46, 47, 48, 49, 50, 2, 0, 0];
-        let config = PlmConfig { k: 3 };
-        let mut rng = Rng::new(13);
-        for _ in 0..50 {
-            let ex = plm_example(&tokens, &config, s, &mut rng);
-            assert_eq!(ex.inputs, tokens);
-            assert_eq!(ex.targets, tokens);
-            assert!(is_permutation(&ex.order, tokens.len()));
-            assert_eq!(ex.order.last(), Some(&12), "[CLS] is last");
-            // 11 text tokens are eligible: max(1, 11 / 3) = 3 targets, all text.
-            assert_eq!(ex.predicted.iter().filter(|x| **x).count(), 3);
-            for (p, &id) in tokens.iter().enumerate() {
-                assert!(!ex.predicted[p] || !s.is_special(id));
-                assert_eq!(ex.padding[p], id == s.pad);
-            }
-        }
-        let a = plm_example(&tokens, &config, s, &mut Rng::new(4));
-        let b = plm_example(&tokens, &config, s, &mut Rng::new(4));
-        assert_eq!(a, b);
-        let m = two_stream_masks_with_padding(
-            std::slice::from_ref(&a.order),
-            std::slice::from_ref(&a.padding),
-        );
-        assert_eq!(m.content.empty_rows(), 0);
-        // [CLS] is last: its content stream reads every real token of the pair.
-        assert!((0..13).all(|j| !m.content.is_blocked(0, 12, j)));
-    }
-
-    #[test]
-    #[should_panic(expected = "not a permutation")]
-    fn a_malformed_order_is_refused() {
-        two_stream_masks(&[vec![0, 0, 1]]);
     }
 }
+
+/// Fixed evaluation batches of permuted LM: non-overlapping windows from the start of `stream`
+/// (at most `max_batches` full batches), with orders drawn from a generator seeded by `seed`,
+/// so every call returns the same batches.
+pub fn plm_eval_batches(
+    stream: &[u32],
+    config: PlmConfig,
+    batch_size: usize,
+    seq_len: usize,
+    max_batches: usize,
+    specials: SpecialIds,
+    seed: u64,
+) -> Result<Vec<Batch>, CoreError> {
+    check_plm_setting(&config, seq_len, 2)?;
+    let mut rng = Rng::new(seed);
+    Ok(eval_windows(
+        stream,
+        batch_size,
+        seq_len,
+        max_batches,
+        "permuted language modelling",
+    )?
+    .iter()
+    .map(|rows| plm_batch(rows, &config, specials, &mut rng))
+    .collect())
+}
+
+/// Fixed evaluation batches of permuted LM with the pair task: `pairs` in their order (cycled
+/// to one batch), at most `max_batches` full batches, labels and orders drawn from a generator
+/// seeded by `seed`, so every call returns the same batches.
+#[allow(clippy::too_many_arguments)] // the eval shape of every objective, plus the pair task
+pub fn plm_pair_eval_batches(
+    task: PairTask,
+    pairs: &[SegmentIds],
+    config: PlmConfig,
+    batch_size: usize,
+    seq_len: usize,
+    max_batches: usize,
+    specials: SpecialIds,
+    seed: u64,
+) -> Result<Vec<Batch>, CoreError> {
+    check_plm_setting(&config, seq_len, MIN_PAIR_LEN)?;
+    check_pairs(task, pairs)?;
+    if batch_size == 0 || max_batches == 0 {
+        return Err(CoreError::Config(format!(
+            "permuted language modelling: {max_batches} evaluation batches of {batch_size} pairs \
+             is none; both must be at least 1"
+        )));
+    }
+    let batches = (pairs.len() / batch_size).clamp(1, max_batches);
+    let mut rng = Rng::new(seed);
+    (0..batches)
+        .map(|b| {
+            let indices: Vec<usize> = (0..batch_size)
+                .map(|i| (b * batch_size + i) % pairs.len())
+                .collect();
+            let items = make_items(task, pairs, &indices, &mut rng);
+            plm_pair_batch(&items, &config, seq_len, specials, &mut rng)
+        })
+        .collect()
+}
+
+fn check_plm_setting(config: &PlmConfig, seq_len: usize, shortest: usize) -> Result<(), CoreError> {
+    config.validate()?;
+    if seq_len < shortest {
+        return Err(CoreError::Config(format!(
+            "permuted language modelling needs sequences of at least {shortest} tokens here \
+             (one to predict and context before it{}); got {seq_len}",
+            if shortest > 2 {
+                ", and for a sentence pair [CLS], two [SEP] and a token each of A and B"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(())
+}
+
+/// One permuted-LM batch from `rows` (equal lengths, none all padding).
+fn plm_batch(rows: &[Vec<u32>], config: &PlmConfig, specials: SpecialIds, rng: &mut Rng) -> Batch {
+    let batch_size = rows.len();
+    let seq_len = rows.first().map_or(0, Vec::len);
+    let mut orders = Vec::with_capacity(batch_size);
+    let mut padding = Vec::with_capacity(batch_size);
+    let mut predicted = Vec::with_capacity(batch_size * seq_len);
+    for row in rows {
+        let example = plm_example(row, config, specials, rng);
+        predicted.extend(example.predicted);
+        orders.push(example.order);
+        padding.push(example.padding);
+    }
+    let masks = two_stream_masks_with_padding(&orders, &padding);
+    let weights: Vec<f32> = predicted
+        .iter()
+        .zip(&masks.query_row_valid)
+        .map(|(&p, &valid)| if p && valid { 1.0 } else { 0.0 })
+        .collect();
+    let inputs: Vec<u32> = rows.concat();
+    Batch {
+        batch_size,
+        seq_len,
+        segments: None,
+        mask: masks.content,
+        target_len: seq_len,
+        targets: inputs.clone(),
+        supervised_tokens: weights.iter().filter(|&&w| w > 0.0).count(),
+        corrupted: weights.clone(),
+        loss_weights: weights,
+        decoder: None,
+        query: Some(QueryBatch {
+            mask: masks.query,
+            row_valid: masks
+                .query_row_valid
+                .iter()
+                .map(|&valid| if valid { 1.0 } else { 0.0 })
+                .collect(),
+        }),
+        pairs: None,
+        original_tokens: inputs
+            .iter()
+            .filter(|&&id| !specials.is_special(id))
+            .count(),
+        inputs,
+    }
+}
+
+/// One permuted-LM batch of packed, padded pairs, with their segments, heads and labels.
+fn plm_pair_batch(
+    items: &[PairItem],
+    config: &PlmConfig,
+    seq_len: usize,
+    specials: SpecialIds,
+    rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    let mut rows = Vec::with_capacity(items.len());
+    let mut segments = Vec::with_capacity(items.len() * seq_len);
+    let mut heads = Vec::with_capacity(items.len());
+    let mut original_tokens = 0;
+    for item in items {
+        let packed = pack(item, PairLayout::ClsLast, seq_len, specials)?;
+        let mut ids = packed.ids;
+        ids.resize(seq_len, specials.pad);
+        rows.push(ids);
+        segments.extend(packed.segments.iter().map(|&s| u32::from(s)));
+        segments.resize(rows.len() * seq_len, 0);
+        heads.push(packed.head as u32);
+        original_tokens += packed.original_tokens;
+    }
+    // `plm_example` forces the [CLS] last: the packed A and B hold no specials, so the head is
+    // the only [CLS] of each row.
+    let mut batch = plm_batch(&rows, config, specials, rng);
+    batch.segments = Some(segments);
+    batch.pairs = Some(PairBatch {
+        heads,
+        labels: items.iter().map(|item| u32::from(item.label)).collect(),
+    });
+    batch.original_tokens = original_tokens;
+    Ok(batch)
+}
+
+#[cfg(test)]
+#[path = "plm_tests.rs"]
+mod tests;

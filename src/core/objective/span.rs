@@ -1,6 +1,6 @@
 //! Span corruption, T5's denoising objective (Raffel et al. 2020, §3.1.4; the "replace corrupted
-//! spans" row of Table 5), as pure functions on token ids: the encoder-decoder batcher builds
-//! tensors from what [`corrupt`] returns.
+//! spans" row of Table 5): [`corrupt`] as a pure function on token ids, and [`SpanBatcher`],
+//! which turns windows of the packed stream into encoder-decoder batches.
 //!
 //! Some tokens of a sequence are hidden in contiguous spans. The encoder sees the sequence with
 //! each hidden span replaced by one sentinel, `[SPAN0]`, `[SPAN1]`, … in order; the decoder must
@@ -33,11 +33,18 @@
 //! The lab's tokenizer reserves [`SPAN_SENTINELS`] sentinels and a sequence needs one per span
 //! plus the closing one, so long sequences at the defaults run out (64 tokens need 4; more than
 //! 310 need 17). [`max_sentinels_needed`] and [`SpanConfig::check_seq_len`] check a setting
-//! before training starts.
+//! before training starts; [`SpanBatcher::new`] refuses one that does not fit.
+//!
+//! The batch: the encoder reads the corrupted window padded with `[PAD]`; the decoder reads
+//! `[BOS]` and the target shifted right and writes the target. Sentinels and span tokens are all
+//! scored, but only span tokens count as corrupted (see [`SpanBatcher`]).
 
 use serde::{Deserialize, Serialize};
 
+use super::clm::cycled;
+use super::{Batch, DecoderBatch};
 use crate::core::error::CoreError;
+use crate::core::masks::{AttentionMask, CrossMask};
 use crate::core::rng::Rng;
 use crate::core::tokenizer::{SPAN_SENTINELS, SpecialIds};
 
@@ -275,268 +282,367 @@ fn sentinel_index(specials: SpecialIds, id: u32) -> Option<usize> {
     (k < SPAN_SENTINELS).then_some(k)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+// ── The batcher ────────────────────────────────────────────────────────────────────────────────
 
-    fn specials() -> SpecialIds {
-        SpecialIds {
-            pad: 0,
-            unk: 1,
-            cls: 2,
-            sep: 3,
-            mask: 4,
-            bos: 5,
-            eos: 6,
-            first_sentinel: 7,
+/// Contiguous windows of `len` tokens from a packed stream, in seeded epochs, as
+/// [`ClmBatcher`](super::clm::ClmBatcher) draws them: each epoch starts at a random offset below
+/// `len` (so window boundaries move between epochs) and visits that epoch's windows in a random
+/// order. A stream shorter than one batch (a student's short text) is cycled ([`cycled`]) to a
+/// batch, and to at least two windows so that every epoch holds one. Shared by the batchers that
+/// corrupt or reorder fixed-length windows: T5 here, BART ([`super::infill`]) and XLNet
+/// ([`super::plm`]). Unlike CLM's, a window needs no extra token for a shifted target.
+#[derive(Debug, Clone)]
+pub(crate) struct Windows {
+    stream: Vec<u32>,
+    len: usize,
+    order: Vec<usize>,
+    cursor: usize,
+}
+
+impl Windows {
+    /// `what` names the objective in error messages.
+    pub(crate) fn new(
+        stream: &[u32],
+        batch_size: usize,
+        len: usize,
+        what: &str,
+    ) -> Result<Self, CoreError> {
+        check_batch_shape(batch_size, len, what)?;
+        if stream.is_empty() {
+            return Err(CoreError::Corpus(format!(
+                "{what}: the training text has no tokens"
+            )));
         }
+        Ok(Self {
+            stream: cycled(stream, (batch_size * len).max(2 * len)),
+            len,
+            order: Vec::new(),
+            cursor: 0,
+        })
     }
 
-    /// `n` ordinary (non-special) token ids.
-    fn text(n: usize, rng: &mut Rng) -> Vec<u32> {
-        (0..n).map(|_| 23 + rng.below(2000) as u32).collect()
+    fn new_epoch(&mut self, rng: &mut Rng) {
+        let offset = rng.below(self.len);
+        // `new` cycled the stream to at least two windows, so every epoch holds one.
+        let windows = (self.stream.len() - offset) / self.len;
+        self.order = (0..windows).map(|i| offset + i * self.len).collect();
+        rng.shuffle(&mut self.order);
+        self.cursor = 0;
     }
 
-    #[test]
-    fn input_and_target_reconstruct_the_original() {
-        let configs = [
-            SpanConfig::default(),
-            SpanConfig {
-                noise_density: 0.5,
-                mean_span: 1.0,
-            },
-            SpanConfig {
-                noise_density: 0.9,
-                mean_span: 10.0,
-            },
-        ];
-        let mut lengths = Rng::new(99);
-        for config in configs {
-            for seed in 0..300 {
-                let mut rng = Rng::new(seed);
-                let mut n = 2 + lengths.below(300);
-                while config.check_seq_len(n).is_err() {
-                    n /= 2;
-                }
-                let tokens = text(n, &mut rng);
-                let out = corrupt(&tokens, &config, specials(), &mut rng).expect("corrupt");
-                assert_eq!(
-                    reconstruct(&out.input, &out.target, specials()).expect("reconstruct"),
-                    tokens,
-                    "n {n} seed {seed} {config:?}"
-                );
-                // The record agrees with the target, and spans never touch.
-                let mut from_record = Vec::new();
-                let mut end = 0;
-                for (k, &(start, len)) in out.spans.iter().enumerate() {
-                    assert!(len >= 1 && start > end, "spans are separated by kept text");
-                    from_record.push(sentinel_id(specials(), k));
-                    from_record.extend_from_slice(&tokens[start..start + len]);
-                    end = start + len;
-                }
-                from_record.push(sentinel_id(specials(), out.spans.len()));
-                assert_eq!(from_record, out.target);
-                assert_eq!(end, n, "T5's interleaving ends inside a span");
+    /// Tokens per window.
+    pub(crate) fn window_len(&self) -> usize {
+        self.len
+    }
+
+    /// The next `count` windows in this run's order.
+    pub(crate) fn next(&mut self, count: usize, rng: &mut Rng) -> Vec<Vec<u32>> {
+        let mut windows = Vec::with_capacity(count);
+        while windows.len() < count {
+            if self.cursor >= self.order.len() {
+                self.new_epoch(rng);
             }
+            let start = self.order[self.cursor];
+            windows.push(self.stream[start..start + self.len].to_vec());
+            self.cursor += 1;
         }
-    }
-
-    #[test]
-    fn sentinels_are_numbered_in_order_and_the_rest_is_text() {
-        let mut rng = Rng::new(5);
-        for n in [2, 3, 10, 64, 200, 310] {
-            let tokens = text(n, &mut rng);
-            let out = corrupt(&tokens, &SpanConfig::default(), specials(), &mut rng).expect("ok");
-            let k = out.spans.len();
-            let in_input: Vec<usize> = out
-                .input
-                .iter()
-                .filter_map(|&id| sentinel_index(specials(), id))
-                .collect();
-            assert_eq!(in_input, (0..k).collect::<Vec<_>>());
-            let in_target: Vec<usize> = out
-                .target
-                .iter()
-                .filter_map(|&id| sentinel_index(specials(), id))
-                .collect();
-            assert_eq!(in_target, (0..=k).collect::<Vec<_>>());
-            assert_eq!(out.target.last(), Some(&sentinel_id(specials(), k)));
-            assert_eq!(out.target.first(), Some(&sentinel_id(specials(), 0)));
-            for &id in out.input.iter().chain(&out.target) {
-                assert!(sentinel_index(specials(), id).is_some() || !specials().is_special(id));
-            }
-            let hidden: usize = out.spans.iter().map(|s| s.1).sum();
-            assert_eq!(out.input.len(), n - hidden + k);
-            assert_eq!(out.target.len(), hidden + k + 1);
-        }
-    }
-
-    #[test]
-    fn noise_fraction_and_mean_span_match_the_settings() {
-        let mut rng = Rng::new(11);
-        // Lengths up to the longest each setting's 16 sentinels allow.
-        for (config, shortest, longest) in [
-            (SpanConfig::default(), 60, 310),
-            (
-                SpanConfig {
-                    noise_density: 0.3,
-                    mean_span: 2.0,
-                },
-                30,
-                100,
-            ),
-        ] {
-            assert!(config.check_seq_len(longest).is_ok());
-            let (mut hidden, mut total, mut spans) = (0, 0, 0);
-            let mut first_span_lengths = Vec::new();
-            for _ in 0..2000 {
-                let n = shortest + rng.below(longest - shortest + 1);
-                let tokens = text(n, &mut rng);
-                let out = corrupt(&tokens, &config, specials(), &mut rng).expect("ok");
-                hidden += out.spans.iter().map(|s| s.1).sum::<usize>();
-                spans += out.spans.len();
-                total += n;
-                first_span_lengths.push(out.spans[0].1);
-            }
-            let density = hidden as f64 / total as f64;
-            let mean_span = hidden as f64 / spans as f64;
-            assert!(
-                (density - config.noise_density).abs() < 0.005,
-                "density {density}"
-            );
-            assert!(
-                (mean_span - config.mean_span).abs() < 0.1 * config.mean_span,
-                "mean span {mean_span}"
-            );
-            // Span lengths vary around the mean (a random split, not fixed-length pieces).
-            let first_mean =
-                first_span_lengths.iter().sum::<usize>() as f64 / first_span_lengths.len() as f64;
-            assert!(
-                (first_mean - config.mean_span).abs() < 0.15 * config.mean_span,
-                "first span mean {first_mean}"
-            );
-            assert!(first_span_lengths.contains(&1));
-            assert!(
-                first_span_lengths
-                    .iter()
-                    .any(|&l| l as f64 > 2.0 * config.mean_span)
-            );
-        }
-    }
-
-    #[test]
-    fn running_out_of_sentinels_is_a_typed_error_that_says_what_to_change() {
-        let config = SpanConfig::default();
-        assert_eq!(max_sentinels_needed(64, &config), 4);
-        assert_eq!(max_sentinels_needed(310, &config), 16);
-        assert_eq!(max_sentinels_needed(311, &config), 17);
-        assert!(config.check_seq_len(310).is_ok());
-        let mut rng = Rng::new(1);
-        let tokens = text(512, &mut rng);
-        match corrupt(&tokens, &config, specials(), &mut rng) {
-            Err(CoreError::Config(message)) => {
-                for part in [
-                    "512-token",
-                    "needs 27 sentinels",
-                    "has 16",
-                    "noise_density",
-                    "mean_span",
-                    "seq_len",
-                ] {
-                    assert!(message.contains(part), "{message}");
-                }
-            }
-            other => panic!("expected a config error, got {other:?}"),
-        }
-        let longer_spans = SpanConfig {
-            mean_span: 10.0,
-            ..config
-        };
-        assert!(corrupt(&tokens, &longer_spans, specials(), &mut rng).is_ok());
-    }
-
-    #[test]
-    fn degenerate_inputs_and_settings_are_refused() {
-        let mut rng = Rng::new(2);
-        let config = SpanConfig::default();
-        for n in [0, 1] {
-            let tokens = text(n, &mut rng);
-            assert!(matches!(
-                corrupt(&tokens, &config, specials(), &mut rng),
-                Err(CoreError::Config(_))
-            ));
-        }
-        let out = corrupt(&[100, 101], &config, specials(), &mut rng).expect("two tokens");
-        assert_eq!(out.input, vec![100, 7]);
-        assert_eq!(out.target, vec![7, 101, 8]);
-        for (noise_density, mean_span) in [(0.0, 3.0), (1.0, 3.0), (f64::NAN, 3.0), (0.15, 0.5)] {
-            let bad = SpanConfig {
-                noise_density,
-                mean_span,
-            };
-            assert!(matches!(bad.validate(), Err(CoreError::Config(_))));
-        }
-        let with_sentinel = [100, 101, 9, 102];
-        assert!(matches!(
-            corrupt(&with_sentinel, &config, specials(), &mut rng),
-            Err(CoreError::Corpus(_))
-        ));
-    }
-
-    #[test]
-    fn malformed_pairs_do_not_reconstruct() {
-        let s = |k| sentinel_id(specials(), k);
-        assert_eq!(
-            reconstruct(&[100, s(0), 102], &[s(0), 101, s(1)], specials()),
-            Ok(vec![100, 101, 102])
-        );
-        for (input, target) in [
-            (vec![100, s(0)], vec![101, s(0), s(1)]), // target does not open
-            (vec![100, s(0)], vec![s(0), 101]),       // not closed
-            (vec![100, s(1)], vec![s(0), 101, s(1)]), // wrong sentinel in input
-            (vec![100], vec![s(0), 101, s(1)]),       // span never used
-            (vec![100, s(0)], vec![s(0), 101, s(2)]), // skipped number
-            (vec![s(0), s(0)], vec![s(0), 101, s(1)]), // used twice
-        ] {
-            assert!(
-                matches!(
-                    reconstruct(&input, &target, specials()),
-                    Err(CoreError::Corpus(_))
-                ),
-                "{input:?} {target:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn same_seed_same_corruption_other_seed_other() {
-        let tokens = text(200, &mut Rng::new(0));
-        let draw = |seed| {
-            corrupt(
-                &tokens,
-                &SpanConfig::default(),
-                specials(),
-                &mut Rng::new(seed),
-            )
-            .expect("ok")
-        };
-        assert_eq!(draw(3), draw(3));
-        assert_ne!(draw(3).spans, draw(4).spans);
-    }
-
-    #[test]
-    fn config_defaults_are_the_paper_and_round_trip_through_serde() {
-        let config: SpanConfig = serde_json::from_str("{}").expect("defaults");
-        assert_eq!(config, SpanConfig::default());
-        assert_eq!((config.noise_density, config.mean_span), (0.15, 3.0));
-        let custom = SpanConfig {
-            noise_density: 0.25,
-            mean_span: 5.0,
-        };
-        let json = serde_json::to_string(&custom).expect("serialise");
-        assert_eq!(
-            serde_json::from_str::<SpanConfig>(&json).expect("parse"),
-            custom
-        );
+        windows
     }
 }
+
+/// Fixed evaluation windows, batch by batch: non-overlapping windows of `len` tokens from the
+/// start of `stream` (cycled to one batch), at most `max_batches` full batches — the same
+/// windows on every call, as [`clm_eval_batches`](super::clm::clm_eval_batches) takes them.
+pub(crate) fn eval_windows(
+    stream: &[u32],
+    batch_size: usize,
+    len: usize,
+    max_batches: usize,
+    what: &str,
+) -> Result<Vec<Vec<Vec<u32>>>, CoreError> {
+    check_batch_shape(batch_size, len, what)?;
+    if max_batches == 0 {
+        return Err(CoreError::Config(format!(
+            "{what}: evaluation needs at least one batch"
+        )));
+    }
+    if stream.is_empty() {
+        return Err(CoreError::Corpus(format!(
+            "{what}: the validation text has no tokens"
+        )));
+    }
+    let stream = cycled(stream, batch_size * len);
+    let batches = (stream.len() / len / batch_size).min(max_batches);
+    Ok((0..batches)
+        .map(|b| {
+            (0..batch_size)
+                .map(|i| {
+                    let start = (b * batch_size + i) * len;
+                    stream[start..start + len].to_vec()
+                })
+                .collect()
+        })
+        .collect())
+}
+
+fn check_batch_shape(batch_size: usize, len: usize, what: &str) -> Result<(), CoreError> {
+    if batch_size == 0 || len == 0 {
+        return Err(CoreError::Config(format!(
+            "{what}: a batch of {batch_size}×{len} is empty; batch size and sequence length must \
+             be at least 1"
+        )));
+    }
+    Ok(())
+}
+
+/// One encoder-decoder example before padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Seq2SeqExample {
+    /// What the encoder reads (at most `seq_len` tokens).
+    pub input: Vec<u32>,
+    /// What the decoder writes (at most `seq_len` tokens).
+    pub target: Vec<u32>,
+    /// Per target position: whether `val_loss_corrupted` scores it.
+    pub corrupted: Vec<bool>,
+}
+
+/// Pads encoder-decoder examples into a [`Batch`] (shared by T5 and BART). Encoder: inputs
+/// right-padded with `[PAD]` to `seq_len`, bidirectional mask with padded keys blocked. Decoder:
+/// `target_len` is the longest target; targets right-padded with `[PAD]`; decoder inputs are
+/// the padded targets shifted right after `[BOS]` (the shift is the batcher's job, never the
+/// model's); causal self-attention with padded keys blocked; cross-attention blocks padded
+/// encoder positions. Every real target position has loss weight 1, padding 0.
+pub(crate) fn seq2seq_batch(
+    examples: &[Seq2SeqExample],
+    seq_len: usize,
+    specials: SpecialIds,
+    original_tokens: usize,
+) -> Result<Batch, CoreError> {
+    let batch_size = examples.len();
+    let target_len = examples.iter().map(|e| e.target.len()).max().unwrap_or(0);
+    if batch_size == 0 || target_len == 0 {
+        return Err(CoreError::Config(
+            "an encoder-decoder batch needs at least one example with a non-empty target".into(),
+        ));
+    }
+    if target_len > seq_len {
+        return Err(CoreError::Config(format!(
+            "a decoder target of {target_len} tokens is longer than the model's {seq_len} \
+             positions: hide less of each sequence or use longer sequences"
+        )));
+    }
+    // An empty input would leave the encoder a row of padding with no key to read.
+    if let Some(e) = examples
+        .iter()
+        .find(|e| e.input.is_empty() || e.input.len() > seq_len)
+    {
+        return Err(CoreError::Config(format!(
+            "an encoder input of {} tokens does not fit the model's {seq_len} positions (it \
+             needs 1 to {seq_len})",
+            e.input.len()
+        )));
+    }
+    let mut inputs = Vec::with_capacity(batch_size * seq_len);
+    let mut encoder_padding = Vec::with_capacity(batch_size * seq_len);
+    let mut targets = Vec::with_capacity(batch_size * target_len);
+    let mut decoder_inputs = Vec::with_capacity(batch_size * target_len);
+    let mut decoder_padding = Vec::with_capacity(batch_size * target_len);
+    let mut corrupted = Vec::with_capacity(batch_size * target_len);
+    for e in examples {
+        inputs.extend_from_slice(&e.input);
+        inputs.resize(inputs.len() + seq_len - e.input.len(), specials.pad);
+        encoder_padding.extend((0..seq_len).map(|p| p >= e.input.len()));
+        let row = targets.len();
+        targets.extend_from_slice(&e.target);
+        targets.resize(row + target_len, specials.pad);
+        decoder_inputs.push(specials.bos);
+        decoder_inputs.extend_from_slice(&targets[row..row + target_len - 1]);
+        decoder_padding.extend((0..target_len).map(|t| t >= e.target.len()));
+        corrupted.extend((0..target_len).map(|t| match e.corrupted.get(t) {
+            Some(true) => 1.0,
+            _ => 0.0,
+        }));
+    }
+    let loss_weights: Vec<f32> = decoder_padding
+        .iter()
+        .map(|&pad| if pad { 0.0 } else { 1.0 })
+        .collect();
+    let supervised_tokens = decoder_padding.iter().filter(|&&pad| !pad).count();
+    Ok(Batch {
+        batch_size,
+        seq_len,
+        segments: None,
+        mask: AttentionMask::bidirectional(seq_len, &encoder_padding),
+        target_len,
+        targets,
+        loss_weights,
+        corrupted,
+        decoder: Some(DecoderBatch {
+            inputs: decoder_inputs,
+            self_mask: AttentionMask::causal_with_padding(target_len, &decoder_padding),
+            cross_mask: CrossMask::from_key_padding(target_len, seq_len, &encoder_padding),
+        }),
+        query: None,
+        pairs: None,
+        inputs,
+        original_tokens,
+        supervised_tokens,
+    })
+}
+
+/// Tokens of original text among `windows` (no specials): what the budget counts.
+pub(crate) fn original_tokens(windows: &[Vec<u32>], specials: SpecialIds) -> usize {
+    windows
+        .iter()
+        .flatten()
+        .filter(|&&id| !specials.is_special(id))
+        .count()
+}
+
+/// Draws T5 span-corruption batches for the encoder-decoder from a packed stream.
+///
+/// Each sequence is a window of `seq_len` tokens of the stream, drawn in seeded epochs as
+/// [`ClmBatcher`](super::clm::ClmBatcher) draws them (a random offset per epoch, windows in
+/// random order, a text shorter than a batch cycled), and corrupted by [`corrupt`]. The
+/// encoder reads the corrupted input (kept text and sentinels, shorter than the window, padded
+/// to `seq_len`). The decoder writes the T5 target — every sentinel and every hidden token — so
+/// all of it is scored (`loss_weights` 1, padding 0), but only the hidden span tokens count as
+/// corrupted: the sentinels are markers the model can copy from its input, not text it had to
+/// recover. Every window has the same length, so every target does too; `target_len` is that
+/// length, `noise + spans + 1`, about `seq_len × noise_density × (1 + 1/mean_span)`: T5's
+/// targets are short, which is why the objective is cheap (Raffel et al. 2020, §3.3.4).
+#[derive(Debug, Clone)]
+pub struct SpanBatcher {
+    windows: Windows,
+    config: SpanConfig,
+    batch_size: usize,
+    seq_len: usize,
+    specials: SpecialIds,
+    rng: Rng,
+}
+
+impl SpanBatcher {
+    /// Refuses, before any training, settings whose sentinels or target cannot fit `seq_len`
+    /// ([`SpanConfig::check_seq_len`]) and a stream that holds a sentinel.
+    pub fn new(
+        stream: Vec<u32>,
+        config: SpanConfig,
+        batch_size: usize,
+        seq_len: usize,
+        specials: SpecialIds,
+        rng: Rng,
+    ) -> Result<Self, CoreError> {
+        check_span_setting(&stream, &config, seq_len, specials)?;
+        Ok(Self {
+            windows: Windows::new(&stream, batch_size, seq_len, "span corruption")?,
+            config,
+            batch_size,
+            seq_len,
+            specials,
+            rng,
+        })
+    }
+
+    /// The next batch in this run's order.
+    pub fn next_batch(&mut self) -> Result<Batch, CoreError> {
+        let windows = self.windows.next(self.batch_size, &mut self.rng);
+        span_batch(
+            &windows,
+            &self.config,
+            self.seq_len,
+            self.specials,
+            &mut self.rng,
+        )
+    }
+}
+
+/// Fixed evaluation batches of span corruption: non-overlapping windows from the start of
+/// `stream` (at most `max_batches` full batches), corrupted with a generator seeded by `seed`,
+/// so every call returns the same batches and validation losses are comparable across steps.
+pub fn span_eval_batches(
+    stream: &[u32],
+    config: SpanConfig,
+    batch_size: usize,
+    seq_len: usize,
+    max_batches: usize,
+    specials: SpecialIds,
+    seed: u64,
+) -> Result<Vec<Batch>, CoreError> {
+    check_span_setting(stream, &config, seq_len, specials)?;
+    let mut rng = Rng::new(seed);
+    eval_windows(stream, batch_size, seq_len, max_batches, "span corruption")?
+        .iter()
+        .map(|windows| span_batch(windows, &config, seq_len, specials, &mut rng))
+        .collect()
+}
+
+/// The up-front check: enough sentinels for `seq_len`, a target that fits the decoder, and no
+/// sentinel in the text.
+fn check_span_setting(
+    stream: &[u32],
+    config: &SpanConfig,
+    seq_len: usize,
+    specials: SpecialIds,
+) -> Result<(), CoreError> {
+    config.check_seq_len(seq_len)?;
+    let Plan { noise, spans } = plan(seq_len, config);
+    let target_len = noise + spans + 1;
+    if target_len > seq_len {
+        return Err(CoreError::Config(format!(
+            "span corruption of a {seq_len}-token sequence with noise_density {} and mean_span {} \
+             makes a target of {target_len} tokens ({noise} hidden, {} sentinels), longer than \
+             the decoder's {seq_len} positions: lower noise_density, raise mean_span or use \
+             longer sequences",
+            config.noise_density,
+            config.mean_span,
+            spans + 1
+        )));
+    }
+    if let Some((pos, k)) = stream
+        .iter()
+        .enumerate()
+        .find_map(|(pos, &id)| sentinel_index(specials, id).map(|k| (pos, k)))
+    {
+        return Err(CoreError::Corpus(format!(
+            "span corruption: the text holds [SPAN{k}] at token {pos}; sentinels are markers, so \
+             the text must not contain them"
+        )));
+    }
+    Ok(())
+}
+
+/// One span-corruption batch from `windows` (each at most `seq_len` tokens).
+fn span_batch(
+    windows: &[Vec<u32>],
+    config: &SpanConfig,
+    seq_len: usize,
+    specials: SpecialIds,
+    rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    let examples = windows
+        .iter()
+        .map(|window| {
+            let SpanCorruption { input, target, .. } = corrupt(window, config, specials, rng)?;
+            // The target's non-sentinel tokens are exactly the hidden span tokens.
+            let corrupted = target
+                .iter()
+                .map(|&id| sentinel_index(specials, id).is_none())
+                .collect();
+            Ok(Seq2SeqExample {
+                input,
+                target,
+                corrupted,
+            })
+        })
+        .collect::<Result<Vec<_>, CoreError>>()?;
+    seq2seq_batch(
+        &examples,
+        seq_len,
+        specials,
+        original_tokens(windows, specials),
+    )
+}
+
+#[cfg(test)]
+#[path = "span_tests.rs"]
+mod tests;

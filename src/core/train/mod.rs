@@ -4,13 +4,15 @@
 //! reads numbers back only through `async` calls, so the native CLI and the browser worker
 //! drive the very same code; they differ only in the [`Clock`] they pass and in how they wait.
 
-use std::collections::VecDeque;
+mod batches;
+mod network;
+
+use std::collections::{BTreeMap, VecDeque};
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
+use burn::optim::AdamConfig;
 use burn::optim::ModuleOptimizer;
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::config::{ModelConfig, RunConfig};
@@ -19,12 +21,14 @@ use super::error::CoreError;
 use super::exec::Clock;
 use super::masks::AttentionMask;
 use super::metrics::unigram_entropy;
-use super::mix::ObjectiveMix;
-use super::model::{Extras, Transformer};
-use super::objective::clm::{ClmBatcher, clm_eval_batches, cycled};
+use super::mix::{Objective, ObjectiveMix};
+use super::model::Transformer;
 use super::objective::{Batch, BatchTensors};
+use super::plan::{Architecture, BatchKind, PairTaskKind, Plan, TokenTask, plan};
 use super::rng::{Rng, Stream};
 use super::summary::{BackendKind, CurvePoint, RunStatus, RunSummary, StepReport, TrainEvent};
+use batches::Batcher;
+use network::{Network, loss_terms};
 
 /// Where a run trains: the device and how to describe it.
 #[derive(Debug, Clone)]
@@ -58,20 +62,7 @@ pub fn learning_rate(step: usize, total_steps: usize, warmup_steps: usize, peak:
     floor + (peak - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
 }
 
-/// Summed negative log-likelihood of the targets, each weighted by its loss weight.
-///
-/// # Shapes
-/// - logits `[batch, seq, vocab]`, targets and weights `[batch * seq, 1]` → `[1]`
-pub fn weighted_nll_sum(
-    logits: Tensor<3>,
-    targets: Tensor<2, Int>,
-    weights: Tensor<2>,
-) -> Tensor<1> {
-    let [b, s, v] = logits.dims();
-    let log_probs = log_softmax(logits.reshape([b * s, v]), 1); // [b*s, v]
-    let picked = log_probs.gather(1, targets); // [b*s, 1]
-    (picked * weights).sum().neg() // [1]
-}
+pub use network::weighted_nll_sum;
 
 /// A training run in progress. Call [`Trainer::start`], then [`Trainer::advance`] until it
 /// returns a `Finished` event; [`Trainer::cancel`] ends it early.
@@ -82,11 +73,11 @@ pub struct Trainer {
     preset: Option<String>,
     backend: Backend,
     train_device: Device,
-    model: Option<Transformer>,
+    plan: Plan,
+    model: Option<Network>,
     optim: ModuleOptimizer,
-    batcher: ClmBatcher,
-    eval_batches: Vec<BatchTensors>,
-    eval_supervised: usize,
+    batchers: Vec<(BatchKind, Batcher)>,
+    eval_sets: Vec<EvalSet>,
     dataset: Dataset,
     clock: Box<dyn Clock>,
     planned_steps: usize,
@@ -105,8 +96,11 @@ pub struct Trainer {
     curve: Vec<CurvePoint>,
     initial_val_loss: f32,
     last_val_loss: f32,
+    last_eval: Option<Evaluation>,
     last_eval_step: usize,
     unigram_entropy: f64,
+    unigram_corrupted: Option<f64>,
+    supervised_per_step: f64,
     status: Option<RunStatus>,
     diverged_at_step: Option<usize>,
 }
@@ -134,40 +128,56 @@ impl Trainer {
             )));
         }
         let started_s = clock.now_s();
-        let (batch_size, seq_len) = (config.size.batch_size(), model_config.max_seq_len);
-        let specials = dataset.tokenizer.specials();
-        // One batch's worth at least, for a student's short text.
-        let one_batch = (batch_size * seq_len).max(2 * seq_len) + 1;
-        let batcher = ClmBatcher::new(
-            cycled(&dataset.train, one_batch),
-            batch_size,
-            seq_len,
-            specials,
-            Rng::for_stream(config.seed, Stream::Batches),
-        )?;
-        let eval_plain: Vec<Batch> = clm_eval_batches(
-            &cycled(&dataset.validation, one_batch),
-            batch_size,
-            seq_len,
-            config.eval_batches,
-            specials,
-        )?;
-        let unigram = unigram_entropy(&dataset.train, model_config.vocab_size, &eval_plain);
-        let eval_supervised = eval_plain.iter().map(|b| b.supervised_tokens).sum();
-        let eval_batches = eval_plain
+        let plan = plan(&mix)?;
+        let mut batchers = Vec::new();
+        let mut eval_plain: Vec<(BatchKind, Vec<Batch>)> = Vec::new();
+        for (index, &kind) in plan.batches.iter().enumerate() {
+            let (batcher, eval) = batches::build(kind, index, &dataset, &config)?;
+            batchers.push((kind, batcher));
+            eval_plain.push((kind, eval));
+        }
+        // The word-frequency baselines, on the positions the token losses score.
+        let token_batches: Vec<Batch> = eval_plain
             .iter()
-            .map(|b| b.to_tensors(&backend.device))
+            .filter(|(k, _)| k.tokens.is_some())
+            .flat_map(|(_, b)| b.iter().cloned())
             .collect();
+        let unigram = if token_batches.is_empty() {
+            f64::NAN
+        } else {
+            unigram_entropy(&dataset.train, model_config.vocab_size, &token_batches)
+        };
+        let corrupted_batches: Vec<Batch> = token_batches
+            .iter()
+            .map(|b| Batch {
+                loss_weights: b.corrupted.clone(),
+                ..b.clone()
+            })
+            .collect();
+        let unigram_corrupted = (!corrupted_batches.is_empty())
+            .then(|| unigram_entropy(&dataset.train, model_config.vocab_size, &corrupted_batches));
+        let eval_sets: Vec<EvalSet> = eval_plain
+            .iter()
+            .map(|(kind, batches)| EvalSet::new(*kind, batches, &backend.device))
+            .collect();
+        let per_kind = |f: &dyn Fn(&Batch) -> usize| {
+            eval_plain
+                .iter()
+                .filter_map(|(_, b)| b.first().map(f))
+                .sum::<usize>() as f64
+                / eval_plain.len().max(1) as f64
+        };
+        let original_per_step = per_kind(&|b: &Batch| b.original_tokens);
+        let supervised_per_step = per_kind(&|b: &Batch| b.supervised_tokens);
 
         let train_device = backend.device.clone().autodiff();
-        let model = Transformer::init(&model_config, Extras::default(), config.seed, &train_device);
+        let model = Network::init(&plan, &model_config, config.seed, &train_device);
         let optim = AdamConfig::new()
             .with_epsilon(1e-8)
             .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip)))
             .init();
-        let expected_per_step = (batch_size * seq_len) as f64 * dataset.original_fraction();
         let planned_steps =
-            ((config.budget_tokens as f64 / expected_per_step.max(1.0)).ceil() as usize).max(1);
+            ((config.budget_tokens as f64 / original_per_step.max(1.0)).ceil() as usize).max(1);
         let warmup_steps =
             ((planned_steps as f64 * config.warmup_fraction).round() as usize).max(1);
 
@@ -175,12 +185,12 @@ impl Trainer {
             model_config,
             mix,
             preset,
+            plan,
             train_device,
             model: Some(model),
             optim,
-            batcher,
-            eval_batches,
-            eval_supervised,
+            batchers,
+            eval_sets,
             dataset,
             planned_steps,
             warmup_steps,
@@ -196,26 +206,28 @@ impl Trainer {
             curve: Vec::new(),
             initial_val_loss: f32::NAN,
             last_val_loss: f32::NAN,
+            last_eval: None,
             last_eval_step: 0,
             unigram_entropy: unigram,
+            unigram_corrupted,
+            supervised_per_step,
             status: None,
             diverged_at_step: None,
             backend,
             config,
             clock,
         };
-        let val_loss = trainer.validation_loss().await?;
+        let evaluation = trainer.validation().await?;
+        let val_loss = evaluation.loss;
         trainer.initial_val_loss = val_loss;
         trainer.last_val_loss = val_loss;
-        let sample = trainer.sample().await?;
-        let events = vec![
-            TrainEvent::Eval {
-                step: 0,
-                tokens: 0,
-                val_loss,
-            },
-            sample,
-        ];
+        trainer.last_eval = Some(evaluation);
+        let mut events = vec![TrainEvent::Eval {
+            step: 0,
+            tokens: 0,
+            val_loss,
+        }];
+        events.extend(trainer.sample().await?);
         Ok((trainer, events))
     }
 
@@ -251,21 +263,43 @@ impl Trainer {
                 "the model is missing; reset the run".into(),
             ));
         };
-        let batch = self.batcher.next_batch();
+        let index = self.step % self.batchers.len().max(1);
+        let Some((kind, batcher)) = self.batchers.get_mut(index) else {
+            return Err(CoreError::Config("the plan has no batches".into()));
+        };
+        let kind = *kind;
+        let batch = batcher.next_batch()?;
         let t0 = self.clock.now_s();
         self.first_step_s.get_or_insert(t0);
         let tensors = batch.to_tensors(&self.train_device);
-        let output = model.forward(tensors.inputs, &tensors.mask, false);
-        let loss = weighted_nll_sum(output.logits, tensors.targets, tensors.loss_weights)
-            .div_scalar(batch.supervised_tokens.max(1) as f64);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let output = model.forward(&tensors, false);
+        let terms = loss_terms(output, &tensors, kind.tokens.is_some());
+        let mut loss: Option<Tensor<1>> = None;
+        let mut add = |term: Tensor<1>| {
+            loss = Some(match loss.take() {
+                Some(l) => l + term,
+                None => term,
+            })
+        };
+        if let (Some(task), Some(nll)) = (kind.tokens, terms.token_nll) {
+            let weight = self.weight_of(token_objective(task));
+            add(nll.mul_scalar(weight / batch.supervised_tokens.max(1) as f64));
+        }
+        if let (Some(task), Some(nll)) = (kind.pairs, terms.pair_nll) {
+            let weight = self.weight_of(pair_objective(task));
+            add(nll.mul_scalar(weight / batch.batch_size.max(1) as f64));
+        }
+        let Some(loss) = loss else {
+            self.model = Some(model);
+            return Err(CoreError::Config("a batch carried no loss".into()));
+        };
         let lr = learning_rate(
             self.step + 1,
             self.planned_steps,
             self.warmup_steps,
             self.config.peak_lr,
         );
-        self.model = Some(self.optim.step(lr, model, grads));
+        self.model = Some(model.step(&mut self.optim, lr, &loss));
         let loss_value: f32 = loss
             .into_scalar_async()
             .await
@@ -305,7 +339,7 @@ impl Trainer {
         let now = self.clock.now_s();
         let sample_gap = self.config.sample_every_s.max(4.0 * self.sample_cost_s);
         if budget_used || now - self.last_sample_s >= sample_gap {
-            events.push(self.sample().await?);
+            events.extend(self.sample().await?);
         }
         if budget_used {
             self.status = Some(RunStatus::Finished);
@@ -349,8 +383,10 @@ impl Trainer {
     }
 
     async fn evaluate(&mut self) -> Result<TrainEvent, CoreError> {
-        let val_loss = self.validation_loss().await?;
+        let evaluation = self.validation().await?;
+        let val_loss = evaluation.loss;
         self.last_val_loss = val_loss;
+        self.last_eval = Some(evaluation);
         self.last_eval_step = self.step;
         if let Some(point) = self.curve.last_mut() {
             point.val_loss = Some(val_loss);
@@ -362,53 +398,139 @@ impl Trainer {
         })
     }
 
-    /// Mean loss over the fixed validation batches, read back once.
-    async fn validation_loss(&self) -> Result<f32, CoreError> {
+    /// The loss weight of an objective in this mix: 1 for the primary, the mix's weight for
+    /// the auxiliary.
+    fn weight_of(&self, objective: Objective) -> f64 {
+        if objective == self.mix.primary {
+            1.0
+        } else {
+            f64::from(self.mix.aux_weight)
+        }
+    }
+
+    /// Every validation measure over the fixed validation batches, read back once per sum.
+    async fn validation(&self) -> Result<Evaluation, CoreError> {
         let Some(model) = self.model.as_ref() else {
-            return Ok(f32::NAN);
+            return Ok(Evaluation::nan());
         };
         let model = model.valid();
-        let mut total: Option<Tensor<1>> = None;
-        for batch in &self.eval_batches {
-            let out = model.forward(batch.inputs.clone(), &batch.mask, false);
-            let nll = weighted_nll_sum(
-                out.logits,
-                batch.targets.clone(),
-                batch.loss_weights.clone(),
-            );
-            total = Some(match total {
-                Some(t) => t + nll,
-                None => nll,
-            });
-        }
-        let Some(total) = total else {
-            return Ok(f32::NAN);
+        let read = |t: Tensor<1>| async move {
+            t.into_scalar_async()
+                .await
+                .map_err(|e| CoreError::read(&self.backend.label, e))
         };
-        let sum: f32 = total
-            .into_scalar_async()
-            .await
-            .map_err(|e| CoreError::read(&self.backend.label, e))?;
-        Ok(sum / self.eval_supervised.max(1) as f32)
+        let mut evaluation = Evaluation::default();
+        let (mut corrupted_nll, mut corrupted_count) = (0.0f64, 0.0f64);
+        let (mut pair_correct, mut pair_count) = (0i64, 0usize);
+        for set in &self.eval_sets {
+            let mut sums: [Option<Tensor<1>>; 3] = [None, None, None];
+            let mut correct: Option<Tensor<1, Int>> = None;
+            for batch in &set.batches {
+                let terms = loss_terms(
+                    model.forward(batch, false),
+                    batch,
+                    set.kind.tokens.is_some(),
+                );
+                for (slot, term) in
+                    sums.iter_mut()
+                        .zip([terms.token_nll, terms.corrupted_nll, terms.pair_nll])
+                {
+                    if let Some(term) = term {
+                        *slot = Some(match slot.take() {
+                            Some(s) => s + term,
+                            None => term,
+                        });
+                    }
+                }
+                if let Some(c) = terms.pair_correct {
+                    correct = Some(match correct.take() {
+                        Some(s) => s + c,
+                        None => c,
+                    });
+                }
+            }
+            let [token, corrupted, pair] = sums;
+            if let (Some(task), Some(token)) = (set.kind.tokens, token) {
+                let value: f32 = read(token).await?;
+                let loss = value / set.supervised.max(1) as f32;
+                evaluation
+                    .components
+                    .insert(token_objective(task).name().to_string(), loss);
+            }
+            if let Some(corrupted) = corrupted {
+                let value: f32 = read(corrupted).await?;
+                corrupted_nll += f64::from(value);
+                corrupted_count += set.corrupted;
+            }
+            if let (Some(task), Some(pair)) = (set.kind.pairs, pair) {
+                let value: f32 = read(pair).await?;
+                evaluation.components.insert(
+                    pair_objective(task).name().to_string(),
+                    value / set.pairs.max(1) as f32,
+                );
+                if let Some(correct) = correct {
+                    let n: i64 = correct
+                        .into_scalar_async()
+                        .await
+                        .map_err(|e| CoreError::read(&self.backend.label, e))?;
+                    pair_correct += n;
+                    pair_count += set.pairs;
+                }
+            }
+        }
+        evaluation.loss = evaluation
+            .components
+            .iter()
+            .map(|(name, loss)| {
+                let objective = Objective::ALL.into_iter().find(|o| o.name() == name);
+                objective.map_or(0.0, |o| self.weight_of(o) as f32 * loss)
+            })
+            .sum();
+        evaluation.corrupted =
+            (corrupted_count > 0.0).then(|| (corrupted_nll / corrupted_count) as f32);
+        evaluation.pair_accuracy =
+            (pair_count > 0).then(|| pair_correct as f32 / pair_count as f32);
+        Ok(evaluation)
     }
 
     /// Continues the dataset's sample prompt ([`Dataset::sample_prompt`]) with temperature sampling (T = 0.8, top-k 40). The draw is
     /// seeded by the run seed and the step, so it changes only because the model changed.
-    pub async fn sample(&mut self) -> Result<TrainEvent, CoreError> {
+    /// `None` for networks that do not generate left to right (encoders, encoder-decoders and
+    /// XLNet are judged by their losses and, later, by the evaluation issue's probes).
+    pub async fn sample(&mut self) -> Result<Option<TrainEvent>, CoreError> {
+        if !self.generates() {
+            return Ok(None);
+        }
         let started = self.clock.now_s();
         let event = self.draw_sample().await;
         self.last_sample_s = self.clock.now_s();
         self.sample_cost_s = self.last_sample_s - started;
-        event
+        event.map(Some)
+    }
+
+    /// Whether the network writes text left to right (a decoder trained with CLM).
+    pub fn generates(&self) -> bool {
+        self.plan.architecture == Architecture::Decoder
+            && self
+                .plan
+                .batches
+                .iter()
+                .any(|k| k.tokens == Some(TokenTask::Clm))
+    }
+
+    /// How this run's mix is trained, in one line.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
     }
 
     async fn draw_sample(&self) -> Result<TrainEvent, CoreError> {
         let tokenizer = &self.dataset.tokenizer;
         let prompt_text = self.dataset.sample_prompt();
         let prompt = tokenizer.encode(&prompt_text)?;
-        let Some(model) = self.model.as_ref() else {
-            return Err(CoreError::Config("no model".into()));
+        let Some(Network::Stack(model)) = self.model.as_ref() else {
+            return Err(CoreError::Config("only a decoder writes samples".into()));
         };
-        let model = model.valid();
+        let model: Transformer = model.valid();
         let device = &self.backend.device;
         let mut rng = Rng::for_stream(
             self.config.seed ^ ((self.step as u64) << 20),
@@ -477,6 +599,92 @@ impl Trainer {
             unigram_entropy: self.unigram_entropy,
             diverged_at_step: self.diverged_at_step,
             curve: self.curve.clone(),
+            architecture: Some(self.plan.architecture.name().to_string()),
+            val_loss_components: self
+                .last_eval
+                .as_ref()
+                .map(|e| e.components.clone())
+                .unwrap_or_default(),
+            val_loss_corrupted: self.last_eval.as_ref().and_then(|e| e.corrupted),
+            unigram_entropy_corrupted: self.unigram_corrupted,
+            val_pair_accuracy: self.last_eval.as_ref().and_then(|e| e.pair_accuracy),
+            supervised_tokens_per_step: self.supervised_per_step,
+            flops_per_step: self.flops_per_step(),
+        }
+    }
+
+    /// Training FLOPs of one step, by the usual estimate (Kaplan et al. 2020, §2.1): 6 per
+    /// parameter per input position (forward 2, backward 4), plus attention's 6 · layers ·
+    /// seq_len · d_model per position.
+    pub fn flops_per_step(&self) -> f64 {
+        let c = &self.model_config;
+        let positions = (self.config.size.batch_size() * c.max_seq_len) as f64;
+        let attention = 6.0 * (c.n_layers * c.max_seq_len * c.d_model) as f64;
+        positions * (6.0 * self.params() as f64 + attention)
+    }
+}
+
+/// The objective a token task trains.
+fn token_objective(task: TokenTask) -> Objective {
+    match task {
+        TokenTask::Clm => Objective::Clm,
+        TokenTask::Mlm => Objective::Mlm,
+        TokenTask::Span => Objective::Span,
+        TokenTask::Infill => Objective::Infill,
+        TokenTask::Plm => Objective::Plm,
+    }
+}
+
+fn pair_objective(task: PairTaskKind) -> Objective {
+    match task {
+        PairTaskKind::Nsp => Objective::Nsp,
+        PairTaskKind::Sop => Objective::Sop,
+    }
+}
+
+/// The fixed validation batches of one batch kind, on the device, with their counts.
+struct EvalSet {
+    kind: BatchKind,
+    batches: Vec<BatchTensors>,
+    supervised: usize,
+    corrupted: f64,
+    pairs: usize,
+}
+
+impl EvalSet {
+    fn new(kind: BatchKind, batches: &[Batch], device: &Device) -> Self {
+        Self {
+            kind,
+            supervised: batches.iter().map(|b| b.supervised_tokens).sum(),
+            corrupted: batches
+                .iter()
+                .map(|b| b.corrupted.iter().map(|&c| f64::from(c)).sum::<f64>())
+                .sum(),
+            pairs: batches
+                .iter()
+                .filter(|b| b.pairs.is_some())
+                .map(|b| b.batch_size)
+                .sum(),
+            batches: batches.iter().map(|b| b.to_tensors(device)).collect(),
+        }
+    }
+}
+
+/// One evaluation: the mix's validation loss (primary + weight · auxiliary), each objective's
+/// own loss, the token loss on corrupted positions only, and the pair head's accuracy.
+#[derive(Debug, Clone, Default)]
+struct Evaluation {
+    loss: f32,
+    components: BTreeMap<String, f32>,
+    corrupted: Option<f32>,
+    pair_accuracy: Option<f32>,
+}
+
+impl Evaluation {
+    fn nan() -> Self {
+        Self {
+            loss: f32::NAN,
+            ..Self::default()
         }
     }
 }

@@ -1,0 +1,148 @@
+//! The network a plan trains, and the loss of one batch. Every architecture takes the same
+//! plain [`Batch`](crate::core::objective::Batch) on a device: what the batch carries (a
+//! decoder side, a query stream, sentence pairs) decides which forward pass runs, so the
+//! training loop never branches on objectives.
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor};
+
+use crate::core::config::ModelConfig;
+use crate::core::model::encdec::EncoderDecoder;
+use crate::core::model::{ModelOutput, PairInputs, Transformer};
+use crate::core::objective::BatchTensors;
+use crate::core::plan::{Architecture, Plan};
+
+/// One network of any architecture.
+#[derive(Debug)]
+pub enum Network {
+    /// Decoder-only, encoder or two-stream: one stack, the masks decide.
+    Stack(Transformer),
+    EncoderDecoder(EncoderDecoder),
+}
+
+impl Network {
+    pub fn init(plan: &Plan, config: &ModelConfig, seed: u64, device: &Device) -> Self {
+        match plan.architecture {
+            Architecture::EncoderDecoder => {
+                Network::EncoderDecoder(EncoderDecoder::init(config, plan.extras(), seed, device))
+            }
+            _ => Network::Stack(Transformer::init(config, plan.extras(), seed, device)),
+        }
+    }
+
+    pub fn num_params(&self) -> usize {
+        match self {
+            Network::Stack(m) => m.num_params(),
+            Network::EncoderDecoder(m) => m.num_params(),
+        }
+    }
+
+    /// The same network for inference (no autodiff graph).
+    pub fn valid(&self) -> Network {
+        match self {
+            Network::Stack(m) => Network::Stack(m.valid()),
+            Network::EncoderDecoder(m) => Network::EncoderDecoder(m.valid()),
+        }
+    }
+
+    /// The forward pass the batch asks for.
+    pub fn forward(&self, batch: &BatchTensors, capture: bool) -> ModelOutput {
+        let pairs = PairInputs {
+            segments: batch.segments.clone(),
+            heads: batch.pairs.as_ref().map(|(heads, _)| heads.clone()),
+        };
+        match (self, &batch.decoder, &batch.query) {
+            (Network::EncoderDecoder(m), Some(decoder), _) => {
+                m.forward(batch.inputs.clone(), &batch.mask, &pairs, decoder, capture)
+            }
+            // A pair batch of an encoder-decoder runs through the encoder alone.
+            (Network::EncoderDecoder(m), None, _) => {
+                m.encoder
+                    .forward_pairs(batch.inputs.clone(), &batch.mask, &pairs, capture)
+            }
+            (Network::Stack(m), _, Some((query_mask, row_valid))) => m.forward_two_stream(
+                batch.inputs.clone(),
+                &batch.mask,
+                query_mask,
+                row_valid,
+                &pairs,
+                capture,
+            ),
+            (Network::Stack(m), _, None) => {
+                m.forward_pairs(batch.inputs.clone(), &batch.mask, &pairs, capture)
+            }
+        }
+    }
+
+    /// One optimizer step on this network.
+    pub fn step(self, optim: &mut ModuleOptimizer, lr: f64, loss: &Tensor<1>) -> Network {
+        match self {
+            Network::Stack(m) => {
+                let grads = GradientsParams::from_grads(loss.backward(), &m);
+                Network::Stack(optim.step(lr, m, grads))
+            }
+            Network::EncoderDecoder(m) => {
+                let grads = GradientsParams::from_grads(loss.backward(), &m);
+                Network::EncoderDecoder(optim.step(lr, m, grads))
+            }
+        }
+    }
+}
+
+/// Summed negative log-likelihood of the targets, each weighted by its loss weight.
+///
+/// # Shapes
+/// - logits `[batch, seq, vocab]`, targets and weights `[batch * seq, 1]` → `[1]`
+pub fn weighted_nll_sum(
+    logits: Tensor<3>,
+    targets: Tensor<2, Int>,
+    weights: Tensor<2>,
+) -> Tensor<1> {
+    let [b, s, v] = logits.dims();
+    let log_probs = log_softmax(logits.reshape([b * s, v]), 1); // [b*s, v]
+    let picked = log_probs.gather(1, targets); // [b*s, 1]
+    (picked * weights).sum().neg() // [1]
+}
+
+/// The loss terms of one batch, as sums with their counts (so evaluation can pool batches).
+pub struct LossTerms {
+    /// Token NLL summed over supervised positions, and over corrupted positions.
+    pub token_nll: Option<Tensor<1>>,
+    pub corrupted_nll: Option<Tensor<1>>,
+    /// Pair-head NLL summed over the batch's pairs, and how many the head got right.
+    pub pair_nll: Option<Tensor<1>>,
+    pub pair_correct: Option<Tensor<1, Int>>,
+}
+
+/// Computes the loss terms a batch carries.
+pub fn loss_terms(output: ModelOutput, batch: &BatchTensors, with_tokens: bool) -> LossTerms {
+    let (pair_nll, pair_correct) = match (output.pair_logits, &batch.pairs) {
+        (Some(logits), Some((_, labels))) => {
+            let log_probs = log_softmax(logits.clone(), 1); // [b, 2]
+            let nll = log_probs.gather(1, labels.clone()).sum().neg(); // [1]
+            let predicted = logits.argmax(1); // [b, 1]
+            let correct = predicted.equal(labels.clone()).int().sum(); // [1]
+            (Some(nll), Some(correct))
+        }
+        _ => (None, None),
+    };
+    let (token_nll, corrupted_nll) = if with_tokens {
+        let [b, s, v] = output.logits.dims();
+        let log_probs = log_softmax(output.logits.reshape([b * s, v]), 1); // [b*s, v]
+        let picked = log_probs.gather(1, batch.targets.clone()).neg(); // [b*s, 1]
+        (
+            Some((picked.clone() * batch.loss_weights.clone()).sum()),
+            Some((picked * batch.corrupted.clone()).sum()),
+        )
+    } else {
+        (None, None)
+    };
+    LossTerms {
+        token_nll,
+        corrupted_nll,
+        pair_nll,
+        pair_correct,
+    }
+}
