@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize};
+use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize, ObjectiveKnobs};
 use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
 use crate::core::error::CoreError;
@@ -38,6 +38,10 @@ pub struct Settings {
     /// leaves the page, so it is not put in the URL).
     #[serde(default)]
     pub corpus: CorpusInput,
+    /// The objectives' knobs (URL: `mask_rate`, `noise_density`, `mean_span`, `mask_ratio`,
+    /// `poisson_lambda`, `plm_k`).
+    #[serde(default)]
+    pub knobs: ObjectiveKnobs,
 }
 
 impl Default for Settings {
@@ -50,6 +54,7 @@ impl Default for Settings {
             corpus_seed: 1,
             budget_tokens: LECTURE_BUDGET_TOKENS,
             corpus: CorpusInput::Support,
+            knobs: ObjectiveKnobs::default(),
         }
     }
 }
@@ -73,6 +78,16 @@ impl Settings {
                     ))
                 })
             };
+            let real = |v: &str| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| {
+                        CoreError::Config(format!(
+                            "URL parameter `{key}` must be a number, got `{v}`"
+                        ))
+                    })
+            };
             match key {
                 "size" => settings.size = Some(value.parse()?),
                 "backend" => {
@@ -90,6 +105,12 @@ impl Settings {
                     ObjectiveMix::parse(value)?;
                     settings.mix = value.to_string();
                 }
+                "mask_rate" => settings.knobs.mlm.mask_rate = real(value)?,
+                "noise_density" => settings.knobs.span.noise_density = real(value)?,
+                "mean_span" => settings.knobs.span.mean_span = real(value)?,
+                "mask_ratio" => settings.knobs.infill.mask_ratio = real(value)?,
+                "poisson_lambda" => settings.knobs.infill.poisson_lambda = real(value)?,
+                "plm_k" => settings.knobs.plm.k = number(value)? as usize,
                 "seed" => settings.seed = number(value)?,
                 "corpus_seed" => settings.corpus_seed = number(value)?,
                 "budget" => {
@@ -104,6 +125,62 @@ impl Settings {
             }
         }
         Ok(settings)
+    }
+
+    /// The URL query that reproduces these settings (defaults left out; a student's own text
+    /// never goes into the URL).
+    pub fn to_query(&self) -> String {
+        let defaults = Settings::default();
+        let knobs = ObjectiveKnobs::default();
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(size) = self.size {
+            parts.push(format!("size={size}"));
+        }
+        if self.backend == BackendRequest::Cpu {
+            parts.push("backend=cpu".into());
+        }
+        if self.mix != defaults.mix {
+            parts.push(format!("mix={}", self.mix));
+        }
+        let mut real = |key: &str, value: f64, default: f64| {
+            if value != default {
+                parts.push(format!("{key}={value}"));
+            }
+        };
+        real("mask_rate", self.knobs.mlm.mask_rate, knobs.mlm.mask_rate);
+        real(
+            "noise_density",
+            self.knobs.span.noise_density,
+            knobs.span.noise_density,
+        );
+        real("mean_span", self.knobs.span.mean_span, knobs.span.mean_span);
+        real(
+            "mask_ratio",
+            self.knobs.infill.mask_ratio,
+            knobs.infill.mask_ratio,
+        );
+        real(
+            "poisson_lambda",
+            self.knobs.infill.poisson_lambda,
+            knobs.infill.poisson_lambda,
+        );
+        if self.knobs.plm.k != knobs.plm.k {
+            parts.push(format!("plm_k={}", self.knobs.plm.k));
+        }
+        for (key, value, default) in [
+            ("seed", self.seed, defaults.seed),
+            ("corpus_seed", self.corpus_seed, defaults.corpus_seed),
+            ("budget", self.budget_tokens, defaults.budget_tokens),
+        ] {
+            if value != default {
+                parts.push(format!("{key}={value}"));
+            }
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
     }
 }
 
@@ -217,12 +294,23 @@ mod tests {
             Settings::from_query("").expect("empty"),
             Settings::default()
         );
+        let knobs =
+            Settings::from_query("mix=t5&noise_density=0.25&mean_span=2&plm_k=4").expect("knobs");
+        assert_eq!(knobs.knobs.span.noise_density, 0.25);
+        assert_eq!(knobs.knobs.plm.k, 4);
+        assert_eq!(
+            Settings::from_query(&knobs.to_query()).expect("round trip"),
+            knobs
+        );
+        assert_eq!(Settings::default().to_query(), "");
         for bad in [
             "size=huge",
             "seed=-1",
             "backend=tpu",
             "budget=0",
             "mix=nope",
+            "mask_rate=lots",
+            "mean_span=NaN",
         ] {
             assert!(Settings::from_query(bad).is_err(), "{bad}");
         }

@@ -33,6 +33,12 @@ OPTIONS (train):
   --corpus-seed S       corpus seed (default: 1)
   --corpus FILE         train on your own UTF-8 text instead of the support-desk corpus
   --lr LR               peak learning rate (default: per size)
+  --mask-rate R         MLM: share of tokens selected (default 0.15)
+  --noise-density R     T5 span corruption: share of tokens corrupted (default 0.15)
+  --mean-span N         T5 span corruption: mean span length (default 3)
+  --mask-ratio R        BART text infilling: share of tokens masked (default 0.3)
+  --poisson-lambda L    BART text infilling: mean span length, Poisson (default 3)
+  --plm-k K             XLNet: predict the last 1/K of each order (default 6)
   --out FILE            write the run summary JSON here (default: run.json)
   --quiet               no progress bar
 
@@ -78,6 +84,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     let mut out = "run.json".to_string();
     let mut quiet = false;
     let mut corpus_input = CorpusInput::Support;
+    let mut knobs = crate::core::config::ObjectiveKnobs::default();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -99,6 +106,14 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
             "--seed" => seed = number(flag, value(flag, &mut it)?)?,
             "--corpus-seed" => corpus_seed = number(flag, value(flag, &mut it)?)?,
             "--lr" => lr = Some(number(flag, value(flag, &mut it)?)?),
+            "--mask-rate" => knobs.mlm.mask_rate = number(flag, value(flag, &mut it)?)?,
+            "--noise-density" => knobs.span.noise_density = number(flag, value(flag, &mut it)?)?,
+            "--mean-span" => knobs.span.mean_span = number(flag, value(flag, &mut it)?)?,
+            "--mask-ratio" => knobs.infill.mask_ratio = number(flag, value(flag, &mut it)?)?,
+            "--poisson-lambda" => {
+                knobs.infill.poisson_lambda = number(flag, value(flag, &mut it)?)?
+            }
+            "--plm-k" => knobs.plm.k = number(flag, value(flag, &mut it)?)?,
             "--out" => out = value(flag, &mut it)?.clone(),
             "--quiet" => quiet = true,
             "--corpus" => corpus_input = corpus::read_corpus_file(value(flag, &mut it)?)?,
@@ -132,6 +147,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     if let Some(lr) = lr {
         config.peak_lr = lr;
     }
+    config.knobs = knobs;
     config.validate()?;
     mix.ensure_trainable()?;
     Ok(TrainArgs {
@@ -269,6 +285,31 @@ fn print_summary(s: &RunSummary, out: &str) {
         s.initial_val_loss, s.final_val_loss
     );
     println!("unigram entropy   {:.4} nats/token", s.unigram_entropy);
+    if let Some(architecture) = &s.architecture {
+        println!("network           {architecture}");
+    }
+    if !s.val_loss_components.is_empty() {
+        let parts: Vec<String> = s
+            .val_loss_components
+            .iter()
+            .map(|(name, loss)| format!("{name} {loss:.4}"))
+            .collect();
+        println!("val components    {}", parts.join(", "));
+    }
+    if let (Some(corrupted), Some(unigram)) = (s.val_loss_corrupted, s.unigram_entropy_corrupted) {
+        println!("corrupted only    {corrupted:.4} (unigram on the same positions {unigram:.4})");
+    }
+    if let Some(accuracy) = s.val_pair_accuracy {
+        println!(
+            "pair accuracy     {:.1}% (held-out pairs, head argmax)",
+            accuracy * 100.0
+        );
+    }
+    println!(
+        "per step          {:.0} supervised tokens, {:.2} GFLOP",
+        s.supervised_tokens_per_step,
+        s.flops_per_step / 1e9
+    );
     println!("summary           {out}");
 }
 
@@ -348,6 +389,9 @@ mod tests {
             "--preset clm",
             "--frobnicate",
             "--seed",
+            "--preset t5 --noise-density 1.5",
+            "--plm-k 0 --preset xlnet",
+            "--mix clm+span",
         ] {
             assert!(parse_train(&args(bad)).is_err(), "{bad}");
         }

@@ -24,6 +24,62 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The supported pairings as the page shows them: mixes, network, how they are trained (the
+/// same table as this module's documentation).
+pub const PAIRINGS: [(&str, &str, &str); 11] = [
+    ("clm", "decoder", "next-token windows, causal mask (GPT)"),
+    (
+        "mlm",
+        "encoder",
+        "15% of each window masked 80/10/10, bidirectional mask (RoBERTa)",
+    ),
+    (
+        "nsp, sop",
+        "encoder + pair head",
+        "[CLS] A [SEP] B [SEP] pairs; the head reads [CLS]",
+    ),
+    (
+        "span",
+        "encoder-decoder",
+        "T5 span corruption: sentinels in, spans out",
+    ),
+    (
+        "infill",
+        "encoder-decoder",
+        "BART text infilling: Poisson spans become one [MASK] each; the decoder rewrites all",
+    ),
+    (
+        "plm",
+        "two-stream",
+        "XLNet: one factorisation order per sequence; the last 1/K predicted",
+    ),
+    (
+        "mlm + nsp/sop",
+        "encoder + pair head",
+        "one batch: MLM on the packed pair, the head on [CLS] (BERT, ALBERT)",
+    ),
+    (
+        "clm + nsp/sop",
+        "decoder + pair head",
+        "one batch: CLM on A [SEP] B [SEP] [CLS]; the head on the last [CLS]",
+    ),
+    (
+        "plm + nsp/sop",
+        "two-stream + pair head",
+        "one batch: PLM on the pair, [CLS] last in every order",
+    ),
+    (
+        "span/infill + nsp/sop",
+        "encoder-decoder, pair head on the encoder",
+        "alternate batches: denoising, then pairs through the encoder",
+    ),
+    (
+        "mlm + clm",
+        "one shared stack",
+        "alternate batches; the mask selects the objective (UniLM)",
+    ),
+];
+
 use super::error::CoreError;
 use super::mix::{Objective, ObjectiveMix};
 use super::model::Extras;

@@ -17,6 +17,7 @@ use crate::protocol::{BackendRequest, ReadyInfo, Settings, WorkerInput, WorkerOu
 
 use super::chart::LossChart;
 use super::corpus_panel::CorpusPanel;
+use super::objective_picker::ObjectivePicker;
 
 /// Everything the page shows, as signals (all `Copy`).
 #[derive(Clone, Copy)]
@@ -46,6 +47,8 @@ pub struct RunView {
     pub accepted_corpus: RwSignal<CorpusInput>,
     /// The tokenizer view: the text and its tokens.
     pub token_view: RwSignal<Option<(String, Vec<TokenPiece>)>>,
+    /// The settings of the current worker's run (mix and knobs change them).
+    pub settings: RwSignal<Settings>,
 }
 
 impl RunView {
@@ -71,10 +74,11 @@ impl RunView {
             pending_corpus: RwSignal::new(None),
             accepted_corpus: RwSignal::new(CorpusInput::Support),
             token_view: RwSignal::new(None),
+            settings: RwSignal::new(Settings::default()),
         }
     }
 
-    fn clear_run(&self) {
+    pub(crate) fn clear_run(&self) {
         self.ready.set(None);
         self.running.set(false);
         self.step.set(0);
@@ -88,7 +92,8 @@ impl RunView {
         self.outcome.set(None);
     }
 
-    fn apply(&self, output: WorkerOutput, settings: &Settings) {
+    fn apply(&self, output: WorkerOutput) {
+        let settings = &self.settings.get_untracked();
         match output {
             WorkerOutput::Loaded => send(&WorkerInput::Prepare(settings.clone())),
             WorkerOutput::Status { text } => self.status.set(text),
@@ -125,7 +130,7 @@ impl RunView {
             WorkerOutput::Error { message, fatal } => {
                 self.running.set(false);
                 if fatal && settings.backend == BackendRequest::Auto {
-                    fall_back_to_cpu(*self, settings, &message);
+                    fall_back_to_cpu(*self, &message);
                 } else {
                     self.status.set(String::new());
                     self.error.set(Some(message));
@@ -198,6 +203,7 @@ pub(crate) fn send(input: &WorkerInput) {
 
 /// Starts a worker for `settings` and asks it to prepare a run. Any failure is shown.
 fn start_worker(view: RunView, settings: Settings) {
+    view.settings.set(settings.clone());
     WORKER.with(|w| {
         if let Some(old) = w.borrow_mut().take() {
             old.worker.terminate();
@@ -214,10 +220,9 @@ fn start_worker(view: RunView, settings: Settings) {
             return;
         }
     };
-    let message_settings = settings.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         match serde_wasm_bindgen::from_value::<WorkerOutput>(event.data()) {
-            Ok(output) => view.apply(output, &message_settings),
+            Ok(output) => view.apply(output),
             Err(e) => view
                 .error
                 .set(Some(format!("The page did not understand the worker: {e}"))),
@@ -229,7 +234,7 @@ fn start_worker(view: RunView, settings: Settings) {
         let message = format!("the training worker stopped: {}", event.message());
         view.running.set(false);
         if error_settings.backend == BackendRequest::Auto {
-            fall_back_to_cpu(view, &error_settings, &message);
+            fall_back_to_cpu(view, &message);
         } else {
             view.status.set(String::new());
             view.error.set(Some(message));
@@ -248,7 +253,7 @@ fn start_worker(view: RunView, settings: Settings) {
 }
 
 /// After a failure on WebGPU: say so, and start over on the CPU.
-fn fall_back_to_cpu(view: RunView, settings: &Settings, why: &str) {
+fn fall_back_to_cpu(view: RunView, why: &str) {
     web_sys::console::warn_1(&format!("switching to the CPU: {why}").into());
     view.fallback.set(Some(why.to_string()));
     view.clear_run();
@@ -256,7 +261,7 @@ fn fall_back_to_cpu(view: RunView, settings: &Settings, why: &str) {
     let settings = Settings {
         backend: BackendRequest::Cpu,
         corpus: view.accepted_corpus.get_untracked(),
-        ..settings.clone()
+        ..view.settings.get_untracked()
     };
     // Replacing the worker drops the closure that is calling us; finish this call first.
     wasm_bindgen_futures::spawn_local(async move { start_worker(view, settings) });
@@ -295,6 +300,7 @@ pub fn App() -> impl IntoView {
         <main class="layout">
             <section class="panel controls-panel">
                 <Controls/>
+                <ObjectivePicker/>
                 <BackendLabel/>
                 <RunFacts/>
                 <Messages/>
@@ -444,7 +450,7 @@ fn Sample() -> impl IntoView {
         } else {
             "This objective trains a network that does not write text left to right, so there is nothing to sample; watch its losses instead."
         }}</p>
-        <p class="sample" data-testid="sample">
+        <p class="sample" data-testid="sample" class:hidden=move || view.ready.get().is_some_and(|r| !r.generates)>
             <span class="prompt">{move || view.sample.get().map(|(_, p, _)| p).unwrap_or_default()}</span>
             <span class="continuation">{move || view.sample.get().map(|(_, _, t)| t).unwrap_or_default()}</span>
         </p>

@@ -5,4 +5,5 @@ pub mod app;
 pub mod chart;
 pub mod corpus_panel;
 pub mod gpu;
+pub mod objective_picker;
 pub mod worker;

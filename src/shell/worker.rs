@@ -343,6 +343,7 @@ async fn build(
     config.budget_tokens = settings.budget_tokens;
     config.seed = settings.seed;
     config.corpus_seed = settings.corpus_seed;
+    config.knobs = settings.knobs;
     let description = settings.corpus.describe(settings.corpus_seed);
     let key = (
         settings.corpus.clone(),
