@@ -40,6 +40,7 @@ OPTIONS (train):
   --poisson-lambda L    BART text infilling: mean span length, Poisson (default 3)
   --plm-k K             XLNet: predict the last 1/K of each order (default 6)
   --out FILE            write the run summary JSON here (default: run.json)
+  --save DIR            save the trained run: model.bpk, tokenizer.json, config.json, run.json
   --quiet               no progress bar
 
 corpus: builds the corpus (the support-desk corpus, or FILE), trains the tokenizer of SIZE
@@ -58,6 +59,8 @@ pub struct TrainArgs {
     pub out: String,
     pub quiet: bool,
     pub corpus: CorpusInput,
+    /// Directory to save the trained run into (`--save DIR`).
+    pub save: Option<String>,
 }
 
 fn value<'a>(
@@ -85,6 +88,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     let mut quiet = false;
     let mut corpus_input = CorpusInput::Support;
     let mut knobs = crate::core::config::ObjectiveKnobs::default();
+    let mut save = None;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -116,6 +120,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
             "--plm-k" => knobs.plm.k = number(flag, value(flag, &mut it)?)?,
             "--out" => out = value(flag, &mut it)?.clone(),
             "--quiet" => quiet = true,
+            "--save" => save = Some(value(flag, &mut it)?.clone()),
             "--corpus" => corpus_input = corpus::read_corpus_file(value(flag, &mut it)?)?,
             other => {
                 return Err(CoreError::Config(format!(
@@ -158,6 +163,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
         out,
         quiet,
         corpus: corpus_input,
+        save,
     })
 }
 
@@ -248,7 +254,13 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
                     if bar {
                         let _ = writeln!(err);
                     }
-                    let _ = writeln!(err, "sample: {last_sample}");
+                    if !last_sample.is_empty() {
+                        let _ = writeln!(err, "sample: {last_sample}");
+                    }
+                    if let Some(dir) = &args.save {
+                        save_run(&trainer, &summary, dir)?;
+                        let _ = writeln!(err, "saved to {dir}");
+                    }
                     return Ok(*summary);
                 }
                 _ => {}
@@ -256,6 +268,34 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
         }
         events = block_on(trainer.advance())?;
     }
+}
+
+/// Writes the trained network, tokenizer, config and summary into `dir`.
+fn save_run(trainer: &Trainer, summary: &RunSummary, dir: &str) -> Result<(), CoreError> {
+    use crate::core::saved;
+    let Some(network) = trainer.network() else {
+        return Err(CoreError::Config(
+            "there is no trained network to save".into(),
+        ));
+    };
+    let files = saved::save(
+        network,
+        &trainer.saved_config(),
+        trainer.tokenizer(),
+        summary,
+    )?;
+    let dir = std::path::Path::new(dir);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CoreError::Config(format!("could not create {}: {e}", dir.display())))?;
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(dir.join(name), bytes).map_err(|e| {
+            CoreError::Config(format!("could not write {}: {e}", dir.join(name).display()))
+        })
+    };
+    write(saved::MODEL_FILE, &files.model)?;
+    write(saved::TOKENIZER_FILE, files.tokenizer_json.as_bytes())?;
+    write(saved::CONFIG_FILE, files.config_json.as_bytes())?;
+    write(saved::SUMMARY_FILE, files.summary_json.as_bytes())
 }
 
 fn print_summary(s: &RunSummary, out: &str) {

@@ -15,6 +15,7 @@ pub mod model;
 pub mod objective;
 pub mod plan;
 pub mod rng;
+pub mod saved;
 pub mod summary;
 pub mod tokenizer;
 pub mod train;

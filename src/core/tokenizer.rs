@@ -143,6 +143,27 @@ impl LabTokenizer {
         })
     }
 
+    /// Reads a tokenizer written by [`Self::to_json`] (a saved run's `tokenizer.json`), checking
+    /// that the lab's specials sit at their ids.
+    pub fn from_json(json: &str) -> Result<Self, CoreError> {
+        let inner: Tokenizer = json
+            .parse()
+            .map_err(|e| CoreError::Tokenizer(format!("tokenizer.json cannot be read: {e}")))?;
+        for (i, name) in special_names().iter().enumerate() {
+            if inner.token_to_id(&internal_name(name)) != Some(i as u32) {
+                return Err(CoreError::Tokenizer(format!(
+                    "tokenizer.json was not written by the lab: {name} is not id {i}"
+                )));
+            }
+        }
+        let vocab_size = inner.get_vocab_size(true);
+        Ok(Self {
+            inner,
+            specials: SpecialIds::FIXED,
+            vocab_size,
+        })
+    }
+
     /// The embedding table size the model must have (≥ every id this tokenizer produces).
     pub fn vocab_size(&self) -> usize {
         self.vocab_size

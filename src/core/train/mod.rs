@@ -5,7 +5,7 @@
 //! drive the very same code; they differ only in the [`Clock`] they pass and in how they wait.
 
 mod batches;
-mod network;
+pub mod network;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -521,6 +521,25 @@ impl Trainer {
     /// How this run's mix is trained, in one line.
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The network as it stands (for saving).
+    pub fn network(&self) -> Option<&Network> {
+        self.model.as_ref()
+    }
+
+    /// What a saved run needs to rebuild this network.
+    pub fn saved_config(&self) -> super::saved::SavedConfig {
+        super::saved::SavedConfig {
+            config: self.config.clone(),
+            mix: self.preset.clone().unwrap_or_else(|| self.mix.canonical()),
+            plan: self.plan.clone(),
+            vocab_size: self.model_config.vocab_size,
+        }
+    }
+
+    pub fn tokenizer(&self) -> &super::tokenizer::LabTokenizer {
+        &self.dataset.tokenizer
     }
 
     async fn draw_sample(&self) -> Result<TrainEvent, CoreError> {
