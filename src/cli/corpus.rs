@@ -10,6 +10,8 @@ use crate::core::corpus::{CorpusInput, custom};
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 
+use super::{number, value};
+
 /// What `corpus` was asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CorpusArgs {
@@ -39,23 +41,11 @@ pub fn parse(args: &[String]) -> Result<CorpusArgs, CoreError> {
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
-        let value = || {
-            it.clone()
-                .next()
-                .cloned()
-                .ok_or_else(|| CoreError::Config(format!("{flag} needs a value")))
-        };
-        let v = value()?;
-        it.next();
         match flag.as_str() {
-            "--corpus-seed" => {
-                parsed.corpus_seed = v.parse().map_err(|_| {
-                    CoreError::Config(format!("--corpus-seed expects a number, got `{v}`"))
-                })?
-            }
-            "--corpus" => parsed.input = read_corpus_file(&v)?,
-            "--size" => parsed.size = v.parse()?,
-            "--out" => parsed.out = Some(v),
+            "--corpus-seed" => parsed.corpus_seed = number(flag, value(flag, &mut it)?)?,
+            "--corpus" => parsed.input = read_corpus_file(value(flag, &mut it)?)?,
+            "--size" => parsed.size = value(flag, &mut it)?.parse()?,
+            "--out" => parsed.out = Some(value(flag, &mut it)?.clone()),
             other => {
                 return Err(CoreError::Config(format!(
                     "unknown option `{other}` for corpus (see --help)"

@@ -77,11 +77,6 @@ impl Dataset {
         })
     }
 
-    /// Share of the training stream that is original text (not `[SEP]`/`[EOS]`).
-    pub fn original_fraction(&self) -> f64 {
-        self.original_tokens[0] as f64 / self.train.len().max(1) as f64
-    }
-
     /// The prompt whose continuation students watch change as the model learns: the opening
     /// of a customer ticket for the support-desk corpus; for a student's text, the first words
     /// of its first validation sentence.
