@@ -141,3 +141,19 @@ pub enum TrainEvent {
     },
     Finished(Box<RunSummary>),
 }
+
+#[cfg(test)]
+mod tests {
+    /// `run.json` is read back by saved runs and by the comparison tables: every float has
+    /// to come back bit for bit (serde_json needs `float_roundtrip` for that).
+    #[test]
+    fn floats_survive_a_json_round_trip_exactly() {
+        let mut x = 0.387_752_590_000_000_06_f64;
+        for _ in 0..10_000 {
+            x = x * 1.000_173 + 0.068_506_82;
+            let back: f64 =
+                serde_json::from_str(&serde_json::to_string(&x).expect("write")).expect("read");
+            assert_eq!(back.to_bits(), x.to_bits(), "{x}");
+        }
+    }
+}
