@@ -9,6 +9,7 @@ use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
 use crate::core::error::CoreError;
 use crate::core::mix::ObjectiveMix;
+use crate::core::saved::SavedFiles;
 use crate::core::summary::{BackendKind, TrainEvent};
 use crate::core::tokenizer::TokenPiece;
 
@@ -201,6 +202,10 @@ pub enum WorkerInput {
     UseCorpus(CorpusInput),
     /// Split `text` into tokens with the run's tokenizer (the page's tokenizer view).
     Tokenize { text: String },
+    /// Replace the current run with a saved one (`train --save DIR`, or a later issue's
+    /// export). Checked first: if it cannot be loaded the worker answers `RunRejected` and
+    /// the current run is untouched. `Reset` returns to a fresh run of the page's settings.
+    LoadRun(Box<SavedFiles>),
 }
 
 /// The device a run got, and why it is not WebGPU when it is not.
@@ -235,6 +240,10 @@ pub struct ReadyInfo {
     pub unigram_entropy: f64,
     pub seed: u64,
     pub corpus_seed: u64,
+    /// Set for a saved run loaded into the page: where it was trained (its backend label).
+    /// Such a run is finished; it can be looked at, sampled and reset, not trained further.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_from: Option<String>,
 }
 
 /// Worker → page.
@@ -260,6 +269,10 @@ pub enum WorkerOutput {
     },
     /// A corpus could not be used; nothing changed.
     CorpusRejected {
+        message: String,
+    },
+    /// A saved run could not be loaded; nothing changed.
+    RunRejected {
         message: String,
     },
     /// The answer to `Tokenize`.
@@ -330,6 +343,12 @@ mod tests {
             WorkerInput::Tokenize {
                 text: "the kettle".into(),
             },
+            WorkerInput::LoadRun(Box::new(SavedFiles {
+                model: vec![0, 1, 255, 7],
+                tokenizer_json: "{}".into(),
+                config_json: "{\"mix\":\"gpt\"}".into(),
+                summary_json: "{}".into(),
+            })),
         ];
         for input in inputs {
             let text = serde_json::to_string(&input).expect("ser");
@@ -342,6 +361,8 @@ mod tests {
             step: 3,
             tokens: 768,
             val_loss: 2.5,
+            val_loss_corrupted: None,
+            val_pair_accuracy: Some(0.75),
         });
         let text = serde_json::to_string(&out).expect("ser");
         assert!(

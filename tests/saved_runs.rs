@@ -46,6 +46,7 @@ fn a_saved_run_loads_back_with_the_same_outputs() {
                 break s;
             }
         };
+        let live = block_on(trainer.sample()).expect("sample");
         let network = trainer.network().expect("network");
         let files = saved::save(
             network,
@@ -54,8 +55,37 @@ fn a_saved_run_loads_back_with_the_same_outputs() {
             &summary,
         )
         .expect("save");
-        let loaded = saved::load(&files, &device).expect("load");
+        // The files as the page receives them: picked by name out of a student's selection,
+        // and sent to the worker through serde.
+        let chosen = vec![
+            (
+                "run/config.json".to_string(),
+                files.config_json.clone().into_bytes(),
+            ),
+            ("notes.txt".to_string(), b"ignored".to_vec()),
+            (format!("{preset}.bpk"), files.model.clone()),
+            (
+                "tokenizer.json".to_string(),
+                files.tokenizer_json.clone().into_bytes(),
+            ),
+            (
+                "run.json".to_string(),
+                files.summary_json.clone().into_bytes(),
+            ),
+        ];
+        let picked = saved::SavedFiles::from_named(chosen).expect("pick");
+        assert_eq!(picked, files);
+        let loaded = saved::load(&picked, &device).expect("load");
         assert_eq!(loaded.summary, *summary);
+        assert_eq!(
+            loaded.saved.corpus,
+            "the support-desk corpus (corpus seed 1)"
+        );
+        // A loaded decoder writes what the trained one writes at the end of its run.
+        assert_eq!(loaded.generates(), preset == "gpt");
+        let backend = Backend::cpu();
+        let again = block_on(loaded.sample(&backend)).expect("sample");
+        assert_eq!(again, live, "{preset}");
         assert_eq!(loaded.saved.mix, preset);
         assert_eq!(
             loaded.tokenizer.encode("Hi Maria").expect("encode"),
@@ -86,6 +116,41 @@ fn a_saved_run_loads_back_with_the_same_outputs() {
             .replace(&format!("\"mix\": \"{preset}\""), "\"mix\": \"clm+span\"");
         assert!(saved::load(&foreign, &device).is_err(), "{preset}");
     }
+}
+
+#[test]
+fn a_partial_or_wrong_selection_of_files_says_what_is_missing() {
+    let missing = saved::SavedFiles::from_named(vec![
+        ("model.bpk".into(), vec![1, 2, 3]),
+        ("run.json".into(), b"{}".to_vec()),
+    ])
+    .expect_err("two files are missing");
+    let message = missing.to_string();
+    assert!(
+        message.contains("tokenizer.json") && message.contains("config.json"),
+        "{message}"
+    );
+    assert!(!message.contains("missing: model.bpk"), "{message}");
+    let binary = saved::SavedFiles::from_named(vec![
+        ("model.bpk".into(), vec![1, 2, 3]),
+        ("tokenizer.json".into(), vec![0xff, 0xfe, 0x00]),
+        ("config.json".into(), b"{}".to_vec()),
+        ("run.json".into(), b"{}".to_vec()),
+    ])
+    .expect_err("not UTF-8");
+    assert!(binary.to_string().contains("tokenizer.json"), "{binary}");
+    // Four files with the right names but the wrong content: a typed error, not a panic.
+    let garbage = saved::SavedFiles::from_named(vec![
+        ("model.bpk".into(), vec![1, 2, 3]),
+        ("tokenizer.json".into(), b"{}".to_vec()),
+        ("config.json".into(), b"{}".to_vec()),
+        ("run.json".into(), b"{}".to_vec()),
+    ])
+    .expect("picked");
+    let error = saved::load(&garbage, &Device::flex())
+        .err()
+        .expect("garbage is refused");
+    assert!(error.to_string().contains("cannot be loaded"), "{error}");
 }
 
 /// One validation batch of the preset's first batch kind.

@@ -16,6 +16,9 @@ pub enum CoreError {
     /// Training or using the tokenizer failed.
     #[error("tokenizer problem: {0}")]
     Tokenizer(String),
+    /// A saved run's files cannot be loaded (missing, damaged, or from another version).
+    #[error("this saved run cannot be loaded: {0}")]
+    SavedRun(String),
     /// Reading a number back from the device failed (a lost GPU device, for instance).
     #[error("could not read results back from the {backend} device: {message}")]
     DeviceRead { backend: String, message: String },

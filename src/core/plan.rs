@@ -144,6 +144,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether the network writes text left to right: a decoder trained with CLM.
+    pub fn generates(&self) -> bool {
+        self.architecture == Architecture::Decoder
+            && self
+                .batches
+                .iter()
+                .any(|k| k.tokens == Some(TokenTask::Clm))
+    }
+
     /// The optional parts the network needs.
     pub fn extras(&self) -> Extras {
         Extras {

@@ -6,12 +6,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::RunConfig;
+use super::data::SUPPORT_PROMPT;
 use super::error::CoreError;
 use super::mix::ObjectiveMix;
 use super::plan::{Plan, plan};
-use super::summary::RunSummary;
+use super::summary::{RunSummary, TrainEvent};
 use super::tokenizer::LabTokenizer;
 use super::train::network::Network;
+use super::train::{Backend, write_continuation};
 use burn::module::Module;
 use burn::tensor::{Bytes, Device};
 
@@ -23,11 +25,19 @@ pub struct SavedConfig {
     pub mix: String,
     pub plan: Plan,
     pub vocab_size: usize,
+    /// What the run trained on, in words (e.g. `the support-desk corpus, seed 1`).
+    #[serde(default)]
+    pub corpus: String,
+    /// The prompt its samples continue.
+    #[serde(default)]
+    pub sample_prompt: String,
 }
 
-/// The four files of a saved run, as bytes and text.
-#[derive(Debug, Clone)]
+/// The four files of a saved run, as bytes and text. Serialisable so the page can hand them
+/// to the worker (the record travels as a byte array, not a list of numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedFiles {
+    #[serde(with = "serde_bytes")]
     pub model: Vec<u8>,
     pub tokenizer_json: String,
     pub config_json: String,
@@ -39,6 +49,54 @@ pub const MODEL_FILE: &str = "model.bpk";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 pub const CONFIG_FILE: &str = "config.json";
 pub const SUMMARY_FILE: &str = "run.json";
+
+impl SavedFiles {
+    /// Picks the four files out of whatever a student chose (by name, ignoring folders; the
+    /// record may have any name ending in `.bpk`). Missing files and text that is not UTF-8 are
+    /// typed errors that name the file.
+    pub fn from_named(files: Vec<(String, Vec<u8>)>) -> Result<Self, CoreError> {
+        let mut model = None;
+        let mut texts: [Option<Vec<u8>>; 3] = [None, None, None];
+        let names = [TOKENIZER_FILE, CONFIG_FILE, SUMMARY_FILE];
+        for (name, bytes) in files {
+            let base = name.rsplit(['/', '\\']).next().unwrap_or(&name).to_string();
+            if base.ends_with(".bpk") {
+                model = Some(bytes);
+            } else if let Some(i) = names.iter().position(|n| *n == base) {
+                texts[i] = Some(bytes);
+            }
+        }
+        let missing: Vec<&str> = std::iter::once(MODEL_FILE)
+            .filter(|_| model.is_none())
+            .chain(
+                names
+                    .iter()
+                    .zip(&texts)
+                    .filter(|(_, t)| t.is_none())
+                    .map(|(n, _)| *n),
+            )
+            .collect();
+        if !missing.is_empty() {
+            return Err(CoreError::SavedRun(format!(
+                "choose all four files of the saved run's folder ({MODEL_FILE}, {TOKENIZER_FILE}, \
+                 {CONFIG_FILE}, {SUMMARY_FILE}); missing: {}",
+                missing.join(", ")
+            )));
+        }
+        let [tokenizer, config, summary] = texts.map(Option::unwrap_or_default);
+        let text = |name: &str, bytes: Vec<u8>| {
+            String::from_utf8(bytes).map_err(|_| {
+                CoreError::SavedRun(format!("{name} is not UTF-8 text; is it the right file?"))
+            })
+        };
+        Ok(Self {
+            model: model.unwrap_or_default(),
+            tokenizer_json: text(TOKENIZER_FILE, tokenizer)?,
+            config_json: text(CONFIG_FILE, config)?,
+            summary_json: text(SUMMARY_FILE, summary)?,
+        })
+    }
+}
 
 fn json<T: Serialize>(value: &T) -> Result<String, CoreError> {
     serde_json::to_string_pretty(value)
@@ -77,11 +135,45 @@ pub struct LoadedRun {
     pub summary: RunSummary,
 }
 
+impl LoadedRun {
+    /// Whether the network writes text left to right (a decoder trained with CLM).
+    pub fn generates(&self) -> bool {
+        self.saved.plan.generates()
+    }
+
+    /// A continuation of the run's sample prompt, drawn as the run's last live sample was
+    /// (same seed stream), or `None` when the network does not generate.
+    pub async fn sample(&self, backend: &Backend) -> Result<Option<TrainEvent>, CoreError> {
+        let Network::Stack(model) = &self.network else {
+            return Ok(None);
+        };
+        if !self.generates() {
+            return Ok(None);
+        }
+        let prompt = if self.saved.sample_prompt.is_empty() {
+            SUPPORT_PROMPT.to_string()
+        } else {
+            self.saved.sample_prompt.clone()
+        };
+        let step = self.summary.steps;
+        let text = write_continuation(
+            model,
+            &self.tokenizer,
+            &prompt,
+            self.saved.config.seed ^ ((step as u64) << 20),
+            self.saved.config.sample_tokens,
+            backend,
+        )
+        .await?;
+        Ok(Some(TrainEvent::Sample { step, prompt, text }))
+    }
+}
+
 /// Rebuilds a saved run on `device`. Every file is checked: a record from another architecture
 /// or size, or a tokenizer whose vocabulary does not fit, is a typed error.
 pub fn load(files: &SavedFiles, device: &Device) -> Result<LoadedRun, CoreError> {
     let bad = |what: &str, e: &dyn std::fmt::Display| {
-        CoreError::Config(format!("the saved run's {what} cannot be read: {e}"))
+        CoreError::SavedRun(format!("{what} cannot be read ({e}); save the run again"))
     };
     let saved: SavedConfig =
         serde_json::from_str(&files.config_json).map_err(|e| bad(CONFIG_FILE, &e))?;
@@ -91,14 +183,15 @@ pub fn load(files: &SavedFiles, device: &Device) -> Result<LoadedRun, CoreError>
     let (mix, _) = ObjectiveMix::parse(&saved.mix)?;
     let expected = plan(&mix)?;
     if expected != saved.plan {
-        return Err(CoreError::Config(format!(
-            "{CONFIG_FILE} describes the mix `{}` with another plan than this version trains",
+        return Err(CoreError::SavedRun(format!(
+            "{CONFIG_FILE} describes the mix `{}` with another plan than this version trains; \
+             train and save it again with this version",
             saved.mix
         )));
     }
     let model_config = saved.config.size.model();
     if tokenizer.vocab_size() > model_config.vocab_size {
-        return Err(CoreError::Config(format!(
+        return Err(CoreError::SavedRun(format!(
             "the saved tokenizer has {} entries; the {} model holds {}",
             tokenizer.vocab_size(),
             saved.config.size,

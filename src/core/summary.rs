@@ -42,6 +42,12 @@ pub struct CurvePoint {
     pub train_loss: f32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_loss: Option<f32>,
+    /// At evaluations of token-level objectives: the loss on corrupted positions only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss_corrupted: Option<f32>,
+    /// At evaluations of NSP/SOP: the pair head's accuracy on held-out pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_pair_accuracy: Option<f32>,
 }
 
 /// Everything a run leaves behind.
@@ -133,6 +139,10 @@ pub enum TrainEvent {
         step: usize,
         tokens: u64,
         val_loss: f32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        val_loss_corrupted: Option<f32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        val_pair_accuracy: Option<f32>,
     },
     Sample {
         step: usize,

@@ -11,13 +11,15 @@ use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
-use crate::core::summary::{RunStatus, TrainEvent};
+use crate::core::summary::{RunStatus, RunSummary, TrainEvent};
 use crate::core::tokenizer::TokenPiece;
 use crate::protocol::{BackendRequest, ReadyInfo, Settings, WorkerInput, WorkerOutput};
 
 use super::chart::LossChart;
 use super::corpus_panel::CorpusPanel;
+use super::load_run::LoadRun;
 use super::objective_picker::ObjectivePicker;
+use super::results::Results;
 
 /// Everything the page shows, as signals (all `Copy`).
 #[derive(Clone, Copy)]
@@ -49,6 +51,13 @@ pub struct RunView {
     pub token_view: RwSignal<Option<(String, Vec<TokenPiece>)>>,
     /// The settings of the current worker's run (mix and knobs change them).
     pub settings: RwSignal<Settings>,
+    /// The latest evaluation's loss on corrupted positions and pair-head accuracy.
+    pub corrupted_loss: RwSignal<Option<f32>>,
+    pub pair_accuracy: RwSignal<Option<f32>>,
+    /// The summary of the finished (or loaded) run.
+    pub summary: RwSignal<Option<RunSummary>>,
+    /// Why a saved run could not be loaded.
+    pub load_message: RwSignal<Option<String>>,
 }
 
 impl RunView {
@@ -75,6 +84,10 @@ impl RunView {
             accepted_corpus: RwSignal::new(CorpusInput::Support),
             token_view: RwSignal::new(None),
             settings: RwSignal::new(Settings::default()),
+            corrupted_loss: RwSignal::new(None),
+            pair_accuracy: RwSignal::new(None),
+            summary: RwSignal::new(None),
+            load_message: RwSignal::new(None),
         }
     }
 
@@ -90,6 +103,9 @@ impl RunView {
         self.val_curve.set(Vec::new());
         self.sample.set(None);
         self.outcome.set(None);
+        self.corrupted_loss.set(None);
+        self.pair_accuracy.set(None);
+        self.summary.set(None);
     }
 
     fn apply(&self, output: WorkerOutput) {
@@ -98,6 +114,10 @@ impl RunView {
             WorkerOutput::Loaded => send(&WorkerInput::Prepare(settings.clone())),
             WorkerOutput::Status { text } => self.status.set(text),
             WorkerOutput::Ready(info) => {
+                if info.loaded_from.is_some() {
+                    self.clear_run();
+                    self.load_message.set(None);
+                }
                 self.status.set(String::new());
                 self.error.set(None);
                 self.ready.set(Some(info));
@@ -122,6 +142,7 @@ impl RunView {
                 self.status.set(String::new());
                 self.corpus_message.set(Some(message));
             }
+            WorkerOutput::RunRejected { message } => self.load_message.set(Some(message)),
             WorkerOutput::Tokens { text, pieces } => self.token_view.set(Some((text, pieces))),
             WorkerOutput::Paused { step } => {
                 self.running.set(false);
@@ -156,8 +177,16 @@ impl RunView {
                     self.train_curve.update(|c| c.push((r.step, r.loss)));
                 }
             }
-            TrainEvent::Eval { step, val_loss, .. } => {
-                self.val_curve.update(|c| c.push((step, val_loss)))
+            TrainEvent::Eval {
+                step,
+                val_loss,
+                val_loss_corrupted,
+                val_pair_accuracy,
+                ..
+            } => {
+                self.val_curve.update(|c| c.push((step, val_loss)));
+                self.corrupted_loss.set(val_loss_corrupted);
+                self.pair_accuracy.set(val_pair_accuracy);
             }
             TrainEvent::Sample { step, prompt, text } => {
                 self.sample.set(Some((step, prompt, text)))
@@ -167,6 +196,7 @@ impl RunView {
                 self.eta_s.set(Some(0.0));
                 let at = summary.diverged_at_step.unwrap_or(summary.steps);
                 self.outcome.set(Some((summary.status, at)));
+                self.summary.set(Some(*summary));
             }
         }
     }
@@ -184,7 +214,9 @@ thread_local! {
 }
 
 pub(crate) fn send(input: &WorkerInput) {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    // Bytes (a saved run's weights) travel as one `Uint8Array`, not an array of numbers.
+    let serializer =
+        serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
     WORKER.with(|w| {
         if let Some(handle) = w.borrow().as_ref() {
             match serde::Serialize::serialize(input, &serializer) {
@@ -304,11 +336,13 @@ pub fn App() -> impl IntoView {
                 <BackendLabel/>
                 <RunFacts/>
                 <Messages/>
+                <LoadRun/>
             </section>
             <section class="panel">
                 <Stats/>
                 <Progress/>
                 <LossChart/>
+                <Results/>
             </section>
             <section class="panel">
                 <Sample/>
@@ -325,6 +359,7 @@ fn Controls() -> impl IntoView {
     let can_train = move || view.ready.get().is_some() && !view.running.get() && !finished();
     let train_label = move || match (view.running.get(), view.step.get()) {
         (true, _) => "Training…",
+        (false, _) if finished() => "Done",
         (false, 0) => "Train",
         (false, _) => "Resume",
     };
@@ -376,6 +411,9 @@ fn RunFacts() -> impl IntoView {
                     <dt>"model"</dt><dd>{format!("{} · {} parameters", info.size, info.params)}</dd>
                     <dt>"budget"</dt><dd>{format!("{} tokens · ~{} steps", info.budget_tokens, info.planned_steps)}</dd>
                     <dt>"seeds"</dt><dd>{format!("seed {} · corpus {}", info.seed, info.corpus_seed)}</dd>
+                    {info.loaded_from.clone().map(|from| view! {
+                        <dt>"loaded"</dt><dd data-testid="run-loaded">{format!("a saved run, trained on {from}; Reset returns to a fresh run")}</dd>
+                    })}
                 </dl>
             }
         })
@@ -413,6 +451,16 @@ fn Stats() -> impl IntoView {
                 <span data-testid="loss">{move || view.loss.get().map_or("–".into(), |l| format!("{l:.3} nats/token"))}</span></div>
             <div class="stat"><span class="stat-label">"speed"</span>
                 <span data-testid="speed">{move || format!("{:.0} tokens/s", view.tokens_per_s.get())}</span></div>
+            <Show when=move || view.corrupted_loss.get().is_some()>
+                <div class="stat" title="validation loss on the corrupted positions only, against knowing just word frequencies there">
+                    <span class="stat-label">"corrupted positions"</span>
+                    <span data-testid="corrupted-loss">{move || view.corrupted_loss.get().map(|l| format!("{l:.3} nats")).unwrap_or_default()}</span></div>
+            </Show>
+            <Show when=move || view.pair_accuracy.get().is_some()>
+                <div class="stat" title="the pair head's accuracy on held-out pairs (chance: 50%)">
+                    <span class="stat-label">"pair accuracy"</span>
+                    <span data-testid="pair-accuracy">{move || view.pair_accuracy.get().map(|a| format!("{:.1}%", a * 100.0)).unwrap_or_default()}</span></div>
+            </Show>
         </div>
     }
 }

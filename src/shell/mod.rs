@@ -5,5 +5,7 @@ pub mod app;
 pub mod chart;
 pub mod corpus_panel;
 pub mod gpu;
+pub mod load_run;
 pub mod objective_picker;
+pub mod results;
 pub mod worker;

@@ -19,7 +19,8 @@ use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::Clock;
 use crate::core::mix::ObjectiveMix;
-use crate::core::summary::BackendKind;
+use crate::core::saved::{self, LoadedRun, SavedFiles};
+use crate::core::summary::{BackendKind, RunSummary, StepReport, TrainEvent};
 use crate::core::train::{Backend, Trainer};
 use crate::protocol::{BackendInfo, ReadyInfo, Settings, WorkerInput, WorkerOutput};
 
@@ -76,6 +77,8 @@ struct State {
     /// is dropped.
     generation: u64,
     data: Option<CachedData>,
+    /// A saved run the page loaded (then there is no trainer).
+    loaded: Option<LoadedRun>,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -152,6 +155,7 @@ fn handle(state: &Shared, input: WorkerInput) {
                 s.settings = Some(settings);
                 s.running = false;
                 s.trainer = None;
+                s.loaded = None;
                 s.generation += 1;
                 s.generation
             };
@@ -177,11 +181,10 @@ fn handle(state: &Shared, input: WorkerInput) {
                     && !trainer.is_done()
                 {
                     let summary = Box::new(trainer.cancel());
-                    post(&WorkerOutput::Event(
-                        crate::core::summary::TrainEvent::Finished(summary),
-                    ));
+                    post(&WorkerOutput::Event(TrainEvent::Finished(summary)));
                 }
                 s.trainer = None;
+                s.loaded = None;
                 s.generation += 1;
                 s.generation
             };
@@ -189,7 +192,137 @@ fn handle(state: &Shared, input: WorkerInput) {
         }
         WorkerInput::UseCorpus(input) => spawn_local(use_corpus(state.clone(), input)),
         WorkerInput::Tokenize { text } => tokenize(state, text),
+        WorkerInput::LoadRun(files) => spawn_local(load_run(state.clone(), *files)),
     }
+}
+
+/// The device of this worker, chosen on first use (burn's wgpu runtime initialises once).
+async fn device(state: &Shared, settings: &Settings) -> (Backend, BackendInfo) {
+    let known = state.borrow().backend.clone();
+    match known {
+        Some(known) => known,
+        None => {
+            post(&WorkerOutput::Status {
+                text: "Looking for a WebGPU adapter…".into(),
+            });
+            let chosen = choose_backend(settings.backend).await;
+            state.borrow_mut().backend = Some(chosen.clone());
+            chosen
+        }
+    }
+}
+
+/// Loads a saved run onto this worker's device. If it loads, it replaces the current run and
+/// the page gets `Ready` and the run's recorded curve, a fresh sample (decoders only) and its
+/// summary, as if it had just trained here; if not, `RunRejected` and nothing changes.
+async fn load_run(state: Shared, files: SavedFiles) {
+    let settings = state.borrow().settings.clone().unwrap_or_default();
+    let (backend, info) = device(&state, &settings).await;
+    post(&WorkerOutput::Status {
+        text: format!("Loading the saved run onto {}…", info.label),
+    });
+    yield_now().await;
+    let run = match saved::load(&files, &backend.device) {
+        Ok(run) => run,
+        Err(e) => {
+            post(&WorkerOutput::Status {
+                text: String::new(),
+            });
+            post(&WorkerOutput::RunRejected {
+                message: e.to_string(),
+            });
+            return;
+        }
+    };
+    let sample = match run.sample(&backend).await {
+        Ok(sample) => sample,
+        Err(e) => {
+            post_error(e.to_string(), false);
+            None
+        }
+    };
+    let summary = run.summary.clone();
+    let ready = ReadyInfo {
+        backend: info,
+        corpus: if run.saved.corpus.is_empty() {
+            format!("corpus seed {}", summary.corpus_seed)
+        } else {
+            run.saved.corpus.clone()
+        },
+        architecture: run.saved.plan.architecture.name().to_string(),
+        plan: run.saved.plan.how.clone(),
+        generates: run.generates(),
+        size: summary.size,
+        mix: summary.mix.clone(),
+        params: summary.params,
+        budget_tokens: summary.budget_tokens,
+        planned_steps: summary.steps,
+        unigram_entropy: summary.unigram_entropy,
+        seed: summary.seed,
+        corpus_seed: summary.corpus_seed,
+        loaded_from: Some(summary.backend_label.clone()),
+    };
+    {
+        let mut s = state.borrow_mut();
+        s.running = false;
+        if let Some(trainer) = s.trainer.as_mut()
+            && !trainer.is_done()
+        {
+            trainer.cancel();
+        }
+        s.trainer = None;
+        s.loaded = Some(run);
+        s.generation += 1;
+    }
+    post(&WorkerOutput::Ready(ready));
+    for event in replay(&summary) {
+        post(&WorkerOutput::Event(event));
+    }
+    if let Some(sample) = sample {
+        post(&WorkerOutput::Event(sample));
+    }
+    post(&WorkerOutput::Event(TrainEvent::Finished(Box::new(
+        summary,
+    ))));
+}
+
+/// A finished run's recorded curve as the events that drew it live.
+fn replay(summary: &RunSummary) -> Vec<TrainEvent> {
+    let pace = if summary.train_s > 0.0 {
+        summary.tokens as f64 / summary.train_s
+    } else {
+        0.0
+    };
+    let initial = TrainEvent::Eval {
+        step: 0,
+        tokens: 0,
+        val_loss: summary.initial_val_loss,
+        val_loss_corrupted: None,
+        val_pair_accuracy: None,
+    };
+    std::iter::once(initial)
+        .chain(summary.curve.iter().flat_map(|point| {
+            let step = TrainEvent::Step(StepReport {
+                step: point.step,
+                tokens: point.tokens,
+                budget_tokens: summary.budget_tokens,
+                loss: point.train_loss,
+                lr: 0.0,
+                supervised_tokens: 0,
+                tokens_per_s: pace,
+                elapsed_s: 0.0,
+                eta_s: 0.0,
+            });
+            let eval = point.val_loss.map(|val_loss| TrainEvent::Eval {
+                step: point.step,
+                tokens: point.tokens,
+                val_loss,
+                val_loss_corrupted: point.val_loss_corrupted,
+                val_pair_accuracy: point.val_pair_accuracy,
+            });
+            std::iter::once(step).chain(eval)
+        }))
+        .collect()
 }
 
 /// Longest text the tokenizer view splits (the page shows every token as a chip).
@@ -197,15 +330,19 @@ const TOKENIZE_MAX_CHARS: usize = 2_000;
 
 fn tokenize(state: &Shared, text: String) {
     let s = state.borrow();
-    let Some(data) = s.data.as_ref() else {
-        post_error(
-            "the tokenizer is not trained yet; wait for the run to be ready".into(),
-            false,
-        );
-        return;
+    let tokenizer = match (s.loaded.as_ref(), s.data.as_ref()) {
+        (Some(run), _) => &run.tokenizer,
+        (None, Some(data)) => &data.dataset.tokenizer,
+        (None, None) => {
+            post_error(
+                "the tokenizer is not trained yet; wait for the run to be ready".into(),
+                false,
+            );
+            return;
+        }
     };
     let text: String = text.chars().take(TOKENIZE_MAX_CHARS).collect();
-    match data.dataset.tokenizer.pieces(&text) {
+    match tokenizer.pieces(&text) {
         Ok(pieces) => post(&WorkerOutput::Tokens { text, pieces }),
         Err(e) => post_error(e.to_string(), false),
     }
@@ -253,6 +390,7 @@ async fn use_corpus(state: Shared, input: CorpusInput) {
                     trainer.cancel();
                 }
                 s.trainer = None;
+                s.loaded = None;
                 s.generation += 1;
                 let description = input.describe(settings.corpus_seed);
                 s.data = Some(CachedData {
@@ -275,29 +413,17 @@ async fn use_corpus(state: Shared, input: CorpusInput) {
 /// Picks the device (once per worker: burn's wgpu runtime initialises once), builds the data
 /// and the model, and announces the run.
 async fn prepare(state: Shared, generation: u64) {
-    let (settings, known_backend) = {
-        let s = state.borrow();
-        (s.settings.clone().unwrap_or_default(), s.backend.clone())
-    };
-    let (backend, info) = match known_backend {
-        Some(known) => known,
-        None => {
-            post(&WorkerOutput::Status {
-                text: "Looking for a WebGPU adapter…".into(),
-            });
-            let chosen = choose_backend(settings.backend).await;
-            state.borrow_mut().backend = Some(chosen.clone());
-            chosen
-        }
-    };
+    let settings = state.borrow().settings.clone().unwrap_or_default();
+    let (backend, info) = device(&state, &settings).await;
     match build(&state, &settings, backend, info, generation).await {
         Ok(Some((trainer, ready, events))) => {
-            let mut s = state.borrow_mut();
-            if s.generation != generation {
-                return;
+            {
+                let mut s = state.borrow_mut();
+                if s.generation != generation {
+                    return;
+                }
+                s.trainer = Some(trainer);
             }
-            s.trainer = Some(trainer);
-            drop(s);
             post(&WorkerOutput::Ready(ready));
             for event in events {
                 post(&WorkerOutput::Event(event));
@@ -313,7 +439,7 @@ async fn prepare(state: Shared, generation: u64) {
     }
 }
 
-type Built = (Trainer, ReadyInfo, Vec<crate::core::summary::TrainEvent>);
+type Built = (Trainer, ReadyInfo, Vec<TrainEvent>);
 
 /// The size a run gets: the URL's, else `default` on a hardware GPU and `fast` otherwise.
 fn run_size(settings: &Settings, kind: BackendKind, info: &BackendInfo) -> ModelSize {
@@ -417,6 +543,7 @@ async fn build(
         unigram_entropy: trainer.unigram_entropy(),
         seed: config.seed,
         corpus_seed: config.corpus_seed,
+        loaded_from: None,
     };
     Ok(Some((trainer, ready, events)))
 }

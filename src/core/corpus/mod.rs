@@ -309,6 +309,14 @@ pub struct Corpus {
 }
 
 impl Corpus {
+    /// Where the corpus came from, in the words [`CorpusInput::describe`] uses.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            CorpusSource::Support { corpus_seed } => CorpusInput::Support.describe(*corpus_seed),
+            CorpusSource::Custom { name, bytes, .. } => format!("{name} ({bytes} bytes)"),
+        }
+    }
+
     pub fn split(&self, split: Split) -> impl Iterator<Item = &Document> {
         self.documents.iter().filter(move |d| d.split == split)
     }

@@ -266,6 +266,11 @@ impl Transformer {
         Some(head.forward(picked))
     }
 
+    /// The longest sequence the position table covers.
+    pub fn max_seq_len(&self) -> usize {
+        self.positions.weight.dims()[0]
+    }
+
     /// The plain forward pass: one stream, one mask (causal for GPT, bidirectional for BERT).
     ///
     /// # Shapes

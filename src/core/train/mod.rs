@@ -24,7 +24,7 @@ use super::metrics::unigram_entropy;
 use super::mix::{Objective, ObjectiveMix};
 use super::model::Transformer;
 use super::objective::{Batch, BatchTensors};
-use super::plan::{Architecture, BatchKind, PairTaskKind, Plan, TokenTask, plan};
+use super::plan::{BatchKind, PairTaskKind, Plan, TokenTask, plan};
 use super::rng::{Rng, Stream};
 use super::summary::{BackendKind, CurvePoint, RunStatus, RunSummary, StepReport, TrainEvent};
 use batches::Batcher;
@@ -219,14 +219,16 @@ impl Trainer {
         };
         let evaluation = trainer.validation().await?;
         let val_loss = evaluation.loss;
-        trainer.initial_val_loss = val_loss;
-        trainer.last_val_loss = val_loss;
-        trainer.last_eval = Some(evaluation);
         let mut events = vec![TrainEvent::Eval {
             step: 0,
             tokens: 0,
             val_loss,
+            val_loss_corrupted: evaluation.corrupted,
+            val_pair_accuracy: evaluation.pair_accuracy,
         }];
+        trainer.initial_val_loss = val_loss;
+        trainer.last_val_loss = val_loss;
+        trainer.last_eval = Some(evaluation);
         events.extend(trainer.sample().await?);
         Ok((trainer, events))
     }
@@ -330,6 +332,8 @@ impl Trainer {
             tokens: self.tokens,
             train_loss: loss_value,
             val_loss: None,
+            val_loss_corrupted: None,
+            val_pair_accuracy: None,
         });
 
         let budget_used = self.tokens >= self.config.budget_tokens;
@@ -385,16 +389,21 @@ impl Trainer {
     async fn evaluate(&mut self) -> Result<TrainEvent, CoreError> {
         let evaluation = self.validation().await?;
         let val_loss = evaluation.loss;
+        let (corrupted, accuracy) = (evaluation.corrupted, evaluation.pair_accuracy);
         self.last_val_loss = val_loss;
         self.last_eval = Some(evaluation);
         self.last_eval_step = self.step;
         if let Some(point) = self.curve.last_mut() {
             point.val_loss = Some(val_loss);
+            point.val_loss_corrupted = corrupted;
+            point.val_pair_accuracy = accuracy;
         }
         Ok(TrainEvent::Eval {
             step: self.step,
             tokens: self.tokens,
             val_loss,
+            val_loss_corrupted: corrupted,
+            val_pair_accuracy: accuracy,
         })
     }
 
@@ -510,12 +519,7 @@ impl Trainer {
 
     /// Whether the network writes text left to right (a decoder trained with CLM).
     pub fn generates(&self) -> bool {
-        self.plan.architecture == Architecture::Decoder
-            && self
-                .plan
-                .batches
-                .iter()
-                .any(|k| k.tokens == Some(TokenTask::Clm))
+        self.plan.generates()
     }
 
     /// How this run's mix is trained, in one line.
@@ -535,6 +539,8 @@ impl Trainer {
             mix: self.preset.clone().unwrap_or_else(|| self.mix.canonical()),
             plan: self.plan.clone(),
             vocab_size: self.model_config.vocab_size,
+            corpus: self.dataset.corpus.describe(),
+            sample_prompt: self.dataset.sample_prompt(),
         }
     }
 
@@ -543,51 +549,22 @@ impl Trainer {
     }
 
     async fn draw_sample(&self) -> Result<TrainEvent, CoreError> {
-        let tokenizer = &self.dataset.tokenizer;
-        let prompt_text = self.dataset.sample_prompt();
-        let prompt = tokenizer.encode(&prompt_text)?;
         let Some(Network::Stack(model)) = self.model.as_ref() else {
             return Err(CoreError::Config("only a decoder writes samples".into()));
         };
-        let model: Transformer = model.valid();
-        let device = &self.backend.device;
-        let mut rng = Rng::for_stream(
+        let prompt = self.dataset.sample_prompt();
+        let text = write_continuation(
+            &model.valid(),
+            &self.dataset.tokenizer,
+            &prompt,
             self.config.seed ^ ((self.step as u64) << 20),
-            Stream::Sampling,
-        );
-        let mut ids = prompt.clone();
-        let max_len = self.model_config.max_seq_len;
-        for _ in 0..self.config.sample_tokens {
-            let window = &ids[ids.len().saturating_sub(max_len)..];
-            let len = window.len();
-            let input: Vec<i64> = window.iter().map(|&x| x as i64).collect();
-            let input = Tensor::<2, Int>::from_data(TensorData::new(input, [1, len]), device);
-            let mask = AttentionMask::causal(1, len).to_tensor(device);
-            let logits = model.forward(input, &mask, false).logits; // [1, len, vocab]
-            let vocab = logits.dims()[2];
-            let last = logits.narrow(1, len - 1, 1).reshape([vocab]); // [vocab]
-            let data = last
-                .into_data_async()
-                .await
-                .map_err(|e| CoreError::read(&self.backend.label, e))?;
-            let values: Vec<f32> = data
-                .try_into_vec::<f32>()
-                .map_err(|e| CoreError::read(&self.backend.label, format!("{e:?}")))?;
-            let next = sample_top_k(&values, 0.8, 40, &mut rng, tokenizer.specials().eos);
-            if next == tokenizer.specials().eos {
-                break;
-            }
-            ids.push(next);
-        }
-        // An untrained model emits stray bytes; show control characters as spaces.
-        let text: String = tokenizer
-            .decode(&ids[prompt.len()..])?
-            .chars()
-            .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-            .collect();
+            self.config.sample_tokens,
+            &self.backend,
+        )
+        .await?;
         Ok(TrainEvent::Sample {
             step: self.step,
-            prompt: prompt_text,
+            prompt,
             text,
         })
     }
@@ -706,6 +683,52 @@ impl Evaluation {
             ..Self::default()
         }
     }
+}
+
+/// Continues `prompt` with temperature sampling (T = 0.8, top-k 40) for at most
+/// `max_tokens` tokens or until `[EOS]`, drawing from a stream seeded by `seed`. Used for the
+/// live samples of a run and for a saved run loaded back.
+pub async fn write_continuation(
+    model: &Transformer,
+    tokenizer: &super::tokenizer::LabTokenizer,
+    prompt: &str,
+    seed: u64,
+    max_tokens: usize,
+    backend: &Backend,
+) -> Result<String, CoreError> {
+    let prompt_ids = tokenizer.encode(prompt)?;
+    let device = &backend.device;
+    let mut rng = Rng::for_stream(seed, Stream::Sampling);
+    let mut ids = prompt_ids.clone();
+    let max_len = model.max_seq_len();
+    for _ in 0..max_tokens {
+        let window = &ids[ids.len().saturating_sub(max_len)..];
+        let len = window.len();
+        let input: Vec<i64> = window.iter().map(|&x| x as i64).collect();
+        let input = Tensor::<2, Int>::from_data(TensorData::new(input, [1, len]), device);
+        let mask = AttentionMask::causal(1, len).to_tensor(device);
+        let logits = model.forward(input, &mask, false).logits; // [1, len, vocab]
+        let vocab = logits.dims()[2];
+        let last = logits.narrow(1, len - 1, 1).reshape([vocab]); // [vocab]
+        let data = last
+            .into_data_async()
+            .await
+            .map_err(|e| CoreError::read(&backend.label, e))?;
+        let values: Vec<f32> = data
+            .try_into_vec::<f32>()
+            .map_err(|e| CoreError::read(&backend.label, format!("{e:?}")))?;
+        let next = sample_top_k(&values, 0.8, 40, &mut rng, tokenizer.specials().eos);
+        if next == tokenizer.specials().eos {
+            break;
+        }
+        ids.push(next);
+    }
+    // An untrained model emits stray bytes; show control characters as spaces.
+    Ok(tokenizer
+        .decode(&ids[prompt_ids.len()..])?
+        .chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect())
 }
 
 /// Samples an id from logits with temperature and top-k, never a special id other than `eos`.

@@ -1,0 +1,111 @@
+//! The results of a finished (or loaded) run, read from its [`RunSummary`]: the validation
+//! loss against the word-frequency baseline, each objective's part, the loss on corrupted
+//! positions only, the pair head's accuracy, and what each step supervised and cost. The
+//! summary itself can be downloaded as `run.json`, the same record the CLI writes.
+
+use leptos::prelude::*;
+
+use crate::core::summary::RunSummary;
+
+use super::app::RunView;
+
+/// `run.json` as a `data:` link (nothing leaves the page).
+fn download_href(summary: &RunSummary) -> String {
+    let json = serde_json::to_string_pretty(summary).unwrap_or_default();
+    format!(
+        "data:application/json;charset=utf-8,{}",
+        js_sys::encode_uri_component(&json)
+    )
+}
+
+fn rows(summary: &RunSummary) -> Vec<(&'static str, &'static str, String)> {
+    let mut rows = vec![(
+        "validation loss",
+        "result-val-loss",
+        format!(
+            "{:.3} → {:.3} nats/token",
+            summary.initial_val_loss, summary.final_val_loss
+        ),
+    )];
+    if summary.val_loss_components.len() > 1 {
+        let parts: Vec<String> = summary
+            .val_loss_components
+            .iter()
+            .map(|(name, loss)| format!("{name} {loss:.3}"))
+            .collect();
+        rows.push(("per objective", "result-components", parts.join(" · ")));
+    }
+    if let (Some(loss), Some(unigram)) = (
+        summary.val_loss_corrupted,
+        summary.unigram_entropy_corrupted,
+    ) {
+        let verdict = if f64::from(loss) < unigram {
+            "below"
+        } else {
+            "not yet below"
+        };
+        rows.push((
+            "corrupted positions",
+            "result-corrupted",
+            format!(
+                "{loss:.3} nats/token, {verdict} word frequencies alone ({unigram:.3} on the same positions)"
+            ),
+        ));
+    }
+    if let Some(accuracy) = summary.val_pair_accuracy {
+        rows.push((
+            "pair accuracy",
+            "result-pair-accuracy",
+            format!(
+                "{:.1}% on held-out pairs (chance 50%)",
+                f64::from(accuracy) * 100.0
+            ),
+        ));
+    }
+    rows.push((
+        "each step",
+        "result-per-step",
+        format!(
+            "{:.0} supervised tokens · {:.2} GFLOP",
+            summary.supervised_tokens_per_step,
+            summary.flops_per_step / 1e9
+        ),
+    ));
+    rows.push((
+        "trained",
+        "result-trained",
+        format!(
+            "{} tokens in {} steps · {:.1} s of training on {}",
+            summary.tokens, summary.steps, summary.train_s, summary.backend_label
+        ),
+    ));
+    rows
+}
+
+/// The results table, shown once a run has a summary.
+#[component]
+pub fn Results() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    move || {
+        view.summary.get().map(|summary| {
+            let href = download_href(&summary);
+            let file = format!(
+                "run-{}.json",
+                summary.preset.as_deref().unwrap_or(&summary.mix)
+            );
+            view! {
+                <div class="results" data-testid="run-results">
+                    <h2>"Results"</h2>
+                    <dl class="facts">
+                        {rows(&summary).into_iter().map(|(label, id, value)| view! {
+                            <dt>{label}</dt><dd data-testid=id>{value}</dd>
+                        }).collect_view()}
+                    </dl>
+                    <a class="download" data-testid="download-summary" href=href download=file>
+                        "Download the run summary (run.json)"
+                    </a>
+                </div>
+            }
+        })
+    }
+}
