@@ -23,6 +23,10 @@ native_tests() {
   cargo test --locked --no-fail-fast 2>&1 | tee "$LOGS/native.log"
   return "${PIPESTATUS[0]}"
 }
+bench_quick() {
+  # Proves the bench command works, on the test build; the figures are not looked at.
+  "$CARGO_TARGET_DIR/debug/pretrain-playground" bench --quick --out "$LOGS/bench.json"
+}
 wasm_build() {
   # Dev profile (dependencies at opt-level 2, no debuginfo) and no wasm-opt: the test build is
   # chosen for build time; the serve command makes the optimised release build.
@@ -36,6 +40,7 @@ browser_tests() {
 phase "install" need_all
 phase "native build" cargo build --locked --tests --bins
 phase "native tests" native_tests
+phase "bench (quick)" bench_quick
 phase "wasm build" wasm_build
 phase "browser tests" browser_tests
 

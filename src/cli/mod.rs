@@ -2,6 +2,7 @@
 //! ETA, and the run summary written as JSON; `corpus` exports the data world ([`corpus`]).
 //! Native only.
 
+mod bench;
 mod corpus;
 
 use std::io::{IsTerminal, Write};
@@ -22,6 +23,9 @@ pretrain-playground — pre-train a tiny transformer and record what happened
 USAGE:
   pretrain-playground train [OPTIONS]
   pretrain-playground corpus [--corpus-seed S] [--corpus FILE] [--size SIZE] [--out DIR]
+  pretrain-playground bench [--quick] [--steps N] [--sizes default,fast] [--backend cpu,wgpu]
+                            [--presets] [--scaling] [--torch PYTHON | --no-torch]
+                            [--reference FILE] [--out FILE]
 
 OPTIONS (train):
   --mix MIX             objective mix, canonical form primary[+aux[@w]] (default: clm)
@@ -47,6 +51,13 @@ corpus: builds the corpus (the support-desk corpus, or FILE), trains the tokeniz
 (default: default), prints the statistics and the fingerprint, and with --out writes the splits,
 one balanced pair file per split and kind, the NSP/SOP segment pairs, tokenizer.json and
 stats.json as JSON Lines / JSON (the same seed gives the same bytes).
+
+bench: times the training step per size and backend (with and without attention-trace
+capture), each preset's real step with --presets, a seq_len/d_model sweep with --scaling, and
+the PyTorch reference side by side when a Python with torch is found ($PP_TORCH_PYTHON,
+~/.cache/pp-bench/venv, python3; the script from --reference or $PP_TORCH_REFERENCE, default
+../shared/bench/torch_reference.py). Prints a Markdown table and writes bench.json (--out).
+--quick (CI) proves it works: fast size, 2 steps, every preset, no PyTorch.
 ";
 
 /// What `train` was asked to do.
@@ -377,6 +388,33 @@ pub fn main(args: Vec<String>) -> i32 {
                     }
                     print_summary(&summary, &a.out);
                     0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
+        }
+        Some("bench") => {
+            let command = format!("pretrain-playground {}", args.join(" "));
+            match bench::parse(&args[1..]).and_then(|a| bench::run(&a, command).map(|r| (a, r))) {
+                Ok((a, report)) => {
+                    print!("{}", bench::table(&report));
+                    let written = serde_json::to_string_pretty(&report)
+                        .map_err(|e| e.to_string())
+                        .and_then(|json| {
+                            std::fs::write(&a.out, json + "\n").map_err(|e| e.to_string())
+                        });
+                    match written {
+                        Ok(()) => {
+                            println!("\nwrote {}", a.out);
+                            0
+                        }
+                        Err(e) => {
+                            eprintln!("error: could not write {}: {e}", a.out);
+                            1
+                        }
+                    }
                 }
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -3,6 +3,7 @@
 //! `Device` (CPU or WebGPU); no `web-sys`, no `leptos`; tested natively with `cargo test`.
 //! The shell drives it and draws the plain data it returns, never tensors.
 
+pub mod bench;
 pub mod config;
 pub mod corpus;
 pub mod data;

@@ -48,6 +48,11 @@ impl SpecialIds {
         first_sentinel: 7,
     };
 
+    /// The ids every lab tokenizer gives its specials.
+    pub const fn fixed() -> Self {
+        Self::FIXED
+    }
+
     /// Number of special ids of the lab's tokenizer, all below this value.
     pub const fn count_fixed() -> usize {
         NAMED_SPECIALS.len() + SPAN_SENTINELS

@@ -544,6 +544,11 @@ impl Trainer {
         }
     }
 
+    /// Where the tensors live, in words.
+    pub fn backend_label(&self) -> &str {
+        &self.backend.label
+    }
+
     pub fn tokenizer(&self) -> &super::tokenizer::LabTokenizer {
         &self.dataset.tokenizer
     }
@@ -609,14 +614,11 @@ impl Trainer {
         }
     }
 
-    /// Training FLOPs of one step, by the usual estimate (Kaplan et al. 2020, §2.1): 6 per
-    /// parameter per input position (forward 2, backward 4), plus attention's 6 · layers ·
-    /// seq_len · d_model per position.
+    /// Training FLOPs of one step ([`super::bench::training_flops`]).
     pub fn flops_per_step(&self) -> f64 {
         let c = &self.model_config;
-        let positions = (self.config.size.batch_size() * c.max_seq_len) as f64;
-        let attention = 6.0 * (c.n_layers * c.max_seq_len * c.d_model) as f64;
-        positions * (6.0 * self.params() as f64 + attention)
+        let positions = self.config.size.batch_size() * c.max_seq_len;
+        super::bench::training_flops(self.params(), c, positions, c.max_seq_len)
     }
 }
 

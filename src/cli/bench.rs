@@ -1,0 +1,563 @@
+//! `pretrain-playground bench`: times the training step natively (per size and backend, with
+//! and without attention-trace capture, and for every preset's real step), runs the PyTorch
+//! reference side by side when `torch` can be imported, checks that both time the same model
+//! (equal parameters and tokens per step), and prints a table and writes `bench.json`.
+//! `--quick` (what CI runs) only proves the command works: fast size, two steps, no PyTorch.
+
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::bench::{StepShape, StepTiming, time_training_step, training_flops};
+use crate::core::config::{ModelConfig, ModelSize, RunConfig};
+use crate::core::data::Dataset;
+use crate::core::error::CoreError;
+use crate::core::exec::{SystemClock, block_on};
+use crate::core::mix::{ObjectiveMix, PRESETS};
+use crate::core::summary::{BackendKind, TrainEvent};
+use crate::core::train::Trainer;
+
+use super::{backend_for, number, value};
+
+/// What `bench` was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchArgs {
+    pub quick: bool,
+    pub steps: usize,
+    pub sizes: Vec<ModelSize>,
+    pub backends: Vec<BackendKind>,
+    /// A Python with `torch`; `None` looks for one, `Some("")` means no PyTorch rows.
+    pub python: Option<String>,
+    pub reference: String,
+    pub presets: bool,
+    pub scaling: bool,
+    pub out: String,
+}
+
+pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
+    let mut parsed = BenchArgs {
+        quick: false,
+        steps: 30,
+        sizes: vec![ModelSize::Default, ModelSize::Fast],
+        backends: vec![BackendKind::Cpu],
+        python: None,
+        reference: std::env::var("PP_TORCH_REFERENCE")
+            .unwrap_or_else(|_| "../shared/bench/torch_reference.py".into()),
+        presets: false,
+        scaling: false,
+        out: "bench.json".into(),
+    };
+    let mut steps_given = false;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--quick" => parsed.quick = true,
+            "--steps" => {
+                parsed.steps = number(flag, value(flag, &mut it)?)?;
+                steps_given = true;
+            }
+            "--sizes" => {
+                parsed.sizes = value(flag, &mut it)?
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()?
+            }
+            "--backend" => {
+                parsed.backends = value(flag, &mut it)?
+                    .split(',')
+                    .map(|b| match b {
+                        "cpu" => Ok(BackendKind::Cpu),
+                        "wgpu" => Ok(BackendKind::Wgpu),
+                        other => Err(CoreError::Config(format!(
+                            "--backend takes cpu, wgpu or cpu,wgpu, not `{other}`"
+                        ))),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "--torch" => parsed.python = Some(value(flag, &mut it)?.clone()),
+            "--no-torch" => parsed.python = Some(String::new()),
+            "--reference" => parsed.reference = value(flag, &mut it)?.clone(),
+            "--presets" => parsed.presets = true,
+            "--scaling" => parsed.scaling = true,
+            "--out" => parsed.out = value(flag, &mut it)?.clone(),
+            other => {
+                return Err(CoreError::Config(format!(
+                    "unknown option `{other}` for bench (see --help)"
+                )));
+            }
+        }
+    }
+    if parsed.steps == 0 {
+        return Err(CoreError::Config("--steps must be at least 1".into()));
+    }
+    if parsed.quick {
+        parsed.sizes = vec![ModelSize::Fast];
+        parsed.python = Some(String::new());
+        parsed.scaling = false;
+        parsed.presets = true;
+        if !steps_given {
+            parsed.steps = 2;
+        }
+    }
+    Ok(parsed)
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchRow {
+    /// `step` (the reference's step), `capture` (the same with attention traces kept),
+    /// `preset` (the lab's real step for a preset), `scaling`.
+    pub what: String,
+    pub engine: String,
+    pub size: String,
+    pub batch: usize,
+    pub seq_len: usize,
+    pub d_model: usize,
+    pub params: usize,
+    pub tokens_per_step: usize,
+    pub ms_per_step: f64,
+    pub steps_per_s: f64,
+    pub tokens_per_s: f64,
+    /// Achieved FLOP/s over the machine's fp32 peak (`None` where no FLOP count applies).
+    pub mfu: Option<f64>,
+    /// This row's steps/s over the PyTorch row of the same shape.
+    pub vs_torch: Option<f64>,
+}
+
+/// The machine the bench ran on, and how its fp32 peak was estimated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub cores: usize,
+    pub ghz: f64,
+    pub flops_per_cycle: f64,
+    pub peak_gflops: f64,
+    pub how: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    pub schema_version: u32,
+    pub command: String,
+    pub machine: Machine,
+    pub steps: usize,
+    pub rows: Vec<BenchRow>,
+}
+
+/// Reads the CPU model, clock and vector width from `/proc/cpuinfo`: peak fp32 FLOP/s =
+/// cores × GHz × FLOPs per cycle per core (two FMA units × 8 lanes × 2 for AVX2+FMA, twice
+/// that with AVX-512, half without FMA).
+fn machine() -> Machine {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split(':').nth(1))
+            .map(|v| v.trim().to_string())
+    };
+    let cpu = field("model name").unwrap_or_else(|| "unknown CPU".into());
+    let flags = field("flags").unwrap_or_default();
+    let has = |f: &str| flags.split_whitespace().any(|x| x == f);
+    let ghz = field("cpu MHz")
+        .and_then(|m| m.parse::<f64>().ok())
+        .map_or(2.0, |m| m / 1000.0);
+    let (flops_per_cycle, unit) = if has("avx512f") {
+        (64.0, "AVX-512 FMA")
+    } else if has("avx2") && has("fma") {
+        (32.0, "AVX2 FMA")
+    } else if has("avx") {
+        (16.0, "AVX")
+    } else {
+        (8.0, "SSE")
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let peak_gflops = cores as f64 * ghz * flops_per_cycle;
+    Machine {
+        how: format!(
+            "{cores} cores × {ghz:.2} GHz × {flops_per_cycle} fp32 FLOP/cycle ({unit}) = {peak_gflops:.1} GFLOP/s"
+        ),
+        cpu,
+        cores,
+        ghz,
+        flops_per_cycle,
+        peak_gflops,
+    }
+}
+
+/// The reference's name and JSON for a shape.
+fn torch_config(shape: &StepShape) -> String {
+    let m = &shape.model;
+    format!(
+        "{{\"vocab\": {}, \"d_model\": {}, \"n_layers\": {}, \"n_heads\": {}, \"d_ff\": {}, \"seq_len\": {}, \"batch\": {}}}",
+        m.vocab_size, m.d_model, m.n_layers, m.n_heads, m.d_ff, shape.seq_len, shape.batch
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct TorchLine {
+    engine: String,
+    params: usize,
+    ms_per_step: f64,
+    tokens_per_s: f64,
+    threads: Option<usize>,
+}
+
+/// A Python that can import torch: the one given, `$PP_TORCH_PYTHON`, the bench venv under
+/// `~/.cache`, or `python3`.
+fn find_python(given: &Option<String>) -> Option<String> {
+    if let Some(given) = given {
+        return (!given.is_empty()).then(|| given.clone());
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let candidates = [
+        std::env::var("PP_TORCH_PYTHON").ok(),
+        Some(format!("{home}/.cache/pp-bench/venv/bin/python")),
+        Some("python3".into()),
+    ];
+    candidates.into_iter().flatten().find(|python| {
+        Command::new(python)
+            .args(["-c", "import torch"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+fn run_torch(
+    python: &str,
+    reference: &str,
+    shape: &StepShape,
+    steps: usize,
+) -> Result<TorchLine, CoreError> {
+    let output = Command::new(python)
+        .arg(reference)
+        .args([
+            "--config",
+            &torch_config(shape),
+            "--steps",
+            &steps.to_string(),
+        ])
+        .output()
+        .map_err(|e| CoreError::Config(format!("could not run {python} {reference}: {e}")))?;
+    if !output.status.success() {
+        return Err(CoreError::Config(format!(
+            "the PyTorch reference failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().last().unwrap_or_default();
+    serde_json::from_str(line).map_err(|e| {
+        CoreError::Config(format!(
+            "the PyTorch reference printed something else ({e}): {line}"
+        ))
+    })
+}
+
+fn size_shape(size: ModelSize) -> StepShape {
+    let model = size.model();
+    StepShape {
+        model,
+        batch: size.batch_size(),
+        seq_len: model.max_seq_len,
+    }
+}
+
+fn row(
+    what: &str,
+    engine: String,
+    size: &str,
+    shape: &StepShape,
+    t: &StepTiming,
+    peak: f64,
+) -> BenchRow {
+    BenchRow {
+        what: what.into(),
+        engine,
+        size: size.into(),
+        batch: shape.batch,
+        seq_len: shape.seq_len,
+        d_model: shape.model.d_model,
+        params: t.params,
+        tokens_per_step: t.tokens_per_step,
+        ms_per_step: t.ms_per_step,
+        steps_per_s: t.steps_per_s,
+        tokens_per_s: t.tokens_per_s,
+        mfu: Some(t.flops_per_step * t.steps_per_s / (peak * 1e9)),
+        vs_torch: None,
+    }
+}
+
+/// Times the burn step for `shape` and, when a Python with torch is there, the reference;
+/// the two must agree on parameters and tokens per step.
+fn step_rows(
+    args: &BenchArgs,
+    what: &str,
+    size: &str,
+    shape: &StepShape,
+    python: Option<&str>,
+    peak: f64,
+) -> Result<Vec<BenchRow>, CoreError> {
+    let clock = SystemClock::default();
+    let mut rows = Vec::new();
+    let torch = match python {
+        Some(python) => {
+            let line = run_torch(python, &args.reference, shape, args.steps)?;
+            let tokens = shape.batch * shape.seq_len;
+            let flops = training_flops(line.params, &shape.model, tokens, shape.seq_len);
+            let steps_per_s = 1000.0 / line.ms_per_step;
+            let threads = line
+                .threads
+                .map_or(String::new(), |t| format!(", {t} threads"));
+            Some(BenchRow {
+                what: what.into(),
+                engine: format!("{}{threads}", line.engine),
+                size: size.into(),
+                batch: shape.batch,
+                seq_len: shape.seq_len,
+                d_model: shape.model.d_model,
+                params: line.params,
+                tokens_per_step: tokens,
+                ms_per_step: line.ms_per_step,
+                steps_per_s,
+                tokens_per_s: line.tokens_per_s,
+                mfu: Some(flops * steps_per_s / (peak * 1e9)),
+                vs_torch: Some(1.0),
+            })
+        }
+        None => None,
+    };
+    for &kind in &args.backends {
+        let backend = backend_for(kind)?;
+        let captures: &[bool] = if what == "step" {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        for &capture in captures {
+            let t = block_on(time_training_step(
+                shape, 3, args.steps, capture, &backend, &clock,
+            ))?;
+            let mut r = row(
+                if capture { "capture" } else { what },
+                format!("burn {}", backend.label),
+                size,
+                shape,
+                &t,
+                peak,
+            );
+            if let Some(torch) = &torch {
+                if torch.params != r.params || torch.tokens_per_step != r.tokens_per_step {
+                    return Err(CoreError::Config(format!(
+                        "the lab's model and the reference differ for {size}: {} vs {} parameters, {} vs {} tokens per step",
+                        r.params, torch.params, r.tokens_per_step, torch.tokens_per_step
+                    )));
+                }
+                r.vs_torch = Some(r.steps_per_s / torch.steps_per_s);
+            }
+            rows.push(r);
+        }
+    }
+    rows.extend(torch);
+    Ok(rows)
+}
+
+/// Every preset's real training step (batches from the support-desk corpus, the preset's
+/// network and losses), from the trainer's own optimizer-step time.
+fn preset_rows(args: &BenchArgs, size: ModelSize) -> Result<Vec<BenchRow>, CoreError> {
+    let dataset = Dataset::support(1, size.model().vocab_size)?;
+    let mut rows = Vec::new();
+    for &kind in &args.backends {
+        for (preset, _) in PRESETS {
+            let (mix, name) = ObjectiveMix::parse(preset)?;
+            let mut config = RunConfig::new(size);
+            config.eval_every_steps = usize::MAX;
+            config.sample_every_s = f64::INFINITY;
+            let tokens_per_step = size.batch_size() * size.model().max_seq_len;
+            // Enough budget for the warm-up and the timed steps of the widest batch kind.
+            config.budget_tokens = ((args.steps + 3) * tokens_per_step) as u64;
+            let (mut trainer, _) = block_on(Trainer::start(
+                dataset.clone(),
+                config,
+                mix,
+                name.map(String::from),
+                backend_for(kind)?,
+                Box::new(SystemClock::default()),
+            ))?;
+            let label = trainer.backend_label().to_string();
+            let summary = loop {
+                let events = block_on(trainer.advance())?;
+                if let Some(TrainEvent::Finished(s)) = events.into_iter().last() {
+                    break s;
+                }
+            };
+            let steps = summary.steps.max(1) as f64;
+            let ms = summary.train_s * 1000.0 / steps;
+            rows.push(BenchRow {
+                what: format!("preset {preset}"),
+                engine: format!("burn {label}"),
+                size: size.to_string(),
+                batch: size.batch_size(),
+                seq_len: size.model().max_seq_len,
+                d_model: size.model().d_model,
+                params: summary.params,
+                tokens_per_step: summary.tokens_per_step,
+                ms_per_step: ms,
+                steps_per_s: 1000.0 / ms,
+                tokens_per_s: summary.tokens as f64 / summary.train_s.max(1e-9),
+                mfu: None,
+                vs_torch: None,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The scaling sweep: seq_len 64 → 256 at d_model 128, and d_model 64 → 256 at seq_len 64,
+/// the rest of the `default` shape kept (d_ff = 4 · d_model).
+fn scaling_shapes() -> Vec<(String, StepShape)> {
+    let base = ModelSize::Default.model();
+    let mut shapes = Vec::new();
+    for seq in [64, 128, 256] {
+        shapes.push((
+            format!("seq {seq}"),
+            StepShape {
+                model: ModelConfig {
+                    max_seq_len: seq,
+                    ..base
+                },
+                batch: 32,
+                seq_len: seq,
+            },
+        ));
+    }
+    for d in [64, 256] {
+        shapes.push((
+            format!("d_model {d}"),
+            StepShape {
+                model: ModelConfig {
+                    d_model: d,
+                    d_ff: 4 * d,
+                    ..base
+                },
+                batch: 32,
+                seq_len: 64,
+            },
+        ));
+    }
+    shapes
+}
+
+pub fn run(args: &BenchArgs, command: String) -> Result<BenchReport, CoreError> {
+    let machine = machine();
+    let python = find_python(&args.python);
+    if args.python.is_none() && python.is_none() {
+        eprintln!(
+            "note: no Python with torch found (set PP_TORCH_PYTHON or pass --torch); PyTorch rows skipped"
+        );
+    }
+    if python.is_some() && !std::path::Path::new(&args.reference).exists() {
+        return Err(CoreError::Config(format!(
+            "the PyTorch reference is not at {} (pass --reference FILE or --no-torch)",
+            args.reference
+        )));
+    }
+    let peak = machine.peak_gflops;
+    let mut rows = Vec::new();
+    for &size in &args.sizes {
+        eprintln!("timing the {size} step…");
+        rows.extend(step_rows(
+            args,
+            "step",
+            &size.to_string(),
+            &size_shape(size),
+            python.as_deref(),
+            peak,
+        )?);
+    }
+    if args.scaling {
+        for (name, shape) in scaling_shapes() {
+            eprintln!("timing {name}…");
+            rows.extend(step_rows(
+                args,
+                "scaling",
+                &name,
+                &shape,
+                python.as_deref(),
+                peak,
+            )?);
+        }
+    }
+    if args.presets {
+        let size = args.sizes.first().copied().unwrap_or(ModelSize::Fast);
+        eprintln!("timing every preset's step ({size})…");
+        rows.extend(preset_rows(args, size)?);
+    }
+    Ok(BenchReport {
+        schema_version: 1,
+        command,
+        machine,
+        steps: args.steps,
+        rows,
+    })
+}
+
+/// The table, as Markdown (the same text goes into `BENCHMARKS.md`).
+pub fn table(report: &BenchReport) -> String {
+    let mut out = format!(
+        "machine: {} — peak {}\nsteps timed per row: {} (after 3 warm-up steps)\n\n",
+        report.machine.cpu, report.machine.how, report.steps
+    );
+    out.push_str("| what | size | engine | params | tokens/step | ms/step | steps/s | tokens/s | MFU | vs PyTorch |\n");
+    out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for r in &report.rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {:.0} | {} | {} |\n",
+            r.what,
+            r.size,
+            r.engine,
+            r.params,
+            r.tokens_per_step,
+            r.ms_per_step,
+            r.steps_per_s,
+            r.tokens_per_s,
+            r.mfu.map_or("–".into(), |m| format!("{:.1}%", m * 100.0)),
+            r.vs_torch.map_or("–".into(), |v| format!("{v:.2}×")),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn flags_parse_and_quick_mode_is_small() {
+        let quick = parse(&args("--quick --out /tmp/b.json")).expect("quick");
+        assert_eq!(quick.sizes, vec![ModelSize::Fast]);
+        assert_eq!((quick.steps, quick.python.as_deref()), (2, Some("")));
+        let full = parse(&args(
+            "--steps 10 --sizes default --backend cpu,wgpu --scaling",
+        ))
+        .expect("full");
+        assert_eq!(full.steps, 10);
+        assert_eq!(full.backends, vec![BackendKind::Cpu, BackendKind::Wgpu]);
+        assert!(full.scaling && full.python.is_none());
+        for bad in ["--steps 0", "--sizes huge", "--backend tpu", "--what"] {
+            assert!(parse(&args(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_reference_gets_the_shape_of_each_size() {
+        let json = torch_config(&size_shape(ModelSize::Default));
+        let value: serde_json::Value = serde_json::from_str(&json).expect("json");
+        assert_eq!(value["batch"], 32);
+        assert_eq!(value["seq_len"], 64);
+        assert_eq!(value["vocab"], 2048);
+    }
+}

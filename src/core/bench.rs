@@ -1,0 +1,139 @@
+//! Timing the training step, the same way everywhere: natively for `pretrain-playground bench`
+//! and, through the same function, wherever else the core runs. One step is what the lab's
+//! trainer does for causal LM — upload a batch, forward, masked cross-entropy, backward, Adam
+//! with gradient clipping, read the loss back — on random token ids, like the PyTorch
+//! reference (`shared/bench/torch_reference.py`), so the two time the same work.
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::AdamConfig;
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+use super::config::ModelConfig;
+use super::error::CoreError;
+use super::exec::Clock;
+use super::mix::ObjectiveMix;
+use super::objective::clm::ClmBatcher;
+use super::plan::plan;
+use super::rng::{Rng, Stream};
+use super::tokenizer::SpecialIds;
+use super::train::Backend;
+use super::train::network::{Network, loss_terms};
+
+/// The shape of one timed step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepShape {
+    pub model: ModelConfig,
+    pub batch: usize,
+    pub seq_len: usize,
+}
+
+/// How long one training step took, averaged over the timed steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTiming {
+    pub params: usize,
+    pub tokens_per_step: usize,
+    pub steps: usize,
+    pub ms_per_step: f64,
+    pub steps_per_s: f64,
+    pub tokens_per_s: f64,
+    /// Training FLOPs of one step (see [`training_flops`]).
+    pub flops_per_step: f64,
+    /// Whether attention weights were kept for the trace (what the visualisations need).
+    pub capture: bool,
+}
+
+/// Training FLOPs of one step, by the usual estimate (Kaplan et al. 2020, §2.1): 6 per
+/// parameter per input position (forward 2, backward 4), plus attention's 6 · layers ·
+/// seq_len · d_model per position.
+pub fn training_flops(params: usize, model: &ModelConfig, positions: usize, seq_len: usize) -> f64 {
+    let attention = 6.0 * (model.n_layers * seq_len * model.d_model) as f64;
+    positions as f64 * (6.0 * params as f64 + attention)
+}
+
+/// Times `steps` causal-LM training steps of a decoder of `shape` on `backend`, after
+/// `warmup` untimed ones (the first steps compile kernels and size allocations).
+pub async fn time_training_step(
+    shape: &StepShape,
+    warmup: usize,
+    steps: usize,
+    capture: bool,
+    backend: &Backend,
+    clock: &dyn Clock,
+) -> Result<StepTiming, CoreError> {
+    shape.model.validate()?;
+    if shape.seq_len == 0 || shape.seq_len > shape.model.max_seq_len || shape.batch == 0 {
+        return Err(CoreError::Config(format!(
+            "a bench step needs 1 ≤ seq_len ≤ {} and a batch of at least 1 (got {} × {})",
+            shape.model.max_seq_len, shape.batch, shape.seq_len
+        )));
+    }
+    let specials = SpecialIds::fixed();
+    let first_text = SpecialIds::count_fixed() as u32;
+    let vocab = shape.model.vocab_size as u32;
+    if vocab <= first_text {
+        return Err(CoreError::Config(format!(
+            "a vocabulary of {vocab} leaves no room for text after the {first_text} specials"
+        )));
+    }
+    let mut rng = Rng::for_stream(0, Stream::Batches);
+    let total = shape.batch * (shape.seq_len + 1) * (warmup + steps + 1);
+    let stream: Vec<u32> = (0..total)
+        .map(|_| first_text + rng.below((vocab - first_text) as usize) as u32)
+        .collect();
+    let mut batcher = ClmBatcher::new(
+        stream,
+        shape.batch,
+        shape.seq_len,
+        specials,
+        Rng::for_stream(0, Stream::Batches),
+    )?;
+    let (mix, _) = ObjectiveMix::parse("clm")?;
+    let plan = plan(&mix)?;
+    let device = backend.device.clone().autodiff();
+    let mut model = Network::init(&plan, &shape.model, 0, &device);
+    let params = model.num_params();
+    let mut optim = AdamConfig::new()
+        .with_epsilon(1e-8)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
+        .init();
+    let mut started = 0.0;
+    for i in 0..warmup + steps {
+        if i == warmup {
+            started = clock.now_s();
+        }
+        let batch = batcher.next_batch();
+        let tensors = batch.to_tensors(&device);
+        let output = model.forward(&tensors, capture);
+        let terms = loss_terms(output, &tensors, true);
+        let Some(nll) = terms.token_nll else {
+            return Err(CoreError::Config(
+                "a causal-LM batch carried no loss".into(),
+            ));
+        };
+        let loss: Tensor<1> = nll.mul_scalar(1.0 / batch.supervised_tokens.max(1) as f64);
+        model = model.step(&mut optim, 1e-3, &loss);
+        let value: f32 = loss
+            .into_scalar_async()
+            .await
+            .map_err(|e| CoreError::read(&backend.label, e))?;
+        if !value.is_finite() {
+            return Err(CoreError::Config(format!(
+                "the bench step's loss became {value}"
+            )));
+        }
+    }
+    let seconds = (clock.now_s() - started).max(1e-9);
+    let tokens_per_step = shape.batch * shape.seq_len;
+    let steps_f = steps.max(1) as f64;
+    Ok(StepTiming {
+        params,
+        tokens_per_step,
+        steps,
+        ms_per_step: seconds * 1000.0 / steps_f,
+        steps_per_s: steps_f / seconds,
+        tokens_per_s: tokens_per_step as f64 * steps_f / seconds,
+        flops_per_step: training_flops(params, &shape.model, tokens_per_step, shape.seq_len),
+        capture,
+    })
+}
