@@ -1,0 +1,12 @@
+//! The native integration tests, as one test binary: every module here links burn, and one
+//! link instead of nine saves minutes on a cold CI machine. Each module is one subject.
+
+mod compliance_fixtures;
+mod core_training;
+mod corpus_world;
+mod custom_text;
+mod model_architectures;
+mod objective_properties;
+mod objective_traces;
+mod objectives_training;
+mod saved_runs;
