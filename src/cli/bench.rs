@@ -41,8 +41,14 @@ pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
         sizes: vec![ModelSize::Default, ModelSize::Fast],
         backends: vec![BackendKind::Cpu],
         python: None,
-        reference: std::env::var("PP_TORCH_REFERENCE")
-            .unwrap_or_else(|_| "../shared/bench/torch_reference.py".into()),
+        reference: std::env::var("PP_TORCH_REFERENCE").unwrap_or_else(|_| {
+            // Beside the project's checkout, from wherever the command runs.
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/bench/torch_reference.py"
+            )
+            .into()
+        }),
         presets: false,
         scaling: false,
         out: "bench.json".into(),

@@ -56,7 +56,7 @@ bench: times the training step per size and backend (with and without attention-
 capture), each preset's real step with --presets, a seq_len/d_model sweep with --scaling, and
 the PyTorch reference side by side when a Python with torch is found ($PP_TORCH_PYTHON,
 ~/.cache/pp-bench/venv, python3; the script from --reference or $PP_TORCH_REFERENCE, default
-../shared/bench/torch_reference.py). Prints a Markdown table and writes bench.json (--out).
+shared/bench/torch_reference.py beside the project's checkout). Prints a Markdown table and writes bench.json (--out).
 --quick (CI) proves it works: fast size, 2 steps, every preset, no PyTorch.
 ";
 
