@@ -1,4 +1,5 @@
 use super::*;
+use crate::core::objective::test_support::*;
 
 fn specials() -> SpecialIds {
     SpecialIds {
@@ -262,71 +263,7 @@ fn config_defaults_are_the_paper_and_round_trip_through_serde() {
 
 // ── The batcher ──────────────────────────────────────────────────────────────────────────────
 
-const PAD: u32 = 0;
 const BOS: u32 = 5;
-
-/// `n` distinct text ids in stream order, so a window can be traced back to where it came from.
-fn counting_stream(n: usize) -> Vec<u32> {
-    (0..n).map(|i| 100 + i as u32).collect()
-}
-
-/// Text with an `[EOS]` after every 37 tokens and a `[SEP]` after every 11, as the packed
-/// corpus holds them.
-fn packed_stream(n: usize, seed: u64) -> Vec<u32> {
-    let mut rng = Rng::new(seed);
-    (0..n)
-        .map(|i| match i {
-            i if i % 37 == 36 => 6,
-            i if i % 11 == 10 => 3,
-            _ => 23 + rng.below(2000) as u32,
-        })
-        .collect()
-}
-
-/// Row `b` of a `[batch, width]` vector.
-fn row<T>(v: &[T], width: usize, b: usize) -> &[T] {
-    &v[b * width..(b + 1) * width]
-}
-
-/// The row without its right padding, checking that padding only comes at the end.
-fn unpadded(row: &[u32]) -> &[u32] {
-    let len = row.iter().position(|&id| id == PAD).unwrap_or(row.len());
-    assert!(
-        row[len..].iter().all(|&id| id == PAD),
-        "padding inside {row:?}"
-    );
-    &row[..len]
-}
-
-/// Every field has its contract length and no self-attention row is empty.
-fn assert_encoder_decoder_shapes(batch: &Batch) {
-    let (b, s, t) = (batch.batch_size, batch.seq_len, batch.target_len);
-    assert!(t >= 1 && t <= s, "target_len {t} for seq_len {s}");
-    assert_eq!(batch.inputs.len(), b * s);
-    assert_eq!((batch.mask.batch_size, batch.mask.seq_len), (b, s));
-    assert_eq!(batch.mask.blocked.len(), b * s * s);
-    for v in [&batch.loss_weights, &batch.corrupted] {
-        assert_eq!(v.len(), b * t);
-    }
-    assert_eq!(batch.targets.len(), b * t);
-    let decoder = batch.decoder.as_ref().expect("a decoder side");
-    assert_eq!(decoder.inputs.len(), b * t);
-    let m = &decoder.self_mask;
-    assert_eq!(
-        (m.batch_size, m.seq_len, m.blocked.len()),
-        (b, t, b * t * t)
-    );
-    let c = &decoder.cross_mask;
-    assert_eq!((c.batch_size, c.queries, c.keys), (b, t, s));
-    assert_eq!(c.blocked.len(), b * t * s);
-    assert!(batch.query.is_none() && batch.pairs.is_none() && batch.segments.is_none());
-    assert_eq!(batch.mask.empty_rows(), 0);
-    assert_eq!(decoder.self_mask.empty_rows(), 0);
-    assert!(
-        c.blocked.chunks(s).all(|r| r.iter().any(|&x| !x)),
-        "a cross row reads nothing"
-    );
-}
 
 /// mask_ratio, poisson_lambda, batch_size, seq_len: the paper's, short sequences, and settings
 /// with many empty spans, whose inputs can outgrow their windows.

@@ -8,6 +8,8 @@ pub mod infill;
 pub mod mlm;
 pub mod plm;
 pub mod span;
+#[cfg(test)]
+mod test_support;
 
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
 use super::*;
+use crate::core::objective::test_support::*;
 
 fn specials() -> SpecialIds {
     SpecialIds {
@@ -335,26 +336,7 @@ fn a_malformed_order_is_refused() {
 use crate::core::objective::Batch;
 use crate::core::objective::coherence::{PairTask, SegmentIds};
 
-const PAD: u32 = 0;
 const CLS: u32 = 2;
-
-/// `n` distinct text ids in stream order, so a window can be traced back to where it came from.
-fn counting_stream(n: usize) -> Vec<u32> {
-    (0..n).map(|i| 100 + i as u32).collect()
-}
-
-/// Text with an `[EOS]` after every 37 tokens and a `[SEP]` after every 11, as the packed
-/// corpus holds them.
-fn packed_stream(n: usize, seed: u64) -> Vec<u32> {
-    let mut rng = Rng::new(seed);
-    (0..n)
-        .map(|i| match i {
-            i if i % 37 == 36 => 6,
-            i if i % 11 == 10 => 3,
-            _ => 23 + rng.below(2000) as u32,
-        })
-        .collect()
-}
 
 /// Six documents of four pairs each, segments of 2 to 12 tokens.
 fn pair_corpus() -> Vec<SegmentIds> {
