@@ -81,6 +81,23 @@ struct State {
     loaded: Option<LoadedRun>,
 }
 
+impl State {
+    /// Stops and drops the current run, trained or loaded, and starts a new generation so work
+    /// begun for it is dropped. Returns the summary of a run cut short before its end.
+    fn end_run(&mut self) -> Option<RunSummary> {
+        self.running = false;
+        let cut_short = self
+            .trainer
+            .as_mut()
+            .filter(|t| !t.is_done())
+            .map(|t| t.cancel());
+        self.trainer = None;
+        self.loaded = None;
+        self.generation += 1;
+        cut_short
+    }
+}
+
 type Shared = Rc<RefCell<State>>;
 
 fn scope() -> Option<DedicatedWorkerGlobalScope> {
@@ -153,10 +170,7 @@ fn handle(state: &Shared, input: WorkerInput) {
             let generation = {
                 let mut s = state.borrow_mut();
                 s.settings = Some(settings);
-                s.running = false;
-                s.trainer = None;
-                s.loaded = None;
-                s.generation += 1;
+                s.end_run();
                 s.generation
             };
             spawn_local(prepare(state.clone(), generation));
@@ -176,16 +190,11 @@ fn handle(state: &Shared, input: WorkerInput) {
         WorkerInput::Reset => {
             let generation = {
                 let mut s = state.borrow_mut();
-                s.running = false;
-                if let Some(trainer) = s.trainer.as_mut()
-                    && !trainer.is_done()
-                {
-                    let summary = Box::new(trainer.cancel());
-                    post(&WorkerOutput::Event(TrainEvent::Finished(summary)));
+                if let Some(summary) = s.end_run() {
+                    post(&WorkerOutput::Event(TrainEvent::Finished(Box::new(
+                        summary,
+                    ))));
                 }
-                s.trainer = None;
-                s.loaded = None;
-                s.generation += 1;
                 s.generation
             };
             spawn_local(prepare(state.clone(), generation));
@@ -264,15 +273,8 @@ async fn load_run(state: Shared, files: SavedFiles) {
     };
     {
         let mut s = state.borrow_mut();
-        s.running = false;
-        if let Some(trainer) = s.trainer.as_mut()
-            && !trainer.is_done()
-        {
-            trainer.cancel();
-        }
-        s.trainer = None;
+        s.end_run();
         s.loaded = Some(run);
-        s.generation += 1;
     }
     post(&WorkerOutput::Ready(ready));
     for event in replay(&summary) {
@@ -383,15 +385,7 @@ async fn use_corpus(state: Shared, input: CorpusInput) {
         Ok((vocab, dataset, timings)) => {
             let generation = {
                 let mut s = state.borrow_mut();
-                s.running = false;
-                if let Some(trainer) = s.trainer.as_mut()
-                    && !trainer.is_done()
-                {
-                    trainer.cancel();
-                }
-                s.trainer = None;
-                s.loaded = None;
-                s.generation += 1;
+                s.end_run();
                 let description = input.describe(settings.corpus_seed);
                 s.data = Some(CachedData {
                     key: (input.clone(), settings.corpus_seed, vocab),
