@@ -24,8 +24,10 @@ native_tests() {
   return "${PIPESTATUS[0]}"
 }
 bench_quick() {
-  # Proves the bench command works, on the test build; the figures are not looked at.
-  "$CARGO_TARGET_DIR/debug/pretrain-playground" bench --quick --out "$LOGS/bench.json"
+  # Proves the bench command works, natively and in the page (headless Chromium, CPU and
+  # WebGPU paths), on the test builds; the figures are not looked at.
+  NODE_PATH="$PP_CACHE/npm/node_modules" \
+    "$CARGO_TARGET_DIR/debug/pretrain-playground" bench --quick --page --dist dist --out "$LOGS/bench.json"
 }
 wasm_build() {
   # Dev profile (dependencies at opt-level 2, no debuginfo) and no wasm-opt: the test build is
@@ -40,9 +42,9 @@ browser_tests() {
 phase "install" need_all
 phase "native build" cargo build --locked --tests --bins
 phase "native tests" native_tests
-phase "bench (quick)" bench_quick
 phase "wasm build" wasm_build
 phase "browser tests" browser_tests
+phase "bench (quick)" bench_quick
 
 native_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$LOGS/native.log" | awk '{s+=$4} END {print s+0}')
 browser_passed=$(grep -Eo '^ℹ pass [0-9]+' "$LOGS/browser.log" | awk '{print $3}' | tail -1)

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::bench::StepTiming;
 use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize, ObjectiveKnobs};
 use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
@@ -206,6 +207,24 @@ pub enum WorkerInput {
     /// export). Checked first: if it cannot be loaded the worker answers `RunRejected` and
     /// the current run is untouched. `Reset` returns to a fresh run of the page's settings.
     LoadRun(Box<SavedFiles>),
+    /// Time the training step on this worker's device (`pretrain-playground bench --browser`
+    /// sends it to a worker of its own). Answered by `BenchResult`, or `Error` if the device
+    /// or the step fails.
+    Bench(BenchRequest),
+}
+
+/// What `Bench` times: the same causal-LM step as the native bench
+/// ([`crate::core::bench::time_training_step`]) at one of the lab's sizes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchRequest {
+    pub backend: BackendRequest,
+    pub size: ModelSize,
+    /// Untimed steps first (kernel compilation, allocation).
+    pub warmup: usize,
+    pub steps: usize,
+    /// Keep attention weights for the trace, as the visualisations do.
+    #[serde(default)]
+    pub capture: bool,
 }
 
 /// The device a run got, and why it is not WebGPU when it is not.
@@ -281,6 +300,17 @@ pub enum WorkerOutput {
         pieces: Vec<TokenPiece>,
     },
     Event(TrainEvent),
+    /// The size of the worker's wasm memory, sent when it grows (wasm memory never shrinks, so
+    /// the latest value is the peak so far).
+    Memory {
+        wasm_bytes: u64,
+    },
+    /// The answer to `Bench`.
+    BenchResult {
+        timing: StepTiming,
+        backend: BackendInfo,
+        wasm_bytes: u64,
+    },
     Paused {
         step: usize,
     },
@@ -349,6 +379,13 @@ mod tests {
                 config_json: "{\"mix\":\"gpt\"}".into(),
                 summary_json: "{}".into(),
             })),
+            WorkerInput::Bench(BenchRequest {
+                backend: BackendRequest::Cpu,
+                size: ModelSize::Fast,
+                warmup: 1,
+                steps: 2,
+                capture: false,
+            }),
         ];
         for input in inputs {
             let text = serde_json::to_string(&input).expect("ser");

@@ -17,6 +17,7 @@ use crate::core::mix::{ObjectiveMix, PRESETS};
 use crate::core::summary::{BackendKind, TrainEvent};
 use crate::core::train::Trainer;
 
+use super::bench_page::{self, PageArgs, PageBench, TargetCheck};
 use super::{backend_for, number, value};
 
 /// What `bench` was asked to do.
@@ -32,6 +33,8 @@ pub struct BenchArgs {
     pub presets: bool,
     pub scaling: bool,
     pub out: String,
+    /// The browser half (`--page`): the built app in headless Chromium.
+    pub page: Option<PageArgs>,
 }
 
 pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
@@ -52,6 +55,7 @@ pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
         presets: false,
         scaling: false,
         out: "bench.json".into(),
+        page: None,
     };
     let mut steps_given = false;
     let mut it = args.iter();
@@ -86,6 +90,21 @@ pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
             "--presets" => parsed.presets = true,
             "--scaling" => parsed.scaling = true,
             "--out" => parsed.out = value(flag, &mut it)?.clone(),
+            "--page" => {
+                parsed.page.get_or_insert_with(PageArgs::default);
+            }
+            "--dist" => {
+                parsed.page.get_or_insert_with(PageArgs::default).dist =
+                    value(flag, &mut it)?.clone()
+            }
+            "--no-webgpu" => parsed.page.get_or_insert_with(PageArgs::default).webgpu = false,
+            "--train-seconds" => {
+                let seconds: u64 = number(flag, value(flag, &mut it)?)?;
+                parsed
+                    .page
+                    .get_or_insert_with(PageArgs::default)
+                    .train_seconds = seconds;
+            }
             other => {
                 return Err(CoreError::Config(format!(
                     "unknown option `{other}` for bench (see --help)"
@@ -128,6 +147,9 @@ pub struct BenchRow {
     pub mfu: Option<f64>,
     /// This row's steps/s over the PyTorch row of the same shape.
     pub vs_torch: Option<f64>,
+    /// A page row's steps/s over native burn's CPU row of the same size.
+    #[serde(default)]
+    pub vs_native: Option<f64>,
 }
 
 /// The machine the bench ran on, and how its fp32 peak was estimated.
@@ -148,6 +170,12 @@ pub struct BenchReport {
     pub machine: Machine,
     pub steps: usize,
     pub rows: Vec<BenchRow>,
+    /// The browser half, when `--page` ran it.
+    #[serde(default)]
+    pub page: Option<PageBench>,
+    /// Every performance target against this run's figures.
+    #[serde(default)]
+    pub targets: Vec<TargetCheck>,
 }
 
 /// Reads the CPU model, clock and vector width from `/proc/cpuinfo`: peak fp32 FLOP/s =
@@ -259,16 +287,7 @@ fn run_torch(
     })
 }
 
-fn size_shape(size: ModelSize) -> StepShape {
-    let model = size.model();
-    StepShape {
-        model,
-        batch: size.batch_size(),
-        seq_len: model.max_seq_len,
-    }
-}
-
-fn row(
+pub(super) fn row(
     what: &str,
     engine: String,
     size: &str,
@@ -290,6 +309,7 @@ fn row(
         tokens_per_s: t.tokens_per_s,
         mfu: Some(t.flops_per_step * t.steps_per_s / (peak * 1e9)),
         vs_torch: None,
+        vs_native: None,
     }
 }
 
@@ -328,6 +348,7 @@ fn step_rows(
                 tokens_per_s: line.tokens_per_s,
                 mfu: Some(flops * steps_per_s / (peak * 1e9)),
                 vs_torch: Some(1.0),
+                vs_native: None,
             })
         }
         None => None,
@@ -412,6 +433,7 @@ fn preset_rows(args: &BenchArgs, size: ModelSize) -> Result<Vec<BenchRow>, CoreE
                 tokens_per_s: summary.tokens as f64 / summary.train_s.max(1e-9),
                 mfu: None,
                 vs_torch: None,
+                vs_native: None,
             });
         }
     }
@@ -475,7 +497,7 @@ pub fn run(args: &BenchArgs, command: String) -> Result<BenchReport, CoreError> 
             args,
             "step",
             &size.to_string(),
-            &size_shape(size),
+            &StepShape::for_size(size),
             python.as_deref(),
             peak,
         )?);
@@ -493,17 +515,30 @@ pub fn run(args: &BenchArgs, command: String) -> Result<BenchReport, CoreError> 
             )?);
         }
     }
+    let page = match &args.page {
+        Some(page_args) => {
+            eprintln!("measuring the page in headless Chromium…");
+            let page = bench_page::measure(page_args, args.quick, args.steps, &args.sizes)?;
+            let page_rows = bench_page::rows(&page, &rows, peak);
+            rows.extend(page_rows);
+            Some(page)
+        }
+        None => None,
+    };
     if args.presets {
         let size = args.sizes.first().copied().unwrap_or(ModelSize::Fast);
         eprintln!("timing every preset's step ({size})…");
         rows.extend(preset_rows(args, size)?);
     }
+    let targets = bench_page::targets(&rows, page.as_ref());
     Ok(BenchReport {
-        schema_version: 1,
+        schema_version: 2,
         command,
         machine,
         steps: args.steps,
         rows,
+        page,
+        targets,
     })
 }
 
@@ -513,11 +548,11 @@ pub fn table(report: &BenchReport) -> String {
         "machine: {} — peak {}\nsteps timed per row: {} (after 3 warm-up steps)\n\n",
         report.machine.cpu, report.machine.how, report.steps
     );
-    out.push_str("| what | size | engine | params | tokens/step | ms/step | steps/s | tokens/s | MFU | vs PyTorch |\n");
-    out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    out.push_str("| what | size | engine | params | tokens/step | ms/step | steps/s | tokens/s | MFU | vs PyTorch | vs native |\n");
+    out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for r in &report.rows {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {:.0} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {:.0} | {} | {} | {} |\n",
             r.what,
             r.size,
             r.engine,
@@ -528,8 +563,13 @@ pub fn table(report: &BenchReport) -> String {
             r.tokens_per_s,
             r.mfu.map_or("–".into(), |m| format!("{:.1}%", m * 100.0)),
             r.vs_torch.map_or("–".into(), |v| format!("{v:.2}×")),
+            r.vs_native.map_or("–".into(), |v| format!("{v:.2}×")),
         ));
     }
+    if let Some(page) = &report.page {
+        out.push_str(&bench_page::table(page));
+    }
+    out.push_str(&bench_page::targets_table(&report.targets));
     out
 }
 
@@ -552,15 +592,30 @@ mod tests {
         .expect("full");
         assert_eq!(full.steps, 10);
         assert_eq!(full.backends, vec![BackendKind::Cpu, BackendKind::Wgpu]);
-        assert!(full.scaling && full.python.is_none());
-        for bad in ["--steps 0", "--sizes huge", "--backend tpu", "--what"] {
+        assert!(full.scaling && full.python.is_none() && full.page.is_none());
+        let page = parse(&args("--quick --dist /tmp/d --no-webgpu")).expect("page");
+        let page = page.page.expect("--dist asks for the page half");
+        assert_eq!((page.dist.as_str(), page.webgpu), ("/tmp/d", false));
+        assert!(
+            parse(&args("--page"))
+                .expect("page")
+                .page
+                .is_some_and(|p| p.webgpu)
+        );
+        for bad in [
+            "--steps 0",
+            "--sizes huge",
+            "--backend tpu",
+            "--what",
+            "--dist",
+        ] {
             assert!(parse(&args(bad)).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn the_reference_gets_the_shape_of_each_size() {
-        let json = torch_config(&size_shape(ModelSize::Default));
+        let json = torch_config(&StepShape::for_size(ModelSize::Default));
         let value: serde_json::Value = serde_json::from_str(&json).expect("json");
         assert_eq!(value["batch"], 32);
         assert_eq!(value["seq_len"], 64);

@@ -3,6 +3,7 @@
 //! Native only.
 
 mod bench;
+mod bench_page;
 mod corpus;
 
 use std::io::{IsTerminal, Write};
@@ -26,6 +27,7 @@ USAGE:
   pretrain-playground bench [--quick] [--steps N] [--sizes default,fast] [--backend cpu,wgpu]
                             [--presets] [--scaling] [--torch PYTHON | --no-torch]
                             [--reference FILE] [--out FILE]
+                            [--page [--dist DIR] [--no-webgpu] [--train-seconds S]]
 
 OPTIONS (train):
   --mix MIX             objective mix, canonical form primary[+aux[@w]] (default: clm)
@@ -58,6 +60,12 @@ the PyTorch reference side by side when a Python with torch is found ($PP_TORCH_
 ~/.cache/pp-bench/venv, python3; the script from --reference or $PP_TORCH_REFERENCE, default
 shared/bench/torch_reference.py beside the project's checkout). Prints a Markdown table and writes bench.json (--out).
 --quick (CI) proves it works: fast size, 2 steps, every preset, no PyTorch.
+--page adds the browser half: the built app (--dist, default dist/ of the checkout; build it
+with `trunk build --release` for real figures) in headless Chromium through
+scripts/bench_browser.cjs: bytes and time until Train is enabled, the step in a worker of the
+app's wasm on the CPU and on WebGPU (SwiftShader here; --no-webgpu skips it), and training
+`default` in the page for --train-seconds (default 30): steps/s, peak worker memory, main-thread
+tasks over 50 ms. Every performance target is checked in a last table.
 ";
 
 /// What `train` was asked to do.

@@ -9,7 +9,7 @@ use burn::optim::AdamConfig;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use super::config::ModelConfig;
+use super::config::{ModelConfig, ModelSize};
 use super::error::CoreError;
 use super::exec::Clock;
 use super::mix::ObjectiveMix;
@@ -26,6 +26,18 @@ pub struct StepShape {
     pub model: ModelConfig,
     pub batch: usize,
     pub seq_len: usize,
+}
+
+impl StepShape {
+    /// The step the lab trains at `size`: its model, batch and full context.
+    pub fn for_size(size: ModelSize) -> Self {
+        let model = size.model();
+        Self {
+            model,
+            batch: size.batch_size(),
+            seq_len: model.max_seq_len,
+        }
+    }
 }
 
 /// How long one training step took, averaged over the timed steps.

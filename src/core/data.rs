@@ -46,20 +46,22 @@ impl Dataset {
                 )));
             }
         }
-        let training_text = corpus
-            .split(Split::Train)
-            .flat_map(|d| d.parts.iter())
-            .map(|p| p.text())
-            .collect::<Vec<_>>();
-        let tokenizer = LabTokenizer::train(training_text.iter().map(String::as_str), vocab_size)?;
+        let tokenizer = LabTokenizer::train_on_parts(
+            corpus
+                .split(Split::Train)
+                .flat_map(|d| d.parts.iter())
+                .map(|p| p.sentences.iter().map(String::as_str).collect()),
+            vocab_size,
+        )?;
         let mut streams = [Vec::new(), Vec::new(), Vec::new()];
         let mut segments = [Vec::new(), Vec::new(), Vec::new()];
         let mut original_tokens = [0usize; 3];
+        let mut encoder = SentenceEncoder::new(&tokenizer);
         for (i, split) in Split::ALL.into_iter().enumerate() {
             for (d, doc) in corpus.documents.iter().enumerate() {
                 if doc.split == split {
                     original_tokens[i] +=
-                        pack_document(&tokenizer, d, doc, &mut streams[i], &mut segments[i])?;
+                        pack_document(&mut encoder, d, doc, &mut streams[i], &mut segments[i])?;
                 }
             }
         }
@@ -119,6 +121,37 @@ fn opening_words(sentence: &str, n: usize) -> String {
     }
 }
 
+/// Encodes sentences, each distinct one once: a support desk repeats itself ("Thank you for
+/// your patience."), and one call into `tokenizers` costs far more than a hash lookup (its
+/// byte-level pre-tokenizer runs a backtracking regex). Exact: the same text gives the same ids.
+struct SentenceEncoder<'t> {
+    tokenizer: &'t LabTokenizer,
+    /// Keyed by (follows another sentence, so a joining space comes first; the sentence).
+    seen: std::collections::HashMap<(bool, &'t str), Vec<u32>>,
+}
+
+impl<'t> SentenceEncoder<'t> {
+    fn new(tokenizer: &'t LabTokenizer) -> Self {
+        Self {
+            tokenizer,
+            seen: std::collections::HashMap::new(),
+        }
+    }
+
+    fn encode(&mut self, sentence: &'t str, after_space: bool) -> Result<Vec<u32>, CoreError> {
+        if let Some(ids) = self.seen.get(&(after_space, sentence)) {
+            return Ok(ids.clone());
+        }
+        let ids = if after_space {
+            self.tokenizer.encode(&format!(" {sentence}"))?
+        } else {
+            self.tokenizer.encode(sentence)?
+        };
+        self.seen.insert((after_space, sentence), ids.clone());
+        Ok(ids)
+    }
+}
+
 /// Appends document `d` as `part [SEP] part … [EOS]` and its consecutive sentence pairs to
 /// `segments`; returns how many original-text tokens it added.
 ///
@@ -126,14 +159,14 @@ fn opening_words(sentence: &str, n: usize) -> String {
 /// that joins them. Byte-level BPE never merges across a pre-token boundary, and a sentence
 /// boundary is one (`". Next"` splits into `"."`, `" Next"`), so the concatenation equals the
 /// encoding of the part's text (a test checks it).
-fn pack_document(
-    tokenizer: &LabTokenizer,
+fn pack_document<'t>(
+    encoder: &mut SentenceEncoder<'t>,
     d: usize,
-    doc: &Document,
+    doc: &'t Document,
     stream: &mut Vec<u32>,
     segments: &mut Vec<SegmentIds>,
 ) -> Result<usize, CoreError> {
-    let specials = tokenizer.specials();
+    let specials = encoder.tokenizer.specials();
     let mut original = 0;
     for (i, part) in doc.parts.iter().enumerate() {
         if i > 0 {
@@ -141,11 +174,7 @@ fn pack_document(
         }
         let mut previous: Option<Vec<u32>> = None;
         for (j, sentence) in part.sentences.iter().enumerate() {
-            let ids = if j == 0 {
-                tokenizer.encode(sentence)?
-            } else {
-                tokenizer.encode(&format!(" {sentence}"))?
-            };
+            let ids = encoder.encode(sentence, j > 0)?;
             original += ids.len();
             stream.extend_from_slice(&ids);
             if let Some(a) = previous.take() {

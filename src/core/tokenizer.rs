@@ -7,10 +7,15 @@
 //! lab that shows generated text. The vocabulary size is the model size's; the specials every
 //! objective needs come first, at fixed ids.
 
-use tokenizers::models::TrainerWrapper;
+use std::collections::HashMap;
+
+use ahash::AHashMap;
+use compact_str::CompactString;
 use tokenizers::models::bpe::{BPE, BpeTrainerBuilder};
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
-use tokenizers::{AddedToken, Tokenizer};
+use tokenizers::{
+    AddedToken, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer, Tokenizer,
+};
 
 use super::error::CoreError;
 
@@ -101,7 +106,23 @@ impl std::fmt::Debug for LabTokenizer {
 impl LabTokenizer {
     /// Trains byte-level BPE with `vocab_size` entries (specials included) on `texts`.
     pub fn train<'a>(
-        texts: impl Iterator<Item = &'a str> + Send,
+        texts: impl Iterator<Item = &'a str>,
+        vocab_size: usize,
+    ) -> Result<Self, CoreError> {
+        Self::train_on_parts(texts.map(|text| vec![text]), vocab_size)
+    }
+
+    /// Trains on texts given as their sentences (a part of a document is its sentences joined
+    /// by one space), with exactly the result of training on the joined texts.
+    ///
+    /// What `tokenizers`' own `train` does — pre-tokenize every text, count the words, run
+    /// the BPE merges — but each distinct sentence is pre-tokenized once and its words counted
+    /// as often as it occurs. A sentence boundary is a pre-token boundary (the joining space
+    /// starts the next sentence's first word), so the counts are the same; the byte-level
+    /// pre-tokenizer's backtracking regex is most of the time this saves, and a support desk
+    /// repeats itself.
+    pub fn train_on_parts<'a>(
+        parts: impl Iterator<Item = Vec<&'a str>>,
         vocab_size: usize,
     ) -> Result<Self, CoreError> {
         let names: Vec<String> = special_names().iter().map(|n| internal_name(n)).collect();
@@ -112,7 +133,32 @@ impl LabTokenizer {
                 names.len()
             )));
         }
-        let mut trainer: TrainerWrapper = BpeTrainerBuilder::new()
+        // (follows another sentence of its part, sentence) → occurrences.
+        let mut sentences: HashMap<(bool, &str), u64> = HashMap::new();
+        for part in parts {
+            for (i, sentence) in part.iter().enumerate() {
+                *sentences.entry((i > 0, *sentence)).or_default() += 1;
+            }
+        }
+        let pre_tokenizer = ByteLevel::new(false, true, true);
+        let mut words: AHashMap<CompactString, u64> = AHashMap::new();
+        for ((after_space, sentence), count) in sentences {
+            let text = if after_space {
+                format!(" {sentence}")
+            } else {
+                sentence.to_string()
+            };
+            let mut pre_tokenized = PreTokenizedString::from(text.as_str());
+            pre_tokenizer
+                .pre_tokenize(&mut pre_tokenized)
+                .map_err(|e| CoreError::Tokenizer(format!("pre-tokenizing failed: {e}")))?;
+            for (word, _, _) in
+                pre_tokenized.get_splits(OffsetReferential::Original, OffsetType::Byte)
+            {
+                *words.entry(CompactString::from(word)).or_default() += count;
+            }
+        }
+        let trainer = BpeTrainerBuilder::new()
             .vocab_size(vocab_size)
             .min_frequency(2)
             .show_progress(false)
@@ -123,15 +169,18 @@ impl LabTokenizer {
                     .collect(),
             )
             .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
-            .build()
-            .into();
-        let mut inner = Tokenizer::new(BPE::default());
+            .build();
+        let mut model = BPE::default();
+        let added = trainer
+            .do_train(&words, &mut model)
+            .map_err(|e| CoreError::Tokenizer(format!("training the tokenizer failed: {e}")))?;
+        let mut inner = Tokenizer::new(model);
         inner
-            .with_pre_tokenizer(Some(ByteLevel::new(false, true, true)))
+            .with_pre_tokenizer(Some(pre_tokenizer))
             .with_decoder(Some(ByteLevel::default()));
         inner
-            .train(&mut trainer, texts)
-            .map_err(|e| CoreError::Tokenizer(format!("training the tokenizer failed: {e}")))?;
+            .add_special_tokens(added)
+            .map_err(|e| CoreError::Tokenizer(format!("adding the special tokens failed: {e}")))?;
         let specials = SpecialIds::FIXED;
         for (i, name) in names.iter().enumerate() {
             if inner.token_to_id(name) != Some(i as u32) {

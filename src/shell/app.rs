@@ -3,7 +3,7 @@
 //! worker, sends it [`WorkerInput`]s and draws the [`WorkerOutput`]s it gets back.
 //! Element ids for tests are stable `data-testid`s.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -58,6 +58,8 @@ pub struct RunView {
     pub summary: RwSignal<Option<RunSummary>>,
     /// Why a saved run could not be loaded.
     pub load_message: RwSignal<Option<String>>,
+    /// The training worker's wasm memory (its peak: wasm memory never shrinks).
+    pub worker_memory: RwSignal<Option<u64>>,
 }
 
 impl RunView {
@@ -88,6 +90,7 @@ impl RunView {
             pair_accuracy: RwSignal::new(None),
             summary: RwSignal::new(None),
             load_message: RwSignal::new(None),
+            worker_memory: RwSignal::new(None),
         }
     }
 
@@ -162,6 +165,9 @@ impl RunView {
                 self.apply_event(event)
             }
             WorkerOutput::Event(_) => {}
+            WorkerOutput::Memory { wasm_bytes } => self.worker_memory.set(Some(wasm_bytes)),
+            // The page never asks its own worker for a bench (the bench harness starts one).
+            WorkerOutput::BenchResult { .. } => {}
         }
     }
 
@@ -211,6 +217,10 @@ struct WorkerHandle {
 
 thread_local! {
     static WORKER: RefCell<Option<WorkerHandle>> = const { RefCell::new(None) };
+    /// Whether the browser grants a WebGPU adapter, once asked.
+    static ADAPTER: Cell<Option<bool>> = const { Cell::new(None) };
+    /// Bumped by every `start_worker`: an adapter check answered late starts nothing.
+    static STARTS: Cell<u64> = const { Cell::new(0) };
 }
 
 pub(crate) fn send(input: &WorkerInput) {
@@ -233,7 +243,9 @@ pub(crate) fn send(input: &WorkerInput) {
     });
 }
 
-/// Starts a worker for `settings` and asks it to prepare a run. Any failure is shown.
+/// Starts a worker for `settings` and asks it to prepare a run. Any failure is shown. The
+/// WebGPU build of the worker when the URL allows it and the browser grants an adapter, the
+/// CPU-only build (a fraction of the download) otherwise.
 fn start_worker(view: RunView, settings: Settings) {
     view.settings.set(settings.clone());
     WORKER.with(|w| {
@@ -241,9 +253,37 @@ fn start_worker(view: RunView, settings: Settings) {
             old.worker.terminate();
         }
     });
+    let start = STARTS.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
+    if settings.backend == BackendRequest::Cpu {
+        spawn_worker(view, settings, false);
+        return;
+    }
+    if let Some(known) = ADAPTER.with(Cell::get) {
+        spawn_worker(view, settings, known);
+        return;
+    }
+    view.status.set("Looking for a WebGPU adapter…".into());
+    wasm_bindgen_futures::spawn_local(async move {
+        let available = super::gpu::adapter_available().await;
+        ADAPTER.with(|a| a.set(Some(available)));
+        if STARTS.with(Cell::get) == start {
+            spawn_worker(view, settings, available);
+        }
+    });
+}
+
+fn spawn_worker(view: RunView, settings: Settings, webgpu: bool) {
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Classic);
-    let worker = match Worker::new_with_options("./worker_loader.js", &options) {
+    let url = if webgpu {
+        "./worker_loader.js"
+    } else {
+        "./worker_loader.js?build=cpu"
+    };
+    let worker = match Worker::new_with_options(url, &options) {
         Ok(worker) => worker,
         Err(e) => {
             view.error.set(Some(format!(
@@ -460,6 +500,11 @@ fn Stats() -> impl IntoView {
                 <div class="stat" title="the pair head's accuracy on held-out pairs (chance: 50%)">
                     <span class="stat-label">"pair accuracy"</span>
                     <span data-testid="pair-accuracy">{move || view.pair_accuracy.get().map(|a| format!("{:.1}%", a * 100.0)).unwrap_or_default()}</span></div>
+            </Show>
+            <Show when=move || view.worker_memory.get().is_some()>
+                <div class="stat" title="the training worker's WebAssembly memory: model, optimizer state, corpus and the CPU backend's tensors (WebGPU tensors live on the GPU)">
+                    <span class="stat-label">"worker memory"</span>
+                    <span data-testid="memory">{move || view.worker_memory.get().map(|b| format!("{:.0} MB", b as f64 / 1e6)).unwrap_or_default()}</span></div>
             </Show>
         </div>
     }

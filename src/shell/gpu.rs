@@ -1,5 +1,7 @@
-//! Choosing the device in the worker: ask the browser for a WebGPU adapter, describe it, and
-//! initialise burn's wgpu runtime on it; any failure on the way becomes a reason and the CPU.
+//! Choosing the device: ask the browser for a WebGPU adapter (the page does, to pick which
+//! worker build to start; the worker does again), describe it, and initialise burn's wgpu
+//! runtime on it; any failure on the way becomes a reason and the CPU. The CPU-only worker
+//! build (without the `wgpu` feature) always answers with the CPU.
 //! The WebGPU JS API is reached through `js_sys::Reflect` so the build needs no unstable
 //! web-sys APIs.
 
@@ -30,6 +32,7 @@ fn describe(err: &JsValue) -> String {
 }
 
 /// What the adapter says about itself.
+#[cfg_attr(not(feature = "wgpu"), allow(dead_code))]
 struct Adapter {
     name: String,
     software: bool,
@@ -89,6 +92,11 @@ async fn request_adapter() -> Result<Adapter, String> {
     })
 }
 
+/// Whether this browser grants a WebGPU adapter (the page asks before it picks a worker build).
+pub async fn adapter_available() -> bool {
+    request_adapter().await.is_ok()
+}
+
 fn cpu(reason: Option<String>) -> (Backend, BackendInfo) {
     let label = match &reason {
         Some(why) => format!("CPU (WebGPU unavailable: {why})"),
@@ -118,6 +126,17 @@ pub async fn choose_backend(request: BackendRequest) -> (Backend, BackendInfo) {
         Ok(adapter) => adapter,
         Err(why) => return cpu(Some(why)),
     };
+    #[cfg(not(feature = "wgpu"))]
+    {
+        let _ = adapter;
+        cpu(Some("the page started the CPU build of the worker".into()))
+    }
+    #[cfg(feature = "wgpu")]
+    webgpu(adapter).await
+}
+
+#[cfg(feature = "wgpu")]
+async fn webgpu(adapter: Adapter) -> (Backend, BackendInfo) {
     let device = match burn::tensor::Device::wgpu_options().init_async().await {
         Ok(device) => device,
         Err(e) => return cpu(Some(format!("burn could not open the adapter: {e}"))),

@@ -11,6 +11,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
 use std::sync::Arc;
 
+use crate::core::bench::{StepShape, time_training_step};
 use crate::core::config::{ModelSize, RunConfig};
 use crate::core::corpus::custom::Needs;
 use crate::core::corpus::view::{CorpusTimings, CorpusView};
@@ -22,7 +23,7 @@ use crate::core::mix::ObjectiveMix;
 use crate::core::saved::{self, LoadedRun, SavedFiles};
 use crate::core::summary::{BackendKind, RunSummary, StepReport, TrainEvent};
 use crate::core::train::{Backend, Trainer};
-use crate::protocol::{BackendInfo, ReadyInfo, Settings, WorkerInput, WorkerOutput};
+use crate::protocol::{BackendInfo, BenchRequest, ReadyInfo, Settings, WorkerInput, WorkerOutput};
 
 use super::gpu::choose_backend;
 
@@ -79,6 +80,11 @@ struct State {
     data: Option<CachedData>,
     /// A saved run the page loaded (then there is no trainer).
     loaded: Option<LoadedRun>,
+    /// The wasm memory size last reported to the page.
+    memory_reported: u64,
+    /// The trainer is out measuring the starting validation loss ([`prime`]); a Train that
+    /// arrives meanwhile sets `running`, and training starts when it is back.
+    priming: bool,
 }
 
 impl State {
@@ -89,16 +95,40 @@ impl State {
         let cut_short = self
             .trainer
             .as_mut()
-            .filter(|t| !t.is_done())
+            .filter(|t| t.is_primed() && !t.is_done())
             .map(|t| t.cancel());
         self.trainer = None;
         self.loaded = None;
+        self.priming = false;
         self.generation += 1;
         cut_short
     }
 }
 
 type Shared = Rc<RefCell<State>>;
+
+/// Bytes of this worker's wasm linear memory (it grows and never shrinks).
+fn wasm_memory_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|memory| memory.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0, |buffer| buffer.byte_length() as u64)
+}
+
+/// Tells the page when the wasm memory has grown since the last report.
+fn report_memory(state: &Shared) {
+    let bytes = wasm_memory_bytes();
+    let grew = {
+        let mut s = state.borrow_mut();
+        let grew = bytes > s.memory_reported;
+        s.memory_reported = s.memory_reported.max(bytes);
+        grew
+    };
+    if grew {
+        post(&WorkerOutput::Memory { wasm_bytes: bytes });
+    }
+}
 
 fn scope() -> Option<DedicatedWorkerGlobalScope> {
     js_sys::global()
@@ -178,7 +208,15 @@ fn handle(state: &Shared, input: WorkerInput) {
         WorkerInput::Train => {
             let generation = {
                 let mut s = state.borrow_mut();
-                if s.running || s.trainer.as_ref().is_none_or(|t| t.is_done()) {
+                if s.running {
+                    return;
+                }
+                if s.priming {
+                    // `prime` starts the run when the trainer is back.
+                    s.running = true;
+                    return;
+                }
+                if s.trainer.as_ref().is_none_or(|t| t.is_done()) {
                     return;
                 }
                 s.running = true;
@@ -186,7 +224,16 @@ fn handle(state: &Shared, input: WorkerInput) {
             };
             spawn_local(run(state.clone(), generation));
         }
-        WorkerInput::Pause => state.borrow_mut().running = false,
+        WorkerInput::Pause => {
+            let mut s = state.borrow_mut();
+            let was_running = s.running;
+            s.running = false;
+            // A Train that came while priming has no loop to answer the Pause: answer here.
+            if s.priming && was_running {
+                drop(s);
+                post(&WorkerOutput::Paused { step: 0 });
+            }
+        }
         WorkerInput::Reset => {
             let generation = {
                 let mut s = state.borrow_mut();
@@ -202,6 +249,61 @@ fn handle(state: &Shared, input: WorkerInput) {
         WorkerInput::UseCorpus(input) => spawn_local(use_corpus(state.clone(), input)),
         WorkerInput::Tokenize { text } => tokenize(state, text),
         WorkerInput::LoadRun(files) => spawn_local(load_run(state.clone(), *files)),
+        WorkerInput::Bench(request) => spawn_local(bench(state.clone(), request)),
+    }
+}
+
+/// Most steps one `Bench` may time (a slip of the harness should not hold a worker for hours).
+const BENCH_MAX_STEPS: usize = 1_000;
+
+/// Times the training step on this worker's device, exactly as the native bench does.
+async fn bench(state: Shared, request: BenchRequest) {
+    if state.borrow().running {
+        post_error(
+            "pause the run before timing a step: the two would share the device".into(),
+            false,
+        );
+        return;
+    }
+    if request.steps == 0 || request.warmup + request.steps > BENCH_MAX_STEPS {
+        post_error(
+            format!(
+                "a bench times 1 to {BENCH_MAX_STEPS} steps, warm-up included (asked for {} + {})",
+                request.warmup, request.steps
+            ),
+            false,
+        );
+        return;
+    }
+    let settings = Settings {
+        backend: request.backend,
+        ..state.borrow().settings.clone().unwrap_or_default()
+    };
+    let (backend, info) = device(&state, &settings).await;
+    post(&WorkerOutput::Status {
+        text: format!(
+            "Timing {} steps of the {} model on {}…",
+            request.steps, request.size, info.label
+        ),
+    });
+    yield_now().await;
+    let shape = StepShape::for_size(request.size);
+    match time_training_step(
+        &shape,
+        request.warmup,
+        request.steps,
+        request.capture,
+        &backend,
+        &PerformanceClock,
+    )
+    .await
+    {
+        Ok(timing) => post(&WorkerOutput::BenchResult {
+            timing,
+            backend: info,
+            wasm_bytes: wasm_memory_bytes(),
+        }),
+        Err(e) => post_error(e.to_string(), false),
     }
 }
 
@@ -286,6 +388,7 @@ async fn load_run(state: Shared, files: SavedFiles) {
     post(&WorkerOutput::Event(TrainEvent::Finished(Box::new(
         summary,
     ))));
+    report_memory(&state);
 }
 
 /// A finished run's recorded curve as the events that drew it live.
@@ -410,7 +513,7 @@ async fn prepare(state: Shared, generation: u64) {
     let settings = state.borrow().settings.clone().unwrap_or_default();
     let (backend, info) = device(&state, &settings).await;
     match build(&state, &settings, backend, info, generation).await {
-        Ok(Some((trainer, ready, events))) => {
+        Ok(Some((trainer, ready))) => {
             {
                 let mut s = state.borrow_mut();
                 if s.generation != generation {
@@ -419,9 +522,8 @@ async fn prepare(state: Shared, generation: u64) {
                 s.trainer = Some(trainer);
             }
             post(&WorkerOutput::Ready(ready));
-            for event in events {
-                post(&WorkerOutput::Event(event));
-            }
+            report_memory(&state);
+            prime(&state, generation).await;
             send_fingerprint(&state, generation).await;
         }
         Ok(None) => {}
@@ -433,7 +535,52 @@ async fn prepare(state: Shared, generation: u64) {
     }
 }
 
-type Built = (Trainer, ReadyInfo, Vec<TrainEvent>);
+type Built = (Trainer, ReadyInfo);
+
+/// Measures the new run's starting validation loss and draws its first sample, after `Ready`
+/// (Train is already enabled; a click meanwhile starts training as soon as this is done).
+async fn prime(state: &Shared, generation: u64) {
+    let taken = {
+        let mut s = state.borrow_mut();
+        if s.generation != generation {
+            return;
+        }
+        let taken = s.trainer.take();
+        s.priming = taken.is_some();
+        taken
+    };
+    let Some(mut trainer) = taken else { return };
+    yield_now().await;
+    let result = trainer.prime().await;
+    let start_run = {
+        let mut s = state.borrow_mut();
+        if s.generation != generation {
+            return;
+        }
+        s.priming = false;
+        s.trainer = Some(trainer);
+        if result.is_err() {
+            s.running = false;
+        }
+        s.running
+    };
+    match result {
+        Ok(events) => events
+            .into_iter()
+            .for_each(|e| post(&WorkerOutput::Event(e))),
+        Err(e) => {
+            let kind = state.borrow().backend.as_ref().map(|(b, _)| b.kind);
+            let fatal =
+                kind == Some(BackendKind::Webgpu) && matches!(e, CoreError::DeviceRead { .. });
+            post_error(e.to_string(), fatal);
+            return;
+        }
+    }
+    report_memory(state);
+    if start_run {
+        spawn_local(run(state.clone(), generation));
+    }
+}
 
 /// The size a run gets: the URL's, else `default` on a hardware GPU and `fast` otherwise.
 fn run_size(settings: &Settings, kind: BackendKind, info: &BackendInfo) -> ModelSize {
@@ -513,7 +660,7 @@ async fn build(
     if state.borrow().generation != generation {
         return Ok(None);
     }
-    let (trainer, events) = Trainer::start(
+    let trainer = Trainer::new(
         dataset,
         config.clone(),
         mix,
@@ -521,7 +668,6 @@ async fn build(
         backend,
         Box::new(PerformanceClock),
     )
-    .await
     .map_err(fail)?;
     let ready = ReadyInfo {
         backend: info,
@@ -539,7 +685,7 @@ async fn build(
         corpus_seed: config.corpus_seed,
         loaded_from: None,
     };
-    Ok(Some((trainer, ready, events)))
+    Ok(Some((trainer, ready)))
 }
 
 /// Computes the corpus fingerprint once per tokenized corpus (a pass over every exported
@@ -597,9 +743,12 @@ async fn run(state: Shared, generation: u64) {
             kind
         };
         match result {
-            Ok(events) => events
-                .into_iter()
-                .for_each(|e| post(&WorkerOutput::Event(e))),
+            Ok(events) => {
+                events
+                    .into_iter()
+                    .for_each(|e| post(&WorkerOutput::Event(e)));
+                report_memory(&state);
+            }
             Err(e) => {
                 state.borrow_mut().running = false;
                 let fatal =

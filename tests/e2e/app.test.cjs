@@ -18,8 +18,14 @@ test('without WebGPU the app falls back to the CPU and the loss falls', { timeou
     await waitForTrainEnabled(page, 120_000);
     const label = await text(page, 'backend');
     assert.match(label, /^CPU \(WebGPU unavailable: .+\)/, `backend label: ${label}`);
+    // The server sends COOP/COEP, so the page is cross-origin isolated (what threads need).
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'cross-origin isolated');
     await train.click();
     await waitForSteps(page, 1, 60_000);
+    assert.match(await text(page, 'memory'), /^\d+ MB$/, 'the worker reports its memory');
+    // Without an adapter the page loads the CPU-only worker, never the WebGPU build.
+    assert.ok(problems.requested.includes('/worker_cpu_bg.wasm'), `fetched: ${problems.requested}`);
+    assert.ok(!problems.requested.includes('/worker_bg.wasm'), `fetched: ${problems.requested}`);
     const firstLoss = await leadingNumber(page, 'loss');
     assert.ok(Number.isFinite(firstLoss), `first loss ${firstLoss}`);
 
@@ -58,6 +64,8 @@ test('with a WebGPU adapter (SwiftShader) training runs on WebGPU', { timeout: 4
     const label = await text(page, 'backend');
     assert.match(label, /^WebGPU: .+/, `backend label: ${label}`);
     assert.match(label, /\(software\)/, 'SwiftShader is reported as a software adapter');
+    assert.ok(problems.requested.includes('/worker_bg.wasm'), `fetched: ${problems.requested}`);
+    assert.ok(!problems.requested.includes('/worker_cpu_bg.wasm'), `fetched: ${problems.requested}`);
     await train.click();
     await waitForSteps(page, 3, 300_000);
     const loss = await leadingNumber(page, 'loss');
@@ -76,7 +84,7 @@ test('without navigator.gpu the label says why and the CPU trains', { timeout: 1
   // Chromium has no switch that hides navigator.gpu from workers, so the worker's loader is
   // served with a first line that does, as in a browser without WebGPU.
   const hideWebGpu = (page) =>
-    page.context().route('**/worker_loader.js', async (route) => {
+    page.context().route(/\/worker_loader\.js(\?|$)/, async (route) => {
       const original = await route.fetch();
       const body = `Object.defineProperty(WorkerNavigator.prototype, 'gpu', { get: () => undefined });\n${await original.text()}`;
       await route.fulfill({ response: original, body });
@@ -94,7 +102,8 @@ test('without navigator.gpu the label says why and the CPU trains', { timeout: 1
 });
 
 test('training code that cannot load becomes a visible message, not a blank page', { timeout: 120_000 }, async () => {
-  const block = (page) => page.context().route('**/worker_bg.wasm', (route) => route.abort());
+  // Both builds of the worker (the page picks the CPU-only one here: no adapter).
+  const block = (page) => page.context().route(/\/worker(_cpu)?_bg\.wasm$/, (route) => route.abort());
   const { page, problems, close } = await openApp([], '?size=fast', block);
   try {
     await page.waitForFunction(

@@ -7,14 +7,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 const { serve } = require('../../scripts/static-server.cjs');
+const { CHROMIUM, BASE_FLAGS } = require('../../scripts/chromium.cjs');
 
 const DIST = process.env.PP_DIST || path.join(__dirname, '..', '..', 'dist');
 const ARTIFACTS = path.join(__dirname, 'artifacts');
-const CHROMIUM = '/usr/bin/chromium';
-const BASE_FLAGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-sync',
-  '--disable-background-networking', '--disable-component-update', '--disable-quic',
-];
 
 /** Opens the app in a fresh browser and records console errors and off-origin requests. */
 async function openApp(extraFlags, query, prepare = async () => {}) {
@@ -26,14 +22,16 @@ async function openApp(extraFlags, query, prepare = async () => {}) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_FLAGS, ...extraFlags] });
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
-  const problems = { consoleErrors: [], offOrigin: [], pageErrors: [] };
+  // `requested`: the paths fetched from the page's origin (which worker build was loaded).
+  const problems = { consoleErrors: [], offOrigin: [], pageErrors: [], requested: [] };
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.consoleErrors.push(msg.text());
   });
   page.on('pageerror', (err) => problems.pageErrors.push(String(err)));
   context.on('request', (req) => {
     const url = req.url();
-    if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.offOrigin.push(url);
+    if (url.startsWith(origin)) problems.requested.push(new URL(url).pathname);
+    else if (!url.startsWith('data:') && !url.startsWith('blob:')) problems.offOrigin.push(url);
   });
   await prepare(page);
   await page.goto(`${origin}/${query}`);

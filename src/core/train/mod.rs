@@ -107,7 +107,8 @@ pub struct Trainer {
 
 impl Trainer {
     /// Builds the model and optimizer, measures the starting validation loss and draws a
-    /// first sample. Returns the trainer and those first events.
+    /// first sample. Returns the trainer and those first events. ([`Self::new`] and
+    /// [`Self::prime`] in one call.)
     pub async fn start(
         dataset: Dataset,
         config: RunConfig,
@@ -116,6 +117,22 @@ impl Trainer {
         backend: Backend,
         clock: Box<dyn Clock>,
     ) -> Result<(Self, Vec<TrainEvent>), CoreError> {
+        let mut trainer = Self::new(dataset, config, mix, preset, backend, clock)?;
+        let events = trainer.prime().await?;
+        Ok((trainer, events))
+    }
+
+    /// Builds the model, optimizer and batchers, ready to step. The page announces the run
+    /// here, before the first evaluation: a forward pass over every validation batch, which
+    /// on a CPU takes longer than everything before it.
+    pub fn new(
+        dataset: Dataset,
+        config: RunConfig,
+        mix: ObjectiveMix,
+        preset: Option<String>,
+        backend: Backend,
+        clock: Box<dyn Clock>,
+    ) -> Result<Self, CoreError> {
         config.validate()?;
         mix.ensure_trainable()?;
         let model_config = config.size.model();
@@ -181,7 +198,7 @@ impl Trainer {
         let warmup_steps =
             ((planned_steps as f64 * config.warmup_fraction).round() as usize).max(1);
 
-        let mut trainer = Self {
+        Ok(Self {
             model_config,
             mix,
             preset,
@@ -216,8 +233,21 @@ impl Trainer {
             backend,
             config,
             clock,
-        };
-        let evaluation = trainer.validation().await?;
+        })
+    }
+
+    /// Whether the starting validation loss has been measured ([`Self::prime`]).
+    pub fn is_primed(&self) -> bool {
+        self.last_eval.is_some()
+    }
+
+    /// Measures the starting validation loss and draws a first sample: the curve's step-0
+    /// point. Does nothing the second time. [`Self::advance`] primes first if nobody did.
+    pub async fn prime(&mut self) -> Result<Vec<TrainEvent>, CoreError> {
+        if self.is_primed() {
+            return Ok(Vec::new());
+        }
+        let evaluation = self.validation().await?;
         let val_loss = evaluation.loss;
         let mut events = vec![TrainEvent::Eval {
             step: 0,
@@ -226,11 +256,11 @@ impl Trainer {
             val_loss_corrupted: evaluation.corrupted,
             val_pair_accuracy: evaluation.pair_accuracy,
         }];
-        trainer.initial_val_loss = val_loss;
-        trainer.last_val_loss = val_loss;
-        trainer.last_eval = Some(evaluation);
-        events.extend(trainer.sample().await?);
-        Ok((trainer, events))
+        self.initial_val_loss = val_loss;
+        self.last_val_loss = val_loss;
+        self.last_eval = Some(evaluation);
+        events.extend(self.sample().await?);
+        Ok(events)
     }
 
     pub fn is_done(&self) -> bool {
@@ -259,6 +289,11 @@ impl Trainer {
     pub async fn advance(&mut self) -> Result<Vec<TrainEvent>, CoreError> {
         if self.is_done() {
             return Ok(Vec::new());
+        }
+        if !self.is_primed() {
+            let mut events = self.prime().await?;
+            events.extend(Box::pin(self.advance()).await?);
+            return Ok(events);
         }
         let Some(model) = self.model.take() else {
             return Err(CoreError::Config(
