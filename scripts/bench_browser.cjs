@@ -70,7 +70,7 @@ function instrument() {
     const train = document.querySelector('[data-testid="train"]');
     if (window.__ppBench.readyAt === null && train && !train.disabled) window.__ppBench.readyAt = performance.now();
   };
-  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
 }
 
 async function launch(webgpu) {

@@ -175,7 +175,7 @@ pub fn measure(
         .map_err(|e| CoreError::Config(format!("could not read the harness's report: {e}")))
 }
 
-/// The page's step timings as rows, each against native burn's CPU row of the same size.
+/// The page's step timings as rows, the CPU ones against native burn's CPU row of the same size.
 pub fn rows(bench: &PageBench, native: &[BenchRow], peak_gflops: f64) -> Vec<BenchRow> {
     bench
         .steps
@@ -183,13 +183,17 @@ pub fn rows(bench: &PageBench, native: &[BenchRow], peak_gflops: f64) -> Vec<Ben
         .map(|s| {
             let size = s.request.size.to_string();
             let shape = StepShape::for_size(s.request.size);
-            let engine = if s.backend.label.starts_with("WebGPU") {
+            let webgpu = s.backend.label.starts_with("WebGPU");
+            let engine = if webgpu {
                 format!("page {}", s.backend.label)
             } else {
                 "page wasm CPU".to_string()
             };
             let mut r = row("step", engine, &size, &shape, &s.timing, peak_gflops);
-            r.vs_native = native_cpu(native, &size).map(|n| r.steps_per_s / n.steps_per_s);
+            // The page's CPU against native burn's CPU; WebGPU's peer is a GPU, not this row.
+            if !webgpu {
+                r.vs_native = native_cpu(native, &size).map(|n| r.steps_per_s / n.steps_per_s);
+            }
             r
         })
         .collect()
