@@ -2,8 +2,8 @@
 //! puts no weight on blocked cells, and a short CPU run learns more than word frequencies.
 
 use burn::module::Module;
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use pretrain_playground::core::config::{ModelConfig, ModelSize, RunConfig};
+use burn::tensor::Device;
+use pretrain_playground::core::config::{ModelSize, RunConfig};
 use pretrain_playground::core::data::Dataset;
 use pretrain_playground::core::exec::{SystemClock, block_on};
 use pretrain_playground::core::masks::AttentionMask;
@@ -12,20 +12,7 @@ use pretrain_playground::core::model::{Extras, Transformer};
 use pretrain_playground::core::summary::{RunStatus, TrainEvent};
 use pretrain_playground::core::train::{Backend, Trainer, learning_rate};
 
-fn small_config() -> ModelConfig {
-    ModelConfig {
-        vocab_size: 64,
-        d_model: 32,
-        n_layers: 2,
-        n_heads: 4,
-        d_ff: 64,
-        max_seq_len: 12,
-    }
-}
-
-fn ids(values: &[i64], device: &Device) -> Tensor<2, Int> {
-    Tensor::from_data(TensorData::new(values.to_vec(), [1, values.len()]), device)
-}
+use crate::support::{ids, small_config};
 
 fn logits(model: &Transformer, tokens: &[i64], device: &Device) -> Vec<f32> {
     let mask = AttentionMask::causal(1, tokens.len()).to_tensor(device);
@@ -39,7 +26,7 @@ fn logits(model: &Transformer, tokens: &[i64], device: &Device) -> Vec<f32> {
 #[test]
 fn causal_prediction_of_token_t_ignores_token_t_and_later() {
     let device = Device::flex();
-    let config = small_config();
+    let config = small_config(12);
     let model = Transformer::init(&config, Extras::default(), 11, &device);
     let base: Vec<i64> = vec![5, 9, 13, 20, 33, 41, 2, 7, 50, 61];
     let reference = logits(&model, &base, &device);
@@ -73,7 +60,7 @@ fn causal_prediction_of_token_t_ignores_token_t_and_later() {
 #[test]
 fn attention_puts_no_weight_on_blocked_cells_and_returns_the_mask() {
     let device = Device::flex();
-    let config = small_config();
+    let config = small_config(12);
     let model = Transformer::init(&config, Extras::default(), 3, &device);
     let tokens: Vec<i64> = (0..12).map(|i| (i * 5 + 1) % 64).collect();
     let plain = AttentionMask::causal(1, tokens.len());
@@ -120,7 +107,7 @@ fn parameter_counts_match_the_reference_layout() {
 #[test]
 fn same_seed_same_initial_weights() {
     let device = Device::flex();
-    let config = small_config();
+    let config = small_config(12);
     let tokens = [1i64, 2, 3, 4];
     let a = logits(
         &Transformer::init(&config, Extras::default(), 5, &device),

@@ -10,3 +10,4 @@ mod objective_properties;
 mod objective_traces;
 mod objectives_training;
 mod saved_runs;
+mod support;

@@ -4,27 +4,14 @@
 
 use burn::module::Module;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
-use pretrain_playground::core::config::{ModelConfig, ModelSize};
+use pretrain_playground::core::config::ModelSize;
 use pretrain_playground::core::exec::block_on;
 use pretrain_playground::core::masks::AttentionMask;
 use pretrain_playground::core::model::attention::{AttentionKind, LayerAttention};
 use pretrain_playground::core::model::encdec::{DecoderInputs, EncoderDecoder};
 use pretrain_playground::core::model::{Extras, PairInputs, Transformer};
 
-fn small_config() -> ModelConfig {
-    ModelConfig {
-        vocab_size: 64,
-        d_model: 32,
-        n_layers: 2,
-        n_heads: 4,
-        d_ff: 64,
-        max_seq_len: 16,
-    }
-}
-
-fn ids(values: &[i64], device: &Device) -> Tensor<2, Int> {
-    Tensor::from_data(TensorData::new(values.to_vec(), [1, values.len()]), device)
-}
+use crate::support::{ids, small_config};
 
 fn mask(blocked: Vec<bool>, q: usize, k: usize, device: &Device) -> Tensor<3, Bool> {
     Tensor::from_data(TensorData::new(blocked, [1, q, k]), device)
@@ -129,7 +116,7 @@ fn every_architecture_of_a_size_has_parameters_within_15_percent() {
 #[test]
 fn encoder_decoder_prediction_of_target_t_ignores_target_t_and_later_but_reads_the_source() {
     let device = Device::flex();
-    let c = small_config();
+    let c = small_config(16);
     let model = EncoderDecoder::init(&c, Extras::default(), 7, &device);
     let src: Vec<i64> = vec![9, 14, 3, 27, 40, 11];
     let tgt: Vec<i64> = vec![5, 21, 33, 8, 17, 50, 2];
@@ -211,7 +198,7 @@ fn two_stream(order: &[usize]) -> (Vec<bool>, Vec<bool>, Vec<f32>) {
 #[test]
 fn the_query_stream_never_sees_its_own_token_or_later_ones_but_sees_earlier_ones() {
     let device = Device::flex();
-    let c = small_config();
+    let c = small_config(16);
     let model = Transformer::init(
         &c,
         Extras {
@@ -282,7 +269,7 @@ fn the_query_stream_never_sees_its_own_token_or_later_ones_but_sees_earlier_ones
 #[test]
 fn the_pair_head_reads_its_position_and_segments_matter() {
     let device = Device::flex();
-    let c = small_config();
+    let c = small_config(16);
     let model = Transformer::init(
         &c,
         Extras {

@@ -10,16 +10,7 @@ use pretrain_playground::core::objective::mlm::{MlmConfig, mask};
 use pretrain_playground::core::rng::Rng;
 use pretrain_playground::core::tokenizer::SpecialIds;
 
-const SPECIALS: SpecialIds = SpecialIds {
-    pad: 0,
-    unk: 1,
-    cls: 2,
-    sep: 3,
-    mask: 4,
-    bos: 5,
-    eos: 6,
-    first_sentinel: 7,
-};
+const SPECIALS: SpecialIds = SpecialIds::fixed();
 
 fn logits(model: &Transformer, inputs: &[u32], device: &Device) -> Vec<f32> {
     let n = inputs.len();

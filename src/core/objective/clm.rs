@@ -147,25 +147,12 @@ mod tests {
         assert_eq!(cycled(&[1, 2, 3], 2), vec![1, 2, 3]);
         assert!(cycled(&[], 5).is_empty());
     }
-    use crate::core::tokenizer::SpecialIds;
-
-    fn specials() -> SpecialIds {
-        SpecialIds {
-            pad: 0,
-            unk: 1,
-            cls: 2,
-            sep: 3,
-            mask: 4,
-            bos: 5,
-            eos: 6,
-            first_sentinel: 7,
-        }
-    }
+    use crate::core::objective::test_support::SPECIALS;
 
     #[test]
     fn targets_are_inputs_shifted_by_one() {
         let stream: Vec<u32> = (100..400).collect();
-        let mut batcher = ClmBatcher::new(stream, 4, 16, specials(), Rng::new(1)).expect("batcher");
+        let mut batcher = ClmBatcher::new(stream, 4, 16, SPECIALS, Rng::new(1)).expect("batcher");
         let batch = batcher.next_batch();
         for row in 0..4 {
             let inp = &batch.inputs[row * 16..(row + 1) * 16];
@@ -181,8 +168,8 @@ mod tests {
     fn same_seed_same_batches_other_seed_other_batches() {
         let stream: Vec<u32> = (0..5000).map(|i| 30 + (i * 7919 % 900) as u32).collect();
         let draw = |seed| {
-            let mut b = ClmBatcher::new(stream.clone(), 4, 16, specials(), Rng::new(seed))
-                .expect("batcher");
+            let mut b =
+                ClmBatcher::new(stream.clone(), 4, 16, SPECIALS, Rng::new(seed)).expect("batcher");
             (0..30).map(|_| b.next_batch().inputs).collect::<Vec<_>>()
         };
         assert_eq!(draw(3), draw(3));
@@ -193,13 +180,13 @@ mod tests {
     fn specials_do_not_count_as_original_text() {
         let mut stream: Vec<u32> = (100..200).collect();
         stream[5] = 6; // [EOS]
-        let batch = clm_batch(&stream, &[0], 10, specials());
+        let batch = clm_batch(&stream, &[0], 10, SPECIALS);
         assert_eq!(batch.original_tokens, 9);
     }
 
     #[test]
     fn too_short_a_text_is_a_typed_error() {
-        let err = ClmBatcher::new(vec![100; 10], 4, 16, specials(), Rng::new(1));
+        let err = ClmBatcher::new(vec![100; 10], 4, 16, SPECIALS, Rng::new(1));
         assert!(matches!(err, Err(CoreError::Corpus(_))));
     }
 }

@@ -1,19 +1,7 @@
 //! Tests of sentence-pair items, packing and batching.
 
 use super::*;
-
-fn specials() -> SpecialIds {
-    SpecialIds {
-        pad: 0,
-        unk: 1,
-        cls: 2,
-        sep: 3,
-        mask: 4,
-        bos: 5,
-        eos: 6,
-        first_sentinel: 7,
-    }
-}
+use crate::core::objective::test_support::SPECIALS;
 
 /// Six documents of four pairs each; every segment's ids are unique to it, so a segment
 /// can be traced back to its document.
@@ -184,18 +172,18 @@ fn pack_layouts_are_exact() {
         b: vec![40],
         label: 1,
     };
-    let first = pack(&item, PairLayout::ClsFirst, 16, specials()).expect("pack");
+    let first = pack(&item, PairLayout::ClsFirst, 16, SPECIALS).expect("pack");
     assert_eq!(first.ids, vec![2, 30, 31, 3, 40, 3]);
     assert_eq!(first.segments, vec![0, 0, 0, 0, 1, 1]);
     assert_eq!(first.head, 0);
-    assert_eq!(first.ids[first.head], specials().cls);
+    assert_eq!(first.ids[first.head], SPECIALS.cls);
     assert_eq!(first.original_tokens, 3);
 
-    let last = pack(&item, PairLayout::ClsLast, 16, specials()).expect("pack");
+    let last = pack(&item, PairLayout::ClsLast, 16, SPECIALS).expect("pack");
     assert_eq!(last.ids, vec![30, 31, 3, 40, 3, 2]);
     assert_eq!(last.segments, vec![0, 0, 0, 1, 1, 1]);
     assert_eq!(last.head, 5);
-    assert_eq!(last.ids[last.head], specials().cls);
+    assert_eq!(last.ids[last.head], SPECIALS.cls);
     assert_eq!(last.original_tokens, 3);
 }
 
@@ -207,11 +195,11 @@ fn truncation_is_longest_first_and_keeps_the_boundary() {
         label: 0,
     };
     // Budget 6 for A and B: A 10→4, then B (tie) 4→3, then A 4→3.
-    let packed = pack(&item, PairLayout::ClsFirst, 9, specials()).expect("pack");
+    let packed = pack(&item, PairLayout::ClsFirst, 9, SPECIALS).expect("pack");
     assert_eq!(packed.ids, vec![2, 37, 38, 39, 3, 50, 51, 52, 3]);
     assert_eq!(packed.segments, vec![0, 0, 0, 0, 0, 1, 1, 1, 1]);
     assert_eq!(packed.original_tokens, 6);
-    let packed = pack(&item, PairLayout::ClsLast, 9, specials()).expect("pack");
+    let packed = pack(&item, PairLayout::ClsLast, 9, SPECIALS).expect("pack");
     assert_eq!(packed.ids, vec![37, 38, 39, 3, 50, 51, 52, 3, 2]);
     assert_eq!(packed.head, 8);
 
@@ -227,10 +215,10 @@ fn truncation_is_longest_first_and_keeps_the_boundary() {
             label: 1,
         };
         for layout in [PairLayout::ClsFirst, PairLayout::ClsLast] {
-            let p = pack(&item, layout, max_len, specials()).expect("pack");
+            let p = pack(&item, layout, max_len, SPECIALS).expect("pack");
             assert!(p.ids.len() <= max_len);
             assert_eq!(p.ids.len(), p.segments.len());
-            assert_eq!(p.ids[p.head], specials().cls);
+            assert_eq!(p.ids[p.head], SPECIALS.cls);
             assert_eq!(p.original_tokens, (la + lb).min(max_len - 3));
             let sep = p.ids.iter().position(|&id| id == 3).expect("first [SEP]");
             if la > 0 {
@@ -257,19 +245,19 @@ fn too_short_a_length_is_an_error_and_five_is_enough() {
         label: 1,
     };
     for max_len in 0..MIN_PAIR_LEN {
-        let err = pack(&item, PairLayout::ClsFirst, max_len, specials());
+        let err = pack(&item, PairLayout::ClsFirst, max_len, SPECIALS);
         assert!(
             matches!(err, Err(CoreError::Config(_))),
             "{max_len}: {err:?}"
         );
     }
-    let p = pack(&item, PairLayout::ClsFirst, 5, specials()).expect("pack");
+    let p = pack(&item, PairLayout::ClsFirst, 5, SPECIALS).expect("pack");
     assert_eq!(p.ids, vec![2, 32, 3, 40, 3]);
 }
 
 #[test]
 fn empty_segments_pack_with_zero_tokens() {
-    let specials = specials();
+    let specials = SPECIALS;
     let empty_a = PairItem {
         a: vec![],
         b: vec![40, 41],
@@ -324,7 +312,7 @@ fn batcher(
         tokens,
         batch_size,
         seq_len,
-        specials(),
+        SPECIALS,
         VOCAB,
         Rng::new(seed),
     )
@@ -350,7 +338,7 @@ fn split_row(row: &[u32], layout: PairLayout) -> (Vec<u32>, Vec<u32>) {
 
 /// Every structural property of a pair batch, whatever its token objective.
 fn assert_pair_batch(batch: &Batch, tokens: PairTokens, batch_size: usize, seq_len: usize) {
-    let s = specials();
+    let s = SPECIALS;
     let n = batch_size * seq_len;
     assert_eq!(
         (batch.batch_size, batch.seq_len, batch.target_len),
@@ -510,7 +498,7 @@ fn pair_rows_are_padded_and_truncated_rows_are_full() {
     let real = batch
         .inputs
         .iter()
-        .filter(|&&id| !specials().is_special(id))
+        .filter(|&&id| !SPECIALS.is_special(id))
         .count();
     assert_eq!(
         batch.original_tokens, real,
@@ -548,7 +536,7 @@ fn pair_sop_negatives_are_the_positive_swapped() {
             tokens,
             4,
             16,
-            specials(),
+            SPECIALS,
             VOCAB,
             Rng::new(5),
         )
@@ -610,7 +598,7 @@ fn pair_clm_targets_are_the_next_ids_up_to_the_padding() {
         PairTokens::Clm,
         2,
         8,
-        specials(),
+        SPECIALS,
         VOCAB,
         Rng::new(1),
     )
@@ -641,7 +629,7 @@ fn pair_mlm_never_masks_cls_sep_or_padding() {
         mask_rate: 1.0, // every eligible position: any special selected would show
         ..MlmConfig::default()
     };
-    let s = specials();
+    let s = SPECIALS;
     let mut b = batcher(PairTask::Nsp, PairTokens::Mlm(config), 8, 24, 3);
     for _ in 0..50 {
         let batch = b.next_batch().expect("batch");
@@ -676,7 +664,7 @@ fn pair_mlm_row_of_only_specials_carries_its_label_without_token_loss() {
         PairTokens::Mlm(MlmConfig::default()),
         2,
         8,
-        specials(),
+        SPECIALS,
         VOCAB,
         Rng::new(1),
     )
@@ -701,7 +689,7 @@ fn pair_same_seed_same_batches_and_eval_batches_are_fixed() {
             assert_ne!(draw(3), draw(4));
 
             let eval = |seed, max| {
-                pair_eval_batches(task, &corpus(), tokens, 4, 20, max, specials(), VOCAB, seed)
+                pair_eval_batches(task, &corpus(), tokens, 4, 20, max, SPECIALS, VOCAB, seed)
                     .expect("eval")
             };
             let first = eval(7, 3);
@@ -727,7 +715,7 @@ fn pair_same_seed_same_batches_and_eval_batches_are_fixed() {
         8,
         20,
         5,
-        specials(),
+        SPECIALS,
         VOCAB,
         1,
     )
@@ -746,7 +734,7 @@ fn pair_batcher_refuses_what_it_cannot_batch_with_typed_errors() {
             tokens,
             batch_size,
             seq_len,
-            specials(),
+            SPECIALS,
             vocab,
             Rng::new(1),
         )
@@ -821,7 +809,7 @@ fn pair_batcher_refuses_what_it_cannot_batch_with_typed_errors() {
         4,
         16,
         0,
-        specials(),
+        SPECIALS,
         VOCAB,
         1,
     );

@@ -1,19 +1,6 @@
 use super::*;
 use crate::core::objective::test_support::*;
 
-fn specials() -> SpecialIds {
-    SpecialIds {
-        pad: 0,
-        unk: 1,
-        cls: 2,
-        sep: 3,
-        mask: 4,
-        bos: 5,
-        eos: 6,
-        first_sentinel: 7,
-    }
-}
-
 /// `n` ordinary (non-special) token ids.
 fn text(n: usize, rng: &mut Rng) -> Vec<u32> {
     (0..n).map(|_| 23 + rng.below(2000) as u32).collect()
@@ -63,10 +50,10 @@ fn filling_each_mask_with_its_span_gives_the_original() {
             let mut rng = Rng::new(seed);
             let n = 4 + lengths.below(600);
             let tokens = text(n, &mut rng);
-            let out = corrupt(&tokens, &config, specials(), &mut rng).expect("corrupt");
+            let out = corrupt(&tokens, &config, SPECIALS, &mut rng).expect("corrupt");
             assert_eq!(out.target, tokens);
             assert_eq!(
-                fill(&out.input, &out.span_tokens(), specials()).expect("fill"),
+                fill(&out.input, &out.span_tokens(), SPECIALS).expect("fill"),
                 tokens,
                 "n {n} seed {seed} {config:?}"
             );
@@ -99,11 +86,11 @@ fn inputs_hold_no_special_but_mask() {
     let mut rng = Rng::new(8);
     for n in [2, 5, 64, 512] {
         let tokens = text(n, &mut rng);
-        let out = corrupt(&tokens, &InfillConfig::default(), specials(), &mut rng).expect("ok");
+        let out = corrupt(&tokens, &InfillConfig::default(), SPECIALS, &mut rng).expect("ok");
         assert!(
             out.input
                 .iter()
-                .all(|&id| id == MASK || !specials().is_special(id))
+                .all(|&id| id == MASK || !SPECIALS.is_special(id))
         );
     }
 }
@@ -134,7 +121,7 @@ fn span_lengths_fit_poisson_3_and_about_5_percent_are_empty() {
     let mut lengths = Vec::new();
     for _ in 0..200 {
         let tokens = text(512, &mut rng);
-        let out = corrupt(&tokens, &InfillConfig::default(), specials(), &mut rng).expect("ok");
+        let out = corrupt(&tokens, &InfillConfig::default(), SPECIALS, &mut rng).expect("ok");
         lengths.extend(out.spans.iter().map(|&(_, len)| len));
     }
     assert!(lengths.len() > 9_000, "{} spans", lengths.len());
@@ -157,7 +144,7 @@ fn masked_fraction_is_the_ratio_per_sequence_and_on_average() {
     let config = InfillConfig::default();
     for _ in 0..50 {
         let tokens = text(512, &mut rng);
-        let out = corrupt(&tokens, &config, specials(), &mut rng).expect("ok");
+        let out = corrupt(&tokens, &config, SPECIALS, &mut rng).expect("ok");
         let fraction = out.masked_tokens() as f64 / 512.0;
         assert!((fraction - 0.3).abs() <= 0.02, "fraction {fraction}");
     }
@@ -165,7 +152,7 @@ fn masked_fraction_is_the_ratio_per_sequence_and_on_average() {
     for _ in 0..500 {
         let n = 20 + rng.below(493);
         let tokens = text(n, &mut rng);
-        let out = corrupt(&tokens, &config, specials(), &mut rng).expect("ok");
+        let out = corrupt(&tokens, &config, SPECIALS, &mut rng).expect("ok");
         fractions.push(out.masked_tokens() as f64 / n as f64);
     }
     let mean = fractions.iter().sum::<f64>() / fractions.len() as f64;
@@ -179,7 +166,7 @@ fn same_seed_same_corruption_other_seed_other() {
         corrupt(
             &tokens,
             &InfillConfig::default(),
-            specials(),
+            SPECIALS,
             &mut Rng::new(seed),
         )
         .expect("ok")
@@ -195,7 +182,7 @@ fn bad_lengths_settings_and_texts_are_typed_errors() {
     for n in [0, 1] {
         let tokens = text(n, &mut rng);
         assert!(matches!(
-            corrupt(&tokens, &config, specials(), &mut rng),
+            corrupt(&tokens, &config, SPECIALS, &mut rng),
             Err(CoreError::Config(_))
         ));
     }
@@ -204,7 +191,7 @@ fn bad_lengths_settings_and_texts_are_typed_errors() {
         ..config
     };
     assert!(matches!(
-        corrupt(&text(4, &mut rng), &all_hidden, specials(), &mut rng),
+        corrupt(&text(4, &mut rng), &all_hidden, SPECIALS, &mut rng),
         Err(CoreError::Config(_))
     ));
     for (mask_ratio, poisson_lambda) in [(0.0, 3.0), (1.0, 3.0), (0.3, 0.0), (0.3, f64::NAN)] {
@@ -215,7 +202,7 @@ fn bad_lengths_settings_and_texts_are_typed_errors() {
         assert!(matches!(bad.validate(), Err(CoreError::Config(_))));
     }
     assert!(matches!(
-        corrupt(&[100, MASK, 101, 102], &config, specials(), &mut rng),
+        corrupt(&[100, MASK, 101, 102], &config, SPECIALS, &mut rng),
         Err(CoreError::Corpus(_))
     ));
     // Nearly every span empty: they cannot all be kept apart in 10 tokens.
@@ -223,7 +210,7 @@ fn bad_lengths_settings_and_texts_are_typed_errors() {
         mask_ratio: 0.3,
         poisson_lambda: 0.01,
     };
-    match corrupt(&text(10, &mut rng), &tiny_spans, specials(), &mut rng) {
+    match corrupt(&text(10, &mut rng), &tiny_spans, SPECIALS, &mut rng) {
         Err(CoreError::Config(message)) => {
             assert!(message.contains("poisson_lambda"), "{message}");
             assert!(message.contains("mask_ratio"), "{message}");
@@ -236,11 +223,11 @@ fn bad_lengths_settings_and_texts_are_typed_errors() {
 fn fill_refuses_a_wrong_number_of_spans() {
     let input = [100, MASK, 101, MASK];
     assert_eq!(
-        fill(&input, &[vec![7u32, 8], vec![]], specials()),
+        fill(&input, &[vec![7u32, 8], vec![]], SPECIALS),
         Ok(vec![100, 7, 8, 101])
     );
     assert!(matches!(
-        fill(&input, &[vec![7u32]], specials()),
+        fill(&input, &[vec![7u32]], SPECIALS),
         Err(CoreError::Corpus(_))
     ));
 }
@@ -298,7 +285,7 @@ fn batcher(
         config,
         batch_size,
         seq_len,
-        specials(),
+        SPECIALS,
         Rng::new(seed),
     )
     .expect("batcher")
@@ -324,7 +311,7 @@ fn window_length_is_seq_len_at_the_paper_settings_and_shorter_with_many_empty_sp
         let over = (0..draws)
             .filter(|_| {
                 let tokens = text(w, &mut rng);
-                let out = corrupt(&tokens, &config, specials(), &mut rng).expect("corrupt");
+                let out = corrupt(&tokens, &config, SPECIALS, &mut rng).expect("corrupt");
                 out.input.len() > s
             })
             .count();
@@ -358,12 +345,12 @@ fn decoder_writes_the_original_window_after_bos_and_scores_all_of_it() {
     let mut rng = Rng::new(2);
     let windows: Vec<Vec<u32>> = (0..5).map(|_| packed_stream(64, rng.next_u64())).collect();
     let batch =
-        infill_batch(&windows, &InfillConfig::default(), 64, specials(), &mut rng).expect("batch");
+        infill_batch(&windows, &InfillConfig::default(), 64, SPECIALS, &mut rng).expect("batch");
     assert_eq!(batch.targets, windows.concat());
     let original: usize = windows
         .iter()
         .flatten()
-        .filter(|&&id| !specials().is_special(id))
+        .filter(|&&id| !SPECIALS.is_special(id))
         .count();
     assert_eq!(batch.original_tokens, original);
     // Windows of different lengths: the shorter targets are padded and the padding not scored.
@@ -372,7 +359,7 @@ fn decoder_writes_the_original_window_after_bos_and_scores_all_of_it() {
         .map(|&n| packed_stream(n, rng.next_u64()))
         .collect();
     let batch =
-        infill_batch(&windows, &InfillConfig::default(), 64, specials(), &mut rng).expect("batch");
+        infill_batch(&windows, &InfillConfig::default(), 64, SPECIALS, &mut rng).expect("batch");
     for (i, window) in windows.iter().enumerate() {
         for p in 0..64 {
             let weight = batch.loss_weights[i * 64 + p];
@@ -433,7 +420,7 @@ fn the_encoder_input_always_fits_seq_len() {
         &long,
         &InfillConfig::default(),
         32,
-        specials(),
+        SPECIALS,
         &mut Rng::new(1),
     );
     assert!(matches!(err, Err(CoreError::Config(_))), "{err:?}");
@@ -513,8 +500,7 @@ fn same_seed_same_batches_other_seed_other() {
 fn eval_batches_are_the_same_on_every_call_and_read_the_stream_in_order() {
     let stream = counting_stream(1000);
     let config = InfillConfig::default();
-    let eval =
-        |seed| infill_eval_batches(&stream, config, 4, 32, 5, specials(), seed).expect("eval");
+    let eval = |seed| infill_eval_batches(&stream, config, 4, 32, 5, SPECIALS, seed).expect("eval");
     let first = eval(9);
     assert_eq!(first, eval(9));
     assert_ne!(first, eval(10), "the seed decides the spans");
@@ -525,19 +511,19 @@ fn eval_batches_are_the_same_on_every_call_and_read_the_stream_in_order() {
         let expected: Vec<u32> = (start..start + 4 * 32).collect();
         assert_eq!(batch.targets, expected);
     }
-    let few = infill_eval_batches(&stream, config, 4, 32, 100, specials(), 9).expect("eval");
+    let few = infill_eval_batches(&stream, config, 4, 32, 100, SPECIALS, 9).expect("eval");
     assert_eq!(few.len(), 1000 / 32 / 4);
-    let short = infill_eval_batches(&[100, 101, 102], config, 2, 16, 3, specials(), 9);
+    let short = infill_eval_batches(&[100, 101, 102], config, 2, 16, 3, SPECIALS, 9);
     assert_eq!(short.expect("cycled").len(), 1);
 }
 
 #[test]
 fn unusable_settings_and_texts_are_refused_up_front() {
     let new = |stream: Vec<u32>, config, b, s| {
-        InfillBatcher::new(stream, config, b, s, specials(), Rng::new(1)).map(|_| ())
+        InfillBatcher::new(stream, config, b, s, SPECIALS, Rng::new(1)).map(|_| ())
     };
     let eval = |stream: &[u32], config, b, s, max| {
-        infill_eval_batches(stream, config, b, s, max, specials(), 1).map(|_| ())
+        infill_eval_batches(stream, config, b, s, max, SPECIALS, 1).map(|_| ())
     };
     let config = InfillConfig::default();
     let text = counting_stream(2000);

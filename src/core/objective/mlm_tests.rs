@@ -1,19 +1,7 @@
 //! Tests of masked-LM masking and batching.
 
 use super::*;
-
-fn specials() -> SpecialIds {
-    SpecialIds {
-        pad: 0,
-        unk: 1,
-        cls: 2,
-        sep: 3,
-        mask: 4,
-        bos: 5,
-        eos: 6,
-        first_sentinel: 7,
-    }
-}
+use crate::core::objective::test_support::SPECIALS;
 
 const VOCAB: usize = 300;
 
@@ -35,9 +23,9 @@ fn selection_never_touches_specials_or_padding() {
     let mut rng = Rng::new(12);
     for _ in 0..500 {
         let seq = mixed_sequence(&mut data);
-        let out = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask");
+        let out = mask(&seq, &MlmConfig::default(), SPECIALS, VOCAB, &mut rng).expect("mask");
         for (i, &id) in seq.iter().enumerate() {
-            if specials().is_special(id) {
+            if SPECIALS.is_special(id) {
                 assert!(!out.selected[i], "special {id} selected at {i}");
                 assert_eq!(out.corruption[i], Corruption::None);
                 assert_eq!(out.inputs[i], id, "special {id} changed at {i}");
@@ -54,16 +42,16 @@ fn inputs_match_the_original_except_where_selected() {
     let mut rng = Rng::new(22);
     for _ in 0..500 {
         let seq = mixed_sequence(&mut data);
-        let out = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask");
+        let out = mask(&seq, &MlmConfig::default(), SPECIALS, VOCAB, &mut rng).expect("mask");
         assert_eq!(out.targets, seq);
         assert_eq!(out.inputs.len(), seq.len());
         for (i, &original) in seq.iter().enumerate() {
             assert_eq!(out.selected[i], out.corruption[i] != Corruption::None);
             match out.corruption[i] {
                 Corruption::None | Corruption::Kept => assert_eq!(out.inputs[i], original),
-                Corruption::Mask => assert_eq!(out.inputs[i], specials().mask),
+                Corruption::Mask => assert_eq!(out.inputs[i], SPECIALS.mask),
                 Corruption::Random => {
-                    assert!(!specials().is_special(out.inputs[i]))
+                    assert!(!SPECIALS.is_special(out.inputs[i]))
                 }
             }
         }
@@ -88,7 +76,7 @@ fn random_replacements_are_ordinary_in_range_and_cover_the_range() {
     let mut seen = [false; 40];
     let mut rng = Rng::new(5);
     for _ in 0..100 {
-        let out = mask(&seq, &config, specials(), vocab, &mut rng).expect("mask");
+        let out = mask(&seq, &config, SPECIALS, vocab, &mut rng).expect("mask");
         for (i, &id) in out.inputs.iter().enumerate() {
             assert_eq!(out.corruption[i], Corruption::Random);
             assert!((23..40).contains(&id), "random replacement {id}");
@@ -105,7 +93,7 @@ fn selection_count_is_the_rounded_rate_and_at_least_one() {
     for (eligible, expected) in [(1, 1), (2, 1), (3, 1), (4, 1), (10, 2), (100, 15), (7, 1)] {
         let mut seq: Vec<u32> = (0..eligible).map(|i| 30 + i as u32).collect();
         seq.extend([3, 0, 0]);
-        let out = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask");
+        let out = mask(&seq, &MlmConfig::default(), SPECIALS, VOCAB, &mut rng).expect("mask");
         assert_eq!(out.supervised(), expected, "{eligible} eligible");
     }
     let half = MlmConfig {
@@ -113,7 +101,7 @@ fn selection_count_is_the_rounded_rate_and_at_least_one() {
         ..MlmConfig::default()
     };
     let seq: Vec<u32> = (0..9).map(|i| 30 + i).collect();
-    let out = mask(&seq, &half, specials(), VOCAB, &mut rng).expect("mask");
+    let out = mask(&seq, &half, SPECIALS, VOCAB, &mut rng).expect("mask");
     assert_eq!(out.supervised(), 5, "round(4.5) rounds half away from zero");
 }
 
@@ -134,7 +122,7 @@ fn every_eligible_position_is_selected_at_the_mask_rate() {
     let mut rng = Rng::new(99);
     let mut total = 0;
     for _ in 0..draws {
-        let out = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask");
+        let out = mask(&seq, &MlmConfig::default(), SPECIALS, VOCAB, &mut rng).expect("mask");
         for (i, &s) in out.selected.iter().enumerate() {
             hits[i] += usize::from(s);
         }
@@ -143,7 +131,7 @@ fn every_eligible_position_is_selected_at_the_mask_rate() {
     assert_eq!(total, 15 * draws, "exactly 15% of eligible per sequence");
     for (i, &id) in seq.iter().enumerate() {
         let rate = hits[i] as f64 / draws as f64;
-        if specials().is_special(id) {
+        if SPECIALS.is_special(id) {
             assert_eq!(hits[i], 0);
         } else {
             assert!(
@@ -163,7 +151,7 @@ fn the_80_10_10_split_passes_a_chi_square_test() {
         let seq: Vec<u32> = (0..100)
             .map(|_| 23 + data.below(VOCAB - 23) as u32)
             .collect();
-        let out = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask");
+        let out = mask(&seq, &MlmConfig::default(), SPECIALS, VOCAB, &mut rng).expect("mask");
         for c in &out.corruption {
             match c {
                 Corruption::Mask => counts[0] += 1.0,
@@ -199,7 +187,7 @@ fn same_seed_same_masking_other_seed_other_masking() {
     let seq: Vec<u32> = (0..200).map(|i| 23 + (i * 13 % 270)).collect();
     let run = |seed| {
         let mut rng = Rng::new(seed);
-        mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng).expect("mask")
+        mask(&seq, &MlmConfig::default(), SPECIALS, VOCAB, &mut rng).expect("mask")
     };
     assert_eq!(run(4), run(4));
     assert_ne!(run(4).selected, run(5).selected);
@@ -209,13 +197,13 @@ fn same_seed_same_masking_other_seed_other_masking() {
 fn nothing_to_predict_is_a_typed_error() {
     let mut rng = Rng::new(1);
     for seq in [vec![], vec![2, 3, 0, 0], vec![4, 7, 22]] {
-        let err = mask(&seq, &MlmConfig::default(), specials(), VOCAB, &mut rng);
+        let err = mask(&seq, &MlmConfig::default(), SPECIALS, VOCAB, &mut rng);
         match err {
             Err(CoreError::Corpus(msg)) => assert!(msg.contains("nothing to predict"), "{msg}"),
             other => panic!("expected a corpus error, got {other:?}"),
         }
     }
-    let err = mask(&[30, 31], &MlmConfig::default(), specials(), 23, &mut rng);
+    let err = mask(&[30, 31], &MlmConfig::default(), SPECIALS, 23, &mut rng);
     assert!(matches!(err, Err(CoreError::Config(_))), "{err:?}");
 }
 
@@ -272,7 +260,7 @@ fn config_validation_names_the_knob() {
             Err(CoreError::Config(msg)) => assert!(msg.contains(knob), "{msg}"),
             other => panic!("{config:?} gave {other:?}"),
         }
-        let err = mask(&[30, 31], &config, specials(), VOCAB, &mut Rng::new(1));
+        let err = mask(&[30, 31], &config, SPECIALS, VOCAB, &mut Rng::new(1));
         assert!(matches!(err, Err(CoreError::Config(_))));
     }
     let edge = MlmConfig {
@@ -332,7 +320,7 @@ fn assert_mlm_batch(batch: &Batch, stream: &[u32], batch_size: usize, seq_len: u
     assert!(batch.segments.is_none() && batch.decoder.is_none());
     assert!(batch.query.is_none() && batch.pairs.is_none());
 
-    let s = specials();
+    let s = SPECIALS;
     let mut original = 0;
     let mut supervised = 0;
     for row in 0..batch_size {
@@ -385,7 +373,7 @@ fn mlm_batches_have_every_field_in_shape_and_mask_only_text() {
         MlmConfig::default(),
         4,
         16,
-        specials(),
+        SPECIALS,
         VOCAB,
         Rng::new(1),
     )
@@ -409,7 +397,7 @@ fn mlm_epochs_visit_each_window_once() {
         MlmConfig::default(),
         2,
         16,
-        specials(),
+        SPECIALS,
         VOCAB,
         Rng::new(7),
     )
@@ -443,7 +431,7 @@ fn mlm_same_seed_same_batches_other_seed_other_batches() {
             MlmConfig::default(),
             4,
             16,
-            specials(),
+            SPECIALS,
             VOCAB,
             Rng::new(seed),
         )
@@ -465,7 +453,7 @@ fn mlm_masks_a_window_afresh_each_time_it_is_drawn() {
         MlmConfig::default(),
         1,
         16,
-        specials(),
+        SPECIALS,
         VOCAB,
         Rng::new(2),
     )
@@ -499,7 +487,7 @@ fn mlm_short_text_is_cycled_and_impossible_inputs_are_typed_errors() {
         MlmConfig::default(),
         4,
         16,
-        specials(),
+        SPECIALS,
         VOCAB,
         Rng::new(1),
     )
@@ -514,7 +502,7 @@ fn mlm_short_text_is_cycled_and_impossible_inputs_are_typed_errors() {
         MlmConfig::default(),
         1,
         16,
-        specials(),
+        SPECIALS,
         VOCAB,
         Rng::new(1),
     )
@@ -529,7 +517,7 @@ fn mlm_short_text_is_cycled_and_impossible_inputs_are_typed_errors() {
             config,
             batch_size,
             seq_len,
-            specials(),
+            SPECIALS,
             vocab,
             Rng::new(1),
         )
@@ -576,7 +564,7 @@ fn mlm_eval_batches_are_fixed_windows_with_a_fixed_mask() {
             4,
             16,
             max,
-            specials(),
+            SPECIALS,
             VOCAB,
             seed,
         )
@@ -609,7 +597,7 @@ fn mlm_eval_batches_are_fixed_windows_with_a_fixed_mask() {
         4,
         16,
         5,
-        specials(),
+        SPECIALS,
         VOCAB,
         1,
     );

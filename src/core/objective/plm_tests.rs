@@ -1,19 +1,6 @@
 use super::*;
 use crate::core::objective::test_support::*;
 
-fn specials() -> SpecialIds {
-    SpecialIds {
-        pad: 0,
-        unk: 1,
-        cls: 2,
-        sep: 3,
-        mask: 4,
-        bos: 5,
-        eos: 6,
-        first_sentinel: 7,
-    }
-}
-
 fn permutations(n: usize) -> Vec<Vec<usize>> {
     if n == 0 {
         return vec![vec![]];
@@ -295,7 +282,7 @@ fn padding_is_never_a_key_and_real_rows_keep_the_rank_rules() {
 
 #[test]
 fn example_keeps_tokens_in_place_and_predicts_its_own_tokens() {
-    let s = specials();
+    let s = SPECIALS;
     // text, [SEP], text, [CLS], padding
     let tokens: Vec<u32> = vec![40, 41, 42, 43, 3, 44, 45, 46, 47, 48, 49, 50, 2, 0, 0];
     let config = PlmConfig { k: 3 };
@@ -391,7 +378,7 @@ fn assert_plm_contract(batch: &Batch) {
 }
 
 fn window_batcher(stream: Vec<u32>, k: usize, b: usize, s: usize, seed: u64) -> PlmBatcher {
-    PlmBatcher::new(stream, PlmConfig { k }, b, s, specials(), Rng::new(seed)).expect("batcher")
+    PlmBatcher::new(stream, PlmConfig { k }, b, s, SPECIALS, Rng::new(seed)).expect("batcher")
 }
 
 fn pair_batcher(task: PairTask, k: usize, b: usize, s: usize, seed: u64) -> PlmBatcher {
@@ -401,7 +388,7 @@ fn pair_batcher(task: PairTask, k: usize, b: usize, s: usize, seed: u64) -> PlmB
         PlmConfig { k },
         b,
         s,
-        specials(),
+        SPECIALS,
         Rng::new(seed),
     )
     .expect("pair batcher")
@@ -449,8 +436,8 @@ fn weights_are_exactly_the_predicted_positions() {
             let query = batch.query.as_ref().expect("query");
             for (i, row) in rows.iter().enumerate() {
                 assert_eq!(&batch.inputs[i * s..(i + 1) * s], &row[..]);
-                let ex = plm_example(row, &PlmConfig { k }, specials(), &mut rng);
-                let eligible = row.iter().filter(|&&id| !specials().is_special(id)).count();
+                let ex = plm_example(row, &PlmConfig { k }, SPECIALS, &mut rng);
+                let eligible = row.iter().filter(|&&id| !SPECIALS.is_special(id)).count();
                 let mut scored = 0;
                 for (p, &id) in row.iter().enumerate() {
                     let valid = query.row_valid[i * s + p] == 1.0;
@@ -460,15 +447,12 @@ fn weights_are_exactly_the_predicted_positions() {
                         expected,
                         "row {i} pos {p}"
                     );
-                    assert!(
-                        !expected || !specials().is_special(id),
-                        "a special is scored"
-                    );
+                    assert!(!expected || !SPECIALS.is_special(id), "a special is scored");
                     scored += usize::from(expected);
                 }
                 // K ≥ 2 never predicts the first of an order; K = 1 loses just that one.
                 let count = (eligible / k).max(1);
-                let first_real_is_text = !specials().is_special(row[ex.order[0]]);
+                let first_real_is_text = !SPECIALS.is_special(row[ex.order[0]]);
                 let lost = usize::from(k == 1 && first_real_is_text);
                 assert_eq!(scored, count - lost, "k {k} row {i}");
             }
@@ -547,7 +531,7 @@ fn same_seed_same_batches_other_seed_other() {
 fn eval_batches_are_the_same_on_every_call() {
     let stream = counting_stream(1000);
     let config = PlmConfig::default();
-    let eval = |seed| plm_eval_batches(&stream, config, 4, 32, 5, specials(), seed).expect("eval");
+    let eval = |seed| plm_eval_batches(&stream, config, 4, 32, 5, SPECIALS, seed).expect("eval");
     let first = eval(9);
     assert_eq!(first, eval(9));
     assert_ne!(first, eval(10), "the seed decides the orders");
@@ -557,13 +541,13 @@ fn eval_batches_are_the_same_on_every_call() {
         let start = 100 + (n * 4 * 32) as u32;
         assert_eq!(batch.inputs, (start..start + 4 * 32).collect::<Vec<u32>>());
     }
-    let few = plm_eval_batches(&stream, config, 4, 32, 100, specials(), 9).expect("eval");
+    let few = plm_eval_batches(&stream, config, 4, 32, 100, SPECIALS, 9).expect("eval");
     assert_eq!(few.len(), 1000 / 32 / 4);
 
     let pairs = pair_corpus();
     for task in [PairTask::Nsp, PairTask::Sop] {
         let eval = |seed| {
-            plm_pair_eval_batches(task, &pairs, config, 4, 24, 3, specials(), seed).expect("eval")
+            plm_pair_eval_batches(task, &pairs, config, 4, 24, 3, SPECIALS, seed).expect("eval")
         };
         let first = eval(9);
         assert_eq!(first, eval(9));
@@ -573,7 +557,7 @@ fn eval_batches_are_the_same_on_every_call() {
             let labels = &batch.pairs.as_ref().expect("pairs").labels;
             assert_eq!(labels.iter().sum::<u32>(), 2);
         }
-        let all = plm_pair_eval_batches(task, &pairs, config, 4, 24, 100, specials(), 9);
+        let all = plm_pair_eval_batches(task, &pairs, config, 4, 24, 100, SPECIALS, 9);
         assert_eq!(all.expect("eval").len(), 24 / 4);
     }
 }
@@ -582,7 +566,7 @@ fn eval_batches_are_the_same_on_every_call() {
 fn unusable_settings_and_texts_are_refused_up_front() {
     let text = counting_stream(500);
     let new = |stream: Vec<u32>, k, b, s| {
-        PlmBatcher::new(stream, PlmConfig { k }, b, s, specials(), Rng::new(1)).map(|_| ())
+        PlmBatcher::new(stream, PlmConfig { k }, b, s, SPECIALS, Rng::new(1)).map(|_| ())
     };
     let with_pairs = |task, pairs: Vec<SegmentIds>, s| {
         PlmBatcher::with_pairs(
@@ -591,7 +575,7 @@ fn unusable_settings_and_texts_are_refused_up_front() {
             PlmConfig::default(),
             4,
             s,
-            specials(),
+            SPECIALS,
             Rng::new(1),
         )
         .map(|_| ())
@@ -610,11 +594,11 @@ fn unusable_settings_and_texts_are_refused_up_front() {
     assert!(matches!(new(vec![], 6, 4, 32), Err(CoreError::Corpus(_))));
     let config = PlmConfig::default();
     assert!(matches!(
-        plm_eval_batches(&[], config, 4, 32, 2, specials(), 1),
+        plm_eval_batches(&[], config, 4, 32, 2, SPECIALS, 1),
         Err(CoreError::Corpus(_))
     ));
     assert!(matches!(
-        plm_eval_batches(&text, config, 4, 32, 0, specials(), 1),
+        plm_eval_batches(&text, config, 4, 32, 0, SPECIALS, 1),
         Err(CoreError::Config(_))
     ));
     assert!(matches!(
@@ -633,16 +617,7 @@ fn unusable_settings_and_texts_are_refused_up_front() {
     ));
     assert!(with_pairs(PairTask::Sop, one_document.clone(), 32).is_ok());
     assert!(matches!(
-        plm_pair_eval_batches(
-            PairTask::Nsp,
-            &one_document,
-            config,
-            4,
-            32,
-            2,
-            specials(),
-            1
-        ),
+        plm_pair_eval_batches(PairTask::Nsp, &one_document, config, 4, 32, 2, SPECIALS, 1),
         Err(CoreError::Corpus(_))
     ));
 }

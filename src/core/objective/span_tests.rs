@@ -1,19 +1,6 @@
 use super::*;
 use crate::core::objective::test_support::*;
 
-fn specials() -> SpecialIds {
-    SpecialIds {
-        pad: 0,
-        unk: 1,
-        cls: 2,
-        sep: 3,
-        mask: 4,
-        bos: 5,
-        eos: 6,
-        first_sentinel: 7,
-    }
-}
-
 /// `n` ordinary (non-special) token ids.
 fn text(n: usize, rng: &mut Rng) -> Vec<u32> {
     (0..n).map(|_| 23 + rng.below(2000) as u32).collect()
@@ -41,9 +28,9 @@ fn input_and_target_reconstruct_the_original() {
                 n /= 2;
             }
             let tokens = text(n, &mut rng);
-            let out = corrupt(&tokens, &config, specials(), &mut rng).expect("corrupt");
+            let out = corrupt(&tokens, &config, SPECIALS, &mut rng).expect("corrupt");
             assert_eq!(
-                reconstruct(&out.input, &out.target, specials()).expect("reconstruct"),
+                reconstruct(&out.input, &out.target, SPECIALS).expect("reconstruct"),
                 tokens,
                 "n {n} seed {seed} {config:?}"
             );
@@ -52,11 +39,11 @@ fn input_and_target_reconstruct_the_original() {
             let mut end = 0;
             for (k, &(start, len)) in out.spans.iter().enumerate() {
                 assert!(len >= 1 && start > end, "spans are separated by kept text");
-                from_record.push(sentinel_id(specials(), k));
+                from_record.push(sentinel_id(SPECIALS, k));
                 from_record.extend_from_slice(&tokens[start..start + len]);
                 end = start + len;
             }
-            from_record.push(sentinel_id(specials(), out.spans.len()));
+            from_record.push(sentinel_id(SPECIALS, out.spans.len()));
             assert_eq!(from_record, out.target);
             assert_eq!(end, n, "T5's interleaving ends inside a span");
         }
@@ -68,24 +55,24 @@ fn sentinels_are_numbered_in_order_and_the_rest_is_text() {
     let mut rng = Rng::new(5);
     for n in [2, 3, 10, 64, 200, 310] {
         let tokens = text(n, &mut rng);
-        let out = corrupt(&tokens, &SpanConfig::default(), specials(), &mut rng).expect("ok");
+        let out = corrupt(&tokens, &SpanConfig::default(), SPECIALS, &mut rng).expect("ok");
         let k = out.spans.len();
         let in_input: Vec<usize> = out
             .input
             .iter()
-            .filter_map(|&id| sentinel_index(specials(), id))
+            .filter_map(|&id| sentinel_index(SPECIALS, id))
             .collect();
         assert_eq!(in_input, (0..k).collect::<Vec<_>>());
         let in_target: Vec<usize> = out
             .target
             .iter()
-            .filter_map(|&id| sentinel_index(specials(), id))
+            .filter_map(|&id| sentinel_index(SPECIALS, id))
             .collect();
         assert_eq!(in_target, (0..=k).collect::<Vec<_>>());
-        assert_eq!(out.target.last(), Some(&sentinel_id(specials(), k)));
-        assert_eq!(out.target.first(), Some(&sentinel_id(specials(), 0)));
+        assert_eq!(out.target.last(), Some(&sentinel_id(SPECIALS, k)));
+        assert_eq!(out.target.first(), Some(&sentinel_id(SPECIALS, 0)));
         for &id in out.input.iter().chain(&out.target) {
-            assert!(sentinel_index(specials(), id).is_some() || !specials().is_special(id));
+            assert!(sentinel_index(SPECIALS, id).is_some() || !SPECIALS.is_special(id));
         }
         let hidden: usize = out.spans.iter().map(|s| s.1).sum();
         assert_eq!(out.input.len(), n - hidden + k);
@@ -114,7 +101,7 @@ fn noise_fraction_and_mean_span_match_the_settings() {
         for _ in 0..2000 {
             let n = shortest + rng.below(longest - shortest + 1);
             let tokens = text(n, &mut rng);
-            let out = corrupt(&tokens, &config, specials(), &mut rng).expect("ok");
+            let out = corrupt(&tokens, &config, SPECIALS, &mut rng).expect("ok");
             hidden += out.spans.iter().map(|s| s.1).sum::<usize>();
             spans += out.spans.len();
             total += n;
@@ -155,7 +142,7 @@ fn running_out_of_sentinels_is_a_typed_error_that_says_what_to_change() {
     assert!(config.check_seq_len(310).is_ok());
     let mut rng = Rng::new(1);
     let tokens = text(512, &mut rng);
-    match corrupt(&tokens, &config, specials(), &mut rng) {
+    match corrupt(&tokens, &config, SPECIALS, &mut rng) {
         Err(CoreError::Config(message)) => {
             for part in [
                 "512-token",
@@ -174,7 +161,7 @@ fn running_out_of_sentinels_is_a_typed_error_that_says_what_to_change() {
         mean_span: 10.0,
         ..config
     };
-    assert!(corrupt(&tokens, &longer_spans, specials(), &mut rng).is_ok());
+    assert!(corrupt(&tokens, &longer_spans, SPECIALS, &mut rng).is_ok());
 }
 
 #[test]
@@ -184,11 +171,11 @@ fn degenerate_inputs_and_settings_are_refused() {
     for n in [0, 1] {
         let tokens = text(n, &mut rng);
         assert!(matches!(
-            corrupt(&tokens, &config, specials(), &mut rng),
+            corrupt(&tokens, &config, SPECIALS, &mut rng),
             Err(CoreError::Config(_))
         ));
     }
-    let out = corrupt(&[100, 101], &config, specials(), &mut rng).expect("two tokens");
+    let out = corrupt(&[100, 101], &config, SPECIALS, &mut rng).expect("two tokens");
     assert_eq!(out.input, vec![100, 7]);
     assert_eq!(out.target, vec![7, 101, 8]);
     for (noise_density, mean_span) in [(0.0, 3.0), (1.0, 3.0), (f64::NAN, 3.0), (0.15, 0.5)] {
@@ -200,16 +187,16 @@ fn degenerate_inputs_and_settings_are_refused() {
     }
     let with_sentinel = [100, 101, 9, 102];
     assert!(matches!(
-        corrupt(&with_sentinel, &config, specials(), &mut rng),
+        corrupt(&with_sentinel, &config, SPECIALS, &mut rng),
         Err(CoreError::Corpus(_))
     ));
 }
 
 #[test]
 fn malformed_pairs_do_not_reconstruct() {
-    let s = |k| sentinel_id(specials(), k);
+    let s = |k| sentinel_id(SPECIALS, k);
     assert_eq!(
-        reconstruct(&[100, s(0), 102], &[s(0), 101, s(1)], specials()),
+        reconstruct(&[100, s(0), 102], &[s(0), 101, s(1)], SPECIALS),
         Ok(vec![100, 101, 102])
     );
     for (input, target) in [
@@ -222,7 +209,7 @@ fn malformed_pairs_do_not_reconstruct() {
     ] {
         assert!(
             matches!(
-                reconstruct(&input, &target, specials()),
+                reconstruct(&input, &target, SPECIALS),
                 Err(CoreError::Corpus(_))
             ),
             "{input:?} {target:?}"
@@ -237,7 +224,7 @@ fn same_seed_same_corruption_other_seed_other() {
         corrupt(
             &tokens,
             &SpanConfig::default(),
-            specials(),
+            SPECIALS,
             &mut Rng::new(seed),
         )
         .expect("ok")
@@ -267,7 +254,7 @@ fn config_defaults_are_the_paper_and_round_trip_through_serde() {
 const BOS: u32 = 5;
 
 fn is_sentinel(id: u32) -> bool {
-    sentinel_index(specials(), id).is_some()
+    sentinel_index(SPECIALS, id).is_some()
 }
 
 fn batcher(config: SpanConfig, batch_size: usize, seq_len: usize, seed: u64) -> SpanBatcher {
@@ -276,7 +263,7 @@ fn batcher(config: SpanConfig, batch_size: usize, seq_len: usize, seed: u64) -> 
         config,
         batch_size,
         seq_len,
-        specials(),
+        SPECIALS,
         Rng::new(seed),
     )
     .expect("batcher")
@@ -364,7 +351,7 @@ fn padding_is_never_weighted_and_sentinels_are_never_corrupted() {
         .map(|&n| packed_stream(n, rng.next_u64()))
         .collect();
     let batch =
-        span_batch(&windows, &SpanConfig::default(), 64, specials(), &mut rng).expect("batch");
+        span_batch(&windows, &SpanConfig::default(), 64, SPECIALS, &mut rng).expect("batch");
     let t = batch.target_len;
     let self_mask = &batch.decoder.as_ref().expect("decoder").self_mask;
     let mut padded = 0;
@@ -401,20 +388,20 @@ fn input_and_target_rebuild_each_window() {
     let mut rng = Rng::new(4);
     let windows: Vec<Vec<u32>> = (0..6).map(|_| packed_stream(64, rng.next_u64())).collect();
     let batch =
-        span_batch(&windows, &SpanConfig::default(), 64, specials(), &mut rng).expect("batch");
+        span_batch(&windows, &SpanConfig::default(), 64, SPECIALS, &mut rng).expect("batch");
     let t = batch.target_len;
     for (i, window) in windows.iter().enumerate() {
         let input = unpadded(row(&batch.inputs, 64, i));
         let target = unpadded(row(&batch.targets, t, i));
         assert_eq!(
-            reconstruct(input, target, specials()).expect("rebuild"),
+            reconstruct(input, target, SPECIALS).expect("rebuild"),
             *window
         );
     }
     let original: usize = windows
         .iter()
         .flatten()
-        .filter(|&&id| !specials().is_special(id))
+        .filter(|&&id| !SPECIALS.is_special(id))
         .count();
     assert_eq!(batch.original_tokens, original);
 
@@ -422,14 +409,14 @@ fn input_and_target_rebuild_each_window() {
     for (config, b, s) in settings() {
         let stream = counting_stream(5000);
         let mut batcher =
-            SpanBatcher::new(stream, config, b, s, specials(), Rng::new(5)).expect("batcher");
+            SpanBatcher::new(stream, config, b, s, SPECIALS, Rng::new(5)).expect("batcher");
         for _ in 0..10 {
             let batch = batcher.next_batch().expect("batch");
             let t = batch.target_len;
             for i in 0..b {
                 let input = unpadded(row(&batch.inputs, s, i));
                 let target = unpadded(row(&batch.targets, t, i));
-                let window = reconstruct(input, target, specials()).expect("rebuild");
+                let window = reconstruct(input, target, SPECIALS).expect("rebuild");
                 assert_eq!(window.len(), s);
                 assert!(window.windows(2).all(|w| w[1] == w[0] + 1), "{window:?}");
                 assert!(window[0] >= 100 && window[s - 1] < 5100);
@@ -471,7 +458,7 @@ fn same_seed_same_batches_other_seed_other() {
             SpanConfig::default(),
             4,
             32,
-            specials(),
+            SPECIALS,
             Rng::new(seed),
         )
         .expect("batcher");
@@ -487,7 +474,7 @@ fn same_seed_same_batches_other_seed_other() {
 fn eval_batches_are_the_same_on_every_call_and_read_the_stream_in_order() {
     let stream = counting_stream(1000);
     let eval = |seed| {
-        span_eval_batches(&stream, SpanConfig::default(), 4, 32, 5, specials(), seed).expect("eval")
+        span_eval_batches(&stream, SpanConfig::default(), 4, 32, 5, SPECIALS, seed).expect("eval")
     };
     let first = eval(9);
     assert_eq!(first, eval(9));
@@ -501,13 +488,13 @@ fn eval_batches_are_the_same_on_every_call_and_read_the_stream_in_order() {
             let start = 100 + ((n * 4 + i) * 32) as u32;
             let expected: Vec<u32> = (start..start + 32).collect();
             assert_eq!(
-                reconstruct(input, target, specials()).expect("rebuild"),
+                reconstruct(input, target, SPECIALS).expect("rebuild"),
                 expected
             );
         }
     }
     // Only as many batches as the text holds; a short text is cycled to one.
-    let few = span_eval_batches(&stream, SpanConfig::default(), 4, 32, 100, specials(), 9);
+    let few = span_eval_batches(&stream, SpanConfig::default(), 4, 32, 100, SPECIALS, 9);
     assert_eq!(few.expect("eval").len(), 1000 / 32 / 4);
     let short = span_eval_batches(
         &[100, 101, 102],
@@ -515,7 +502,7 @@ fn eval_batches_are_the_same_on_every_call_and_read_the_stream_in_order() {
         2,
         8,
         3,
-        specials(),
+        SPECIALS,
         9,
     );
     assert_eq!(short.expect("cycled").len(), 1);
@@ -528,7 +515,7 @@ fn a_text_shorter_than_a_batch_is_cycled() {
         SpanConfig::default(),
         4,
         8,
-        specials(),
+        SPECIALS,
         Rng::new(1),
     )
     .expect("batcher");
@@ -540,10 +527,10 @@ fn a_text_shorter_than_a_batch_is_cycled() {
 #[test]
 fn settings_that_cannot_fit_and_unusable_texts_are_refused_up_front() {
     let new = |stream: Vec<u32>, config, b, s| {
-        SpanBatcher::new(stream, config, b, s, specials(), Rng::new(1)).map(|_| ())
+        SpanBatcher::new(stream, config, b, s, SPECIALS, Rng::new(1)).map(|_| ())
     };
     let eval = |stream: &[u32], config, b, s, max| {
-        span_eval_batches(stream, config, b, s, max, specials(), 1).map(|_| ())
+        span_eval_batches(stream, config, b, s, max, SPECIALS, 1).map(|_| ())
     };
     let config = SpanConfig::default();
     let text = counting_stream(2000);

@@ -3,6 +3,10 @@
 
 use super::Batch;
 use crate::core::rng::Rng;
+use crate::core::tokenizer::SpecialIds;
+
+/// The special ids of every lab tokenizer.
+pub(crate) const SPECIALS: SpecialIds = SpecialIds::fixed();
 
 /// The padding id of the lab's tokenizer.
 pub(crate) const PAD: u32 = 0;
