@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+check_prerequisites
+fetch_crates
 need_wasm_target
 need_npm_tools
 need_wasm_bindgen

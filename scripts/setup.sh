@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Installs what building and testing the app needs, each tool only when it is missing or has the
-# wrong version. Everything lands outside the clone (~/.cargo/bin, the apt system, and
+# wrong version. Everything lands outside the clone (the cargo home's bin/, the apt system, and
 # $PP_CACHE), so a later run on the same machine reuses it. Sourced by serve.sh and test.sh.
 # Nothing is downloaded from outside the package registries (crates.io, npm, Debian).
+#
+# What a machine must have before this runs (the README's "Set-up"): rustup with a stable
+# toolchain at least the crate's `rust-version`, Node.js >= 20 with npm >= 9. check_prerequisites
+# stops with a sentence saying what to install when one is missing or too old; nothing here pins
+# a toolchain, so rustup never downloads one behind the user's back.
 set -euo pipefail
 
 PP_CACHE="${PP_CACHE:-$HOME/.cache/pretrain-playground}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PP_CACHE/target}"
-export PATH="$HOME/.cargo/bin:$PP_CACHE/npm/node_modules/.bin:$PATH"
+# Tools that `cargo install` puts into the cargo home are looked for there and nowhere else, so an
+# empty cargo home (CARGO_HOME pointed at a new folder) really starts without them.
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PP_CACHE/npm/node_modules/.bin:$PATH:$HOME/.cargo/bin"
 # Trunk must never fetch its own tools: it uses the exact versions installed here.
 export TRUNK_OFFLINE=true
 export TRUNK_SKIP_VERSION_CHECK=true
@@ -18,7 +26,64 @@ WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132.0.0
 PLAYWRIGHT_VERSION=1.64.1
 
+NODE_MIN_MAJOR=20   # playwright-core 1.64 needs Node 20; `node --test` with its spec reporter too
+NPM_MIN_MAJOR=9
+
 log() { printf '[setup] %s\n' "$*"; }
+fail() { printf '[setup] %s\n' "$*" >&2; exit 1; }
+
+# "1.95.0" >= "1.95"? Compares dotted numbers field by field.
+version_at_least() {
+  local have=$1 want=$2 i
+  local -a h w
+  IFS=. read -r -a h <<<"$have"
+  IFS=. read -r -a w <<<"$want"
+  for i in 0 1 2; do
+    local a=${h[i]:-0} b=${w[i]:-0}
+    a=${a%%[!0-9]*}; b=${b%%[!0-9]*}
+    if ((10#${a:-0} > 10#${b:-0})); then return 0; fi
+    if ((10#${a:-0} < 10#${b:-0})); then return 1; fi
+  done
+  return 0
+}
+
+# The toolchain and Node are the user's to install; this checks them before anything is built
+# and says what is missing instead of failing half an hour later.
+check_prerequisites() {
+  local root rust_version rustc_version node_version npm_version
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  rust_version=$(sed -n 's/^rust-version *= *"\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)
+  command -v rustup >/dev/null 2>&1 \
+    || fail "rustup is not installed: install it from https://rustup.rs (it brings cargo and rustc), then run this again."
+  command -v cargo >/dev/null 2>&1 \
+    || fail "cargo is not on PATH: add \$HOME/.cargo/bin to PATH (or run 'rustup default stable'), then run this again."
+  rustc_version=$(rustc --version 2>/dev/null | awk '{print $2}') \
+    || fail "rustc does not run: 'rustup default stable' installs a toolchain."
+  [[ -n "$rustc_version" ]] || fail "rustc does not run: 'rustup default stable' installs a toolchain."
+  version_at_least "${rustc_version%%-*}" "$rust_version" \
+    || fail "rustc $rustc_version is older than this project's rust-version $rust_version: run 'rustup update stable' (or install Rust $rust_version or later), then run this again."
+  command -v node >/dev/null 2>&1 \
+    || fail "Node.js is not installed: install Node.js $NODE_MIN_MAJOR or later with npm (e.g. Debian's nodejs and npm packages, or nodejs.org), then run this again."
+  node_version=$(node --version | sed 's/^v//')
+  version_at_least "$node_version" "$NODE_MIN_MAJOR" \
+    || fail "Node.js $node_version is too old: the browser tests need Node.js $NODE_MIN_MAJOR or later; install it, then run this again."
+  command -v npm >/dev/null 2>&1 \
+    || fail "npm is not installed: install npm $NPM_MIN_MAJOR or later (it comes with Node.js), then run this again."
+  npm_version=$(npm --version)
+  version_at_least "$npm_version" "$NPM_MIN_MAJOR" \
+    || fail "npm $npm_version is too old: install npm $NPM_MIN_MAJOR or later, then run this again."
+  log "rustc $rustc_version (needs >= $rust_version), node $node_version, npm $npm_version; cargo home bin: $CARGO_BIN"
+}
+
+# Every crate any build of the project needs — native and wasm32, every feature (`wgpu` pulls
+# crates the feature-less native build never touches) — downloaded once from crates.io, so the
+# offline builds after it (trunk passes --offline to cargo) never meet a missing crate.
+fetch_crates() {
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  log "fetching every crate in Cargo.lock (all targets, all features)"
+  (cd "$root" && cargo fetch --locked)
+}
 
 need_wasm_target() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown && return
@@ -27,7 +92,7 @@ need_wasm_target() {
 }
 
 need_trunk() {
-  if trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then return; fi
+  if "$CARGO_BIN/trunk" --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then return; fi
   log "installing trunk $TRUNK_VERSION (≈8 min on 2 cores)"
   # trunk's own release profile (fat LTO) doubles the build time for no benefit to us.
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
@@ -36,7 +101,7 @@ need_trunk() {
 }
 
 need_wasm_bindgen() {
-  if wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then return; fi
+  if "$CARGO_BIN/wasm-bindgen" --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then return; fi
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (≈3 min)"
   # Not --locked: its lockfile pins a crate version this registry lacks.
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
@@ -69,6 +134,8 @@ need_chromium() {
 }
 
 need_all() {
+  check_prerequisites
+  fetch_crates
   need_wasm_target
   need_chromium
   need_npm_tools
