@@ -4,8 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::audit::AuditLine;
 use crate::core::bench::StepTiming;
-use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize, ObjectiveKnobs};
+use crate::core::config::{LECTURE_BUDGET_TOKENS, MAX_BUDGET_TOKENS, ModelSize, ObjectiveKnobs, Schedule};
+use crate::core::objective::spec::find_knob;
 use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
 use crate::core::error::CoreError;
@@ -40,8 +42,8 @@ pub struct Settings {
     /// leaves the page, so it is not put in the URL).
     #[serde(default)]
     pub corpus: CorpusInput,
-    /// The objectives' knobs (URL: `mask_rate`, `noise_density`, `mean_span`, `mask_ratio`,
-    /// `poisson_lambda`, `plm_k`).
+    /// The objectives' knobs (URL: each knob's key, e.g. `mask_rate`, `plm_k`; see
+    /// [`crate::core::objective::spec::all_knobs`]).
     #[serde(default)]
     pub knobs: ObjectiveKnobs,
 }
@@ -80,16 +82,6 @@ impl Settings {
                     ))
                 })
             };
-            let real = |v: &str| {
-                v.parse::<f64>()
-                    .ok()
-                    .filter(|x| x.is_finite())
-                    .ok_or_else(|| {
-                        CoreError::Config(format!(
-                            "URL parameter `{key}` must be a number, got `{v}`"
-                        ))
-                    })
-            };
             match key {
                 "size" => settings.size = Some(value.parse()?),
                 "backend" => {
@@ -107,20 +99,15 @@ impl Settings {
                     ObjectiveMix::parse(value)?;
                     settings.mix = value.to_string();
                 }
-                "mask_rate" => settings.knobs.mlm.mask_rate = real(value)?,
-                "noise_density" => settings.knobs.span.noise_density = real(value)?,
-                "mean_span" => settings.knobs.span.mean_span = real(value)?,
-                "mask_ratio" => settings.knobs.infill.mask_ratio = real(value)?,
-                "poisson_lambda" => settings.knobs.infill.poisson_lambda = real(value)?,
-                "plm_k" => settings.knobs.plm.k = number(value)? as usize,
+                knob if find_knob(knob).is_some() => settings.knobs.set_text(knob, value)?,
                 "seed" => settings.seed = number(value)?,
                 "corpus_seed" => settings.corpus_seed = number(value)?,
                 "budget" => {
                     settings.budget_tokens = number(value)?;
-                    if settings.budget_tokens == 0 {
-                        return Err(CoreError::Config(
-                            "URL parameter `budget` must be at least 1".into(),
-                        ));
+                    if settings.budget_tokens == 0 || settings.budget_tokens > MAX_BUDGET_TOKENS {
+                        return Err(CoreError::Config(format!(
+                            "URL parameter `budget` must be between 1 and {MAX_BUDGET_TOKENS}"
+                        )));
                     }
                 }
                 _ => {}
@@ -133,7 +120,6 @@ impl Settings {
     /// never goes into the URL).
     pub fn to_query(&self) -> String {
         let defaults = Settings::default();
-        let knobs = ObjectiveKnobs::default();
         let mut parts: Vec<String> = Vec::new();
         if let Some(size) = self.size {
             parts.push(format!("size={size}"));
@@ -144,30 +130,8 @@ impl Settings {
         if self.mix != defaults.mix {
             parts.push(format!("mix={}", self.mix));
         }
-        let mut real = |key: &str, value: f64, default: f64| {
-            if value != default {
-                parts.push(format!("{key}={value}"));
-            }
-        };
-        real("mask_rate", self.knobs.mlm.mask_rate, knobs.mlm.mask_rate);
-        real(
-            "noise_density",
-            self.knobs.span.noise_density,
-            knobs.span.noise_density,
-        );
-        real("mean_span", self.knobs.span.mean_span, knobs.span.mean_span);
-        real(
-            "mask_ratio",
-            self.knobs.infill.mask_ratio,
-            knobs.infill.mask_ratio,
-        );
-        real(
-            "poisson_lambda",
-            self.knobs.infill.poisson_lambda,
-            knobs.infill.poisson_lambda,
-        );
-        if self.knobs.plm.k != knobs.plm.k {
-            parts.push(format!("plm_k={}", self.knobs.plm.k));
+        for (key, value) in self.knobs.changed() {
+            parts.push(format!("{key}={value}"));
         }
         for (key, value, default) in [
             ("seed", self.seed, defaults.seed),
@@ -256,7 +220,15 @@ pub struct ReadyInfo {
     pub params: usize,
     pub budget_tokens: u64,
     pub planned_steps: usize,
+    /// Word frequencies on the positions the token loss scores (NaN without a token objective).
     pub unigram_entropy: f64,
+    /// The recipe the run trains at.
+    #[serde(default)]
+    pub peak_lr: f64,
+    #[serde(default)]
+    pub batch_size: usize,
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
     pub seed: u64,
     pub corpus_seed: u64,
     /// Set for a saved run loaded into the page: where it was trained (its backend label).
@@ -281,6 +253,12 @@ pub enum WorkerOutput {
     /// The SHA-256 fingerprint of the corpus, pair sets and vocabulary (computed after `Ready`).
     Fingerprint {
         value: String,
+    },
+    /// The shortcut audit of the corpus's labelled sets so far (sent as each set is done,
+    /// after the fingerprint); `done` on the last.
+    Audit {
+        lines: Vec<AuditLine>,
+        done: bool,
     },
     /// A new corpus was accepted: the current run is dropped and a new one is being prepared.
     CorpusAccepted {
@@ -339,8 +317,10 @@ mod tests {
         );
         let knobs =
             Settings::from_query("mix=t5&noise_density=0.25&mean_span=2&plm_k=4").expect("knobs");
-        assert_eq!(knobs.knobs.span.noise_density, 0.25);
-        assert_eq!(knobs.knobs.plm.k, 4);
+        assert_eq!(
+            knobs.knobs.changed().collect::<Vec<_>>(),
+            [("mean_span", 2.0), ("noise_density", 0.25), ("plm_k", 4.0)]
+        );
         assert_eq!(
             Settings::from_query(&knobs.to_query()).expect("round trip"),
             knobs
@@ -354,6 +334,8 @@ mod tests {
             "mix=nope",
             "mask_rate=lots",
             "mean_span=NaN",
+            "plm_k=2.5",
+            "budget=1000000000000000",
         ] {
             assert!(Settings::from_query(bad).is_err(), "{bad}");
         }
@@ -399,6 +381,8 @@ mod tests {
             tokens: 768,
             val_loss: 2.5,
             val_loss_corrupted: None,
+            val_baseline: None,
+            val_pair_loss: Some(0.6),
             val_pair_accuracy: Some(0.75),
         });
         let text = serde_json::to_string(&out).expect("ser");

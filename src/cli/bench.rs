@@ -396,10 +396,10 @@ fn preset_rows(args: &BenchArgs, size: ModelSize) -> Result<Vec<BenchRow>, CoreE
     for &kind in &args.backends {
         for (preset, _) in PRESETS {
             let (mix, name) = ObjectiveMix::parse(preset)?;
-            let mut config = RunConfig::new(size);
-            config.eval_every_steps = usize::MAX;
+            let mut config = RunConfig::for_plan(size, &crate::core::plan::plan(&mix)?);
+            config.evaluations = 1;
             config.sample_every_s = f64::INFINITY;
-            let tokens_per_step = size.batch_size() * size.model().max_seq_len;
+            let tokens_per_step = config.batch_size * size.model().max_seq_len;
             // Enough budget for the warm-up and the timed steps of the widest batch kind.
             config.budget_tokens = ((args.steps + 3) * tokens_per_step) as u64;
             let (mut trainer, _) = block_on(Trainer::start(
@@ -423,7 +423,7 @@ fn preset_rows(args: &BenchArgs, size: ModelSize) -> Result<Vec<BenchRow>, CoreE
                 what: format!("preset {preset}"),
                 engine: format!("burn {label}"),
                 size: size.to_string(),
-                batch: size.batch_size(),
+                batch: summary.batch_size,
                 seq_len: size.model().max_seq_len,
                 d_model: size.model().d_model,
                 params: summary.params,

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::core::audit::{self, AuditLine};
 use crate::core::config::ModelSize;
 use crate::core::corpus::export::{self, CorpusStats, ExportFile};
 use crate::core::corpus::{CorpusInput, custom};
@@ -19,6 +20,8 @@ pub struct CorpusArgs {
     pub corpus_seed: u64,
     pub size: ModelSize,
     pub out: Option<String>,
+    /// Run the shortcut audit on every labelled set.
+    pub audit: bool,
 }
 
 /// Reads `--corpus FILE` as a student's text (UTF-8 checked, size capped).
@@ -38,6 +41,7 @@ pub fn parse(args: &[String]) -> Result<CorpusArgs, CoreError> {
         corpus_seed: 1,
         size: ModelSize::Default,
         out: None,
+        audit: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -46,6 +50,7 @@ pub fn parse(args: &[String]) -> Result<CorpusArgs, CoreError> {
             "--corpus" => parsed.input = read_corpus_file(value(flag, &mut it)?)?,
             "--size" => parsed.size = value(flag, &mut it)?.parse()?,
             "--out" => parsed.out = Some(value(flag, &mut it)?.clone()),
+            "--audit" => parsed.audit = true,
             other => {
                 return Err(CoreError::Config(format!(
                     "unknown option `{other}` for corpus (see --help)"
@@ -132,9 +137,16 @@ fn print_stats(stats: &CorpusStats, fingerprint: &str) {
     println!("fingerprint       {fingerprint}");
 }
 
-pub fn run(args: &CorpusArgs) -> Result<(), CoreError> {
+/// Builds, prints and writes the corpus; with `--audit`, returns whether every artifact
+/// classifier stayed at chance.
+pub fn run(args: &CorpusArgs) -> Result<bool, CoreError> {
     let started = std::time::Instant::now();
-    let corpus = args.input.build(args.corpus_seed, custom::Needs::TOKENS)?;
+    let needs = if args.audit {
+        custom::Needs::PAIRS
+    } else {
+        custom::Needs::TOKENS
+    };
+    let corpus = args.input.build(args.corpus_seed, needs)?;
     let built = started.elapsed().as_secs_f64();
     let dataset = Dataset::new(Arc::new(corpus), args.size.model().vocab_size)?;
     let tokenized = started.elapsed().as_secs_f64() - built;
@@ -159,7 +171,26 @@ pub fn run(args: &CorpusArgs) -> Result<(), CoreError> {
         )?;
         println!("written to        {}", dir.display());
     }
-    Ok(())
+    if !args.audit {
+        return Ok(true);
+    }
+    let started = std::time::Instant::now();
+    let lines = audit::audit(&dataset, &ModelSize::ALL)?;
+    for line in &lines {
+        println!("{}", line.line());
+    }
+    let failed: Vec<&AuditLine> = lines.iter().filter(|l| !l.passes()).collect();
+    println!(
+        "audit took        {:.1} s; artifact limit {:.2}: {}",
+        started.elapsed().as_secs_f64(),
+        audit::ARTIFACT_LIMIT,
+        if failed.is_empty() {
+            "every set at chance".to_string()
+        } else {
+            format!("{} set(s) above it", failed.len())
+        }
+    );
+    Ok(failed.is_empty())
 }
 
 #[cfg(test)]
@@ -172,7 +203,8 @@ mod tests {
 
     #[test]
     fn parses_flags_and_names_bad_ones() {
-        let a = parse(&args("--corpus-seed 3 --size fast --out d")).expect("parse");
+        let a = parse(&args("--corpus-seed 3 --size fast --out d --audit")).expect("parse");
+        assert!(a.audit);
         assert_eq!(
             (a.corpus_seed, a.size, a.out.as_deref()),
             (3, ModelSize::Fast, Some("d"))

@@ -5,25 +5,32 @@
 mod bench;
 mod bench_page;
 mod corpus;
+mod sweep;
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
-use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize, RunConfig};
+use crate::core::backend::Backend;
+use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize, RunConfig, Schedule};
 use crate::core::corpus::CorpusInput;
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::{SystemClock, block_on};
 use crate::core::mix::ObjectiveMix;
+use crate::core::objective::spec::{ObjectiveKnobs, all_knobs};
+use crate::core::plan::plan;
 use crate::core::summary::{BackendKind, RunSummary, TrainEvent};
-use crate::core::train::{Backend, Trainer};
+use crate::core::train::Trainer;
 
 const USAGE: &str = "\
 pretrain-playground — pre-train a tiny transformer and record what happened
 
 USAGE:
   pretrain-playground train [OPTIONS]
-  pretrain-playground corpus [--corpus-seed S] [--corpus FILE] [--size SIZE] [--out DIR]
+  pretrain-playground sweep --mixes M1,M2,… [--seeds S1,S2,…] [--lr L1,L2,…] [--batch B1,B2,…]
+                            [--schedule cosine,wsd] [--size SIZE] [--budget-tokens N]
+                            [--corpus-seed S] [--jobs J] [--out DIR]
+  pretrain-playground corpus [--corpus-seed S] [--corpus FILE] [--size SIZE] [--out DIR] [--audit]
   pretrain-playground bench [--quick] [--steps N] [--sizes default,fast] [--backend cpu,wgpu]
                             [--presets] [--scaling] [--torch PYTHON | --no-torch]
                             [--reference FILE] [--out FILE]
@@ -38,21 +45,29 @@ OPTIONS (train):
   --seed S              initialisation, batching and masking seed (default: 0)
   --corpus-seed S       corpus seed (default: 1)
   --corpus FILE         train on your own UTF-8 text instead of the support-desk corpus
-  --lr LR               peak learning rate (default: per size)
-  --mask-rate R         MLM: share of tokens selected (default 0.15)
-  --noise-density R     T5 span corruption: share of tokens corrupted (default 0.15)
-  --mean-span N         T5 span corruption: mean span length (default 3)
-  --mask-ratio R        BART text infilling: share of tokens masked (default 0.3)
-  --poisson-lambda L    BART text infilling: mean span length, Poisson (default 3)
-  --plm-k K             XLNet: predict the last 1/K of each order (default 6)
+  --lr LR               peak learning rate (default: the mix's recipe for the size)
+  --batch-size B        sequences per step (default: the mix's recipe)
+  --schedule S          cosine or wsd (default: the mix's recipe)
+  KNOBS                 each objective's knobs, e.g. --mask-rate 0.15 (listed below)
   --out FILE            write the run summary JSON here (default: run.json)
   --save DIR            save the trained run: model.bpk, tokenizer.json, config.json, run.json
   --quiet               no progress bar
 
+sweep: trains every combination of --mixes × --lr × --batch × --schedule over --seeds (the
+recipe's value where a list is left out), --jobs at a time as separate processes, and prints
+one table row per setting: steps, the validation loss on corrupted positions and its
+word-frequency baseline (mean ± sd over seeds), pair accuracy, padding share, GFLOP per step.
+DIR/sweep.json holds every run's summary. The README's lecture-budget table is
+`sweep --mixes gpt,roberta,bert,albert,t5,bart,xlnet --seeds 100,101,102`.
+
 corpus: builds the corpus (the support-desk corpus, or FILE), trains the tokenizer of SIZE
 (default: default), prints the statistics and the fingerprint, and with --out writes the splits,
-one balanced pair file per split and kind, the NSP/SOP segment pairs, tokenizer.json and
-stats.json as JSON Lines / JSON (the same seed gives the same bytes).
+one balanced pair file per split and kind, the consecutive sentence pairs of the training
+split, tokenizer.json and stats.json as JSON Lines / JSON (the same seed gives the same bytes).
+--audit runs the shortcut audit on every labelled set (NSP/SOP training items at both sizes,
+each evaluation pair set per split and kind) and prints one line per set:
+`audit <split> <set> artifact=<acc> surface=<acc>`; it fails if an artifact classifier
+predicts a label beyond 0.55.
 
 bench: times the training step per size and backend (with and without attention-trace
 capture), each preset's real step with --presets, a seq_len/d_model sweep with --scaling, and
@@ -106,8 +121,10 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     let mut out = "run.json".to_string();
     let mut quiet = false;
     let mut corpus_input = CorpusInput::Support;
-    let mut knobs = crate::core::config::ObjectiveKnobs::default();
+    let mut knobs = ObjectiveKnobs::default();
     let mut save = None;
+    let mut batch_size = None::<usize>;
+    let mut schedule = None::<Schedule>;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -129,14 +146,14 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
             "--seed" => seed = number(flag, value(flag, &mut it)?)?,
             "--corpus-seed" => corpus_seed = number(flag, value(flag, &mut it)?)?,
             "--lr" => lr = Some(number(flag, value(flag, &mut it)?)?),
-            "--mask-rate" => knobs.mlm.mask_rate = number(flag, value(flag, &mut it)?)?,
-            "--noise-density" => knobs.span.noise_density = number(flag, value(flag, &mut it)?)?,
-            "--mean-span" => knobs.span.mean_span = number(flag, value(flag, &mut it)?)?,
-            "--mask-ratio" => knobs.infill.mask_ratio = number(flag, value(flag, &mut it)?)?,
-            "--poisson-lambda" => {
-                knobs.infill.poisson_lambda = number(flag, value(flag, &mut it)?)?
+            "--batch-size" => batch_size = Some(number(flag, value(flag, &mut it)?)?),
+            "--schedule" => schedule = Some(value(flag, &mut it)?.parse()?),
+            knob if all_knobs().any(|k| k.flag == knob) => {
+                let text = value(flag, &mut it)?;
+                if let Some(k) = all_knobs().find(|k| k.flag == knob) {
+                    knobs.set_text(k.key, text)?;
+                }
             }
-            "--plm-k" => knobs.plm.k = number(flag, value(flag, &mut it)?)?,
             "--out" => out = value(flag, &mut it)?.clone(),
             "--quiet" => quiet = true,
             "--save" => save = Some(value(flag, &mut it)?.clone()),
@@ -164,16 +181,22 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
         (Some(m), None) => ObjectiveMix::parse(&m)?,
         (None, None) => ObjectiveMix::parse("clm")?,
     };
-    let mut config = RunConfig::new(size);
+    let plan = plan(&mix)?;
+    let mut config = RunConfig::for_plan(size, &plan);
     config.budget_tokens = budget;
     config.seed = seed;
     config.corpus_seed = corpus_seed;
     if let Some(lr) = lr {
         config.peak_lr = lr;
     }
+    if let Some(b) = batch_size {
+        config.batch_size = b;
+    }
+    if let Some(s) = schedule {
+        config.schedule = s;
+    }
     config.knobs = knobs;
     config.validate()?;
-    mix.ensure_trainable()?;
     Ok(TrainArgs {
         mix,
         preset: preset.map(String::from),
@@ -299,7 +322,7 @@ fn save_run(trainer: &Trainer, summary: &RunSummary, dir: &str) -> Result<(), Co
     };
     let files = saved::save(
         network,
-        &trainer.saved_config(),
+        &saved::SavedConfig::of(trainer),
         trainer.tokenizer(),
         summary,
     )?;
@@ -343,10 +366,15 @@ fn print_summary(s: &RunSummary, out: &str) {
         "val loss          {:.4} → {:.4} nats/token",
         s.initial_val_loss, s.final_val_loss
     );
-    println!("unigram entropy   {:.4} nats/token", s.unigram_entropy);
     if let Some(architecture) = &s.architecture {
         println!("network           {architecture}");
     }
+    println!(
+        "recipe            peak lr {}, {} sequences/step, {} schedule",
+        s.peak_lr.map_or("?".into(), |l| l.to_string()),
+        s.batch_size,
+        s.schedule.map_or("?", |s| s.name())
+    );
     if !s.val_loss_components.is_empty() {
         let parts: Vec<String> = s
             .val_loss_components
@@ -356,18 +384,27 @@ fn print_summary(s: &RunSummary, out: &str) {
         println!("val components    {}", parts.join(", "));
     }
     if let (Some(corrupted), Some(unigram)) = (s.val_loss_corrupted, s.unigram_entropy_corrupted) {
-        println!("corrupted only    {corrupted:.4} (unigram on the same positions {unigram:.4})");
+        println!(
+            "corrupted only    {corrupted:.4} ± {:.4} on {} positions; word frequencies on the \
+             same positions {unigram:.4} (difference ± {:.4})",
+            s.val_loss_corrupted_se.unwrap_or(f32::NAN),
+            s.eval_positions.unwrap_or(0),
+            s.unigram_margin_se.unwrap_or(f32::NAN)
+        );
     }
     if let Some(accuracy) = s.val_pair_accuracy {
         println!(
-            "pair accuracy     {:.1}% (held-out pairs, head argmax)",
-            accuracy * 100.0
+            "pair accuracy     {:.1}% ± {:.1} on {} held-out pairs (head argmax)",
+            accuracy * 100.0,
+            s.val_pair_accuracy_se.unwrap_or(f32::NAN) * 100.0,
+            s.eval_pairs.unwrap_or(0)
         );
     }
     println!(
-        "per step          {:.0} supervised tokens, {:.2} GFLOP",
+        "per step          {:.0} supervised tokens, {:.2} GFLOP, {:.1}% padding",
         s.supervised_tokens_per_step,
-        s.flops_per_step / 1e9
+        s.flops_per_step / 1e9,
+        s.padding_share * 100.0
     );
     println!("summary           {out}");
 }
@@ -431,6 +468,14 @@ pub fn main(args: Vec<String>) -> i32 {
             }
         }
         Some("corpus") => match corpus::parse(&args[1..]).and_then(|a| corpus::run(&a)) {
+            Ok(true) => 0,
+            Ok(false) => 1,
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
+        Some("sweep") => match sweep::parse(&args[1..]).and_then(|a| sweep::run(&a)) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -463,6 +508,10 @@ mod tests {
         assert_eq!(a.out, "x.json");
         let p = parse_train(&args("--preset gpt")).expect("preset");
         assert_eq!(p.preset.as_deref(), Some("gpt"));
+        let k = parse_train(&args("--preset t5 --noise-density 0.25 --batch-size 16 --schedule wsd"))
+            .expect("knobs");
+        assert_eq!(k.config.knobs.changed().collect::<Vec<_>>(), [("noise_density", 0.25)]);
+        assert_eq!((k.config.batch_size, k.config.schedule), (16, Schedule::Wsd));
     }
 
     #[test]
@@ -477,7 +526,11 @@ mod tests {
             "--seed",
             "--preset t5 --noise-density 1.5",
             "--plm-k 0 --preset xlnet",
+            "--plm-k 2.5 --preset xlnet",
             "--mix clm+span",
+            "--schedule linear",
+            "--batch-size 0",
+            "--budget-tokens 1000000000000000",
         ] {
             assert!(parse_train(&args(bad)).is_err(), "{bad}");
         }

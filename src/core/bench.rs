@@ -9,16 +9,18 @@ use burn::optim::AdamConfig;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
+use super::backend::Backend;
 use super::config::{ModelConfig, ModelSize};
 use super::error::CoreError;
 use super::exec::Clock;
-use super::mix::ObjectiveMix;
-use super::objective::clm::ClmBatcher;
-use super::plan::plan;
+pub use super::metrics::training_flops;
+use super::model::network::{Network, loss_terms};
+use super::model::{Architecture, Extras};
+use super::objective::clm;
+use super::objective::spec::{BatchShape, BatchSource, ObjectiveKnobs};
+use super::objective::windows::WindowBatcher;
 use super::rng::{Rng, Stream};
 use super::tokenizer::SpecialIds;
-use super::train::Backend;
-use super::train::network::{Network, loss_terms};
 
 /// The shape of one timed step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,14 +57,6 @@ pub struct StepTiming {
     pub capture: bool,
 }
 
-/// Training FLOPs of one step, by the usual estimate (Kaplan et al. 2020, §2.1): 6 per
-/// parameter per input position (forward 2, backward 4), plus attention's 6 · layers ·
-/// seq_len · d_model per position.
-pub fn training_flops(params: usize, model: &ModelConfig, positions: usize, seq_len: usize) -> f64 {
-    let attention = 6.0 * (model.n_layers * seq_len * model.d_model) as f64;
-    positions as f64 * (6.0 * params as f64 + attention)
-}
-
 /// Times `steps` causal-LM training steps of a decoder of `shape` on `backend`, after
 /// `warmup` untimed ones (the first steps compile kernels and size allocations).
 pub async fn time_training_step(
@@ -93,17 +87,30 @@ pub async fn time_training_step(
     let stream: Vec<u32> = (0..total)
         .map(|_| first_text + rng.below((vocab - first_text) as usize) as u32)
         .collect();
-    let mut batcher = ClmBatcher::new(
-        stream,
-        shape.batch,
-        shape.seq_len,
-        specials,
+    let Some(role) = clm::SPEC.tokens() else {
+        return Err(CoreError::Config("causal LM has no token role".into()));
+    };
+    let mut batcher = WindowBatcher::new(
+        *role,
+        &stream,
+        BatchShape {
+            knobs: ObjectiveKnobs::default(),
+            batch_size: shape.batch,
+            seq_len: shape.seq_len,
+            vocab_size: shape.model.vocab_size,
+            specials,
+        },
         Rng::for_stream(0, Stream::Batches),
+        "bench",
     )?;
-    let (mix, _) = ObjectiveMix::parse("clm")?;
-    let plan = plan(&mix)?;
     let device = backend.device.clone().autodiff();
-    let mut model = Network::init(&plan, &shape.model, 0, &device);
+    let mut model = Network::init(
+        Architecture::Decoder,
+        Extras::default(),
+        &shape.model,
+        0,
+        &device,
+    );
     let params = model.num_params();
     let mut optim = AdamConfig::new()
         .with_epsilon(1e-8)
@@ -114,7 +121,7 @@ pub async fn time_training_step(
         if i == warmup {
             started = clock.now_s();
         }
-        let batch = batcher.next_batch();
+        let batch = batcher.next_batch()?;
         let tensors = batch.to_tensors(&device);
         let output = model.forward(&tensors, capture);
         let terms = loss_terms(output, &tensors, true);

@@ -52,18 +52,73 @@ impl ModelSize {
         }
     }
 
+    /// Sequences per step in the reference layout (`shared/bench/torch_reference.py`); a run's
+    /// own batch comes from its objective's [`Recipe`].
     pub fn batch_size(self) -> usize {
         match self {
             ModelSize::Default => 32,
             ModelSize::Fast => 8,
         }
     }
+}
 
-    /// Peak learning rate for Adam (smaller models tolerate a larger step).
-    pub fn peak_lr(self) -> f64 {
+/// The learning-rate schedule after the linear warm-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// Cosine decay to 10% of the peak at the last step (Loshchilov & Hutter 2017; GPT-2/3).
+    Cosine,
+    /// Warm-up–stable–decay: the peak held, then a linear decay to 10% of it over the last
+    /// [`WSD_DECAY_FRACTION`] of the steps (Hu et al. 2024, MiniCPM §4). A run can be stopped
+    /// on the stable trunk and decayed from there, which budget curves need.
+    Wsd,
+}
+
+/// Share of the steps WSD spends decaying.
+pub const WSD_DECAY_FRACTION: f64 = 0.2;
+
+impl Schedule {
+    pub fn name(self) -> &'static str {
         match self {
-            ModelSize::Default => 1e-3,
-            ModelSize::Fast => 3e-3,
+            Schedule::Cosine => "cosine",
+            Schedule::Wsd => "wsd",
+        }
+    }
+}
+
+impl std::str::FromStr for Schedule {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cosine" => Ok(Schedule::Cosine),
+            "wsd" => Ok(Schedule::Wsd),
+            other => Err(CoreError::Config(format!(
+                "unknown schedule `{other}`; choose cosine or wsd"
+            ))),
+        }
+    }
+}
+
+/// How an objective trains at one size: Adam's peak rate, sequences per step, the schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Recipe {
+    pub peak_lr: f64,
+    pub batch_size: usize,
+    pub schedule: Schedule,
+}
+
+/// An objective's recipe per model size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recipes {
+    pub default: Recipe,
+    pub fast: Recipe,
+}
+
+impl Recipes {
+    pub fn for_size(&self, size: ModelSize) -> Recipe {
+        match size {
+            ModelSize::Default => self.default,
+            ModelSize::Fast => self.fast,
         }
     }
 }
@@ -128,28 +183,14 @@ impl ModelConfig {
     }
 }
 
-/// The objectives' knobs, each with its paper's default: MLM's mask rate and 80/10/10 split,
-/// T5's noise density and mean span, BART's mask ratio and Poisson λ, XLNet's K.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct ObjectiveKnobs {
-    #[serde(default)]
-    pub mlm: crate::core::objective::mlm::MlmConfig,
-    #[serde(default)]
-    pub span: crate::core::objective::span::SpanConfig,
-    #[serde(default)]
-    pub infill: crate::core::objective::infill::InfillConfig,
-    #[serde(default)]
-    pub plm: crate::core::objective::plm::PlmConfig,
-}
+pub use super::objective::spec::ObjectiveKnobs;
 
-impl ObjectiveKnobs {
-    pub fn validate(&self, seq_len: usize) -> Result<(), CoreError> {
-        self.mlm.validate()?;
-        self.span.check_seq_len(seq_len)?;
-        self.infill.validate()?;
-        self.plm.validate()
-    }
-}
+/// The most text a run may be given: 100M tokens is hours natively at `default`; beyond it a
+/// warm-up alone would outlast a lecture.
+pub const MAX_BUDGET_TOKENS: u64 = 100_000_000;
+
+/// Evaluations drawn on the loss curve per run (plus the one at step 0).
+pub const CURVE_EVALUATIONS: usize = 16;
 
 /// Everything that decides one training run (besides the text).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,14 +203,19 @@ pub struct RunConfig {
     /// Drives the corpus.
     pub corpus_seed: u64,
     pub peak_lr: f64,
+    /// Sequences per optimizer step.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    #[serde(default = "default_schedule")]
+    pub schedule: Schedule,
     /// Fraction of the planned steps spent warming the learning rate up linearly.
     pub warmup_fraction: f64,
     /// Gradient-norm clipping threshold.
     pub grad_clip: f32,
-    /// Validation loss is measured every this many steps (and at the start and end).
-    pub eval_every_steps: usize,
-    /// Batches of the validation split scored by each evaluation.
-    pub eval_batches: usize,
+    /// Evaluations along the run (on a quarter of the validation set; the last one on all of
+    /// it), besides the one at the start.
+    #[serde(default = "default_evaluations")]
+    pub evaluations: usize,
     /// A new sample of the fixed prompt is drawn at least this often, in seconds of wall time.
     pub sample_every_s: f64,
     /// Tokens generated for each sample.
@@ -178,34 +224,64 @@ pub struct RunConfig {
     pub knobs: ObjectiveKnobs,
 }
 
+fn default_batch_size() -> usize {
+    32
+}
+
+fn default_schedule() -> Schedule {
+    Schedule::Cosine
+}
+
+fn default_evaluations() -> usize {
+    CURVE_EVALUATIONS
+}
+
+/// Longest continuation a sample may ask for.
+pub const MAX_SAMPLE_TOKENS: usize = 256;
+
 impl RunConfig {
-    /// The lab's defaults for a size.
+    /// The lab's defaults for a size, at causal LM's recipe; [`Self::for_plan`] applies the
+    /// recipe of the mix actually trained.
     pub fn new(size: ModelSize) -> Self {
+        let recipe = crate::core::objective::clm::RECIPES.for_size(size);
         Self {
             size,
             budget_tokens: LECTURE_BUDGET_TOKENS,
             seed: 0,
             corpus_seed: 1,
-            peak_lr: size.peak_lr(),
+            peak_lr: recipe.peak_lr,
+            batch_size: recipe.batch_size,
+            schedule: recipe.schedule,
             warmup_fraction: 0.05,
             grad_clip: 1.0,
-            eval_every_steps: match size {
-                ModelSize::Default => 25,
-                ModelSize::Fast => 100,
-            },
-            eval_batches: 4,
+            evaluations: CURVE_EVALUATIONS,
             sample_every_s: 5.0,
             sample_tokens: 24,
             knobs: ObjectiveKnobs::default(),
         }
     }
 
+    /// The defaults for `size` with `plan`'s recipe (rate, batch, schedule).
+    pub fn for_plan(size: ModelSize, plan: &crate::core::plan::Plan) -> Self {
+        let mut config = Self::new(size);
+        config.apply_recipe(plan.recipe(size));
+        config
+    }
+
+    /// Takes the rate, batch and schedule of `recipe`.
+    pub fn apply_recipe(&mut self, recipe: Recipe) {
+        self.peak_lr = recipe.peak_lr;
+        self.batch_size = recipe.batch_size;
+        self.schedule = recipe.schedule;
+    }
+
     pub fn validate(&self) -> Result<(), CoreError> {
         self.size.model().validate()?;
-        if self.budget_tokens == 0 {
-            return Err(CoreError::Config(
-                "the token budget must be at least 1".into(),
-            ));
+        if self.budget_tokens == 0 || self.budget_tokens > MAX_BUDGET_TOKENS {
+            return Err(CoreError::Config(format!(
+                "the token budget {} must be between 1 and {MAX_BUDGET_TOKENS}",
+                self.budget_tokens
+            )));
         }
         if !(self.peak_lr.is_finite() && self.peak_lr > 0.0 && self.peak_lr <= 1.0) {
             return Err(CoreError::Config(format!(
@@ -213,17 +289,40 @@ impl RunConfig {
                 self.peak_lr
             )));
         }
+        if !(1..=1024).contains(&self.batch_size) {
+            return Err(CoreError::Config(format!(
+                "batch size {} must be between 1 and 1024 sequences",
+                self.batch_size
+            )));
+        }
         if !(0.0..1.0).contains(&self.warmup_fraction) {
             return Err(CoreError::Config(
                 "warm-up fraction must be in [0, 1)".into(),
             ));
         }
-        if self.eval_every_steps == 0 || self.eval_batches == 0 {
+        if !(self.grad_clip.is_finite() && self.grad_clip > 0.0) {
             return Err(CoreError::Config(
-                "evaluation cadence and size must be positive".into(),
+                "gradient clipping must be a positive number".into(),
             ));
         }
-        self.knobs.validate(self.size.model().max_seq_len)
+        if self.evaluations == 0 || self.evaluations > 1000 {
+            return Err(CoreError::Config(
+                "evaluations per run must be between 1 and 1000".into(),
+            ));
+        }
+        if !(self.sample_every_s.is_finite() && self.sample_every_s >= 0.0) {
+            return Err(CoreError::Config(
+                "the sample interval must be a number of seconds".into(),
+            ));
+        }
+        if self.sample_tokens > MAX_SAMPLE_TOKENS {
+            return Err(CoreError::Config(format!(
+                "a sample of {} tokens is longer than the {MAX_SAMPLE_TOKENS} allowed",
+                self.sample_tokens
+            )));
+        }
+        self.knobs.validate(self.size.model().max_seq_len)?;
+        Ok(())
     }
 }
 

@@ -1,16 +1,22 @@
-//! The text a run trains on, tokenized: each split as a packed token stream (GPT-2's packing),
-//! the corpus it came from, and the counts the corpus panel shows.
+//! The text a run trains on, tokenized: each split as a packed token stream (GPT-2's packing)
+//! and as documents of sentences (what NSP and SOP cut into segments), the corpus it came from,
+//! and the counts the corpus panel shows.
 //!
 //! A document is packed as its parts separated by `[SEP]` — a ticket `[SEP]` its resolution,
 //! a question `[SEP]` its answer — and closed by `[EOS]`. That is the form later evaluation
 //! scores (ticket, separator, resolution), and it lets a decoder learn where a reply starts.
+//!
+//! Every sentence has one encoding wherever it appears — in the stream, in a segment, in an
+//! evaluation pair — because the tokenizer encodes every text as if a space came before it
+//! ([`crate::core::tokenizer`]): a sentence that starts a part and the same sentence after
+//! another are the same ids, so no label can be read from a token's form.
 
 use std::sync::Arc;
 
 use super::corpus::export::CorpusStats;
 use super::corpus::{Corpus, CorpusSource, Document, Split, support};
 use super::error::CoreError;
-use super::objective::coherence::SegmentIds;
+use super::objective::coherence::DocSentences;
 use super::tokenizer::LabTokenizer;
 
 /// Tokenized splits plus the tokenizer and corpus that made them.
@@ -23,11 +29,9 @@ pub struct Dataset {
     pub test: Vec<u32>,
     /// Original-text tokens (no specials) per split, in [`Split::ALL`] order.
     pub original_tokens: [usize; 3],
-    /// Consecutive sentences inside one part of each training document, tokenized: what NSP
-    /// and SOP pre-train on.
-    pub train_segments: Vec<SegmentIds>,
-    /// The same for validation documents: held-out pairs to evaluate the pair head on.
-    pub validation_segments: Vec<SegmentIds>,
+    /// Each split's documents as tokenized sentences, in [`Split::ALL`] order: what NSP and
+    /// SOP cut into segments (training) and are evaluated on (validation).
+    pub documents: [Arc<Vec<DocSentences>>; 3],
 }
 
 impl Dataset {
@@ -54,19 +58,19 @@ impl Dataset {
             vocab_size,
         )?;
         let mut streams = [Vec::new(), Vec::new(), Vec::new()];
-        let mut segments = [Vec::new(), Vec::new(), Vec::new()];
+        let mut documents = [Vec::new(), Vec::new(), Vec::new()];
         let mut original_tokens = [0usize; 3];
         let mut encoder = SentenceEncoder::new(&tokenizer);
         for (i, split) in Split::ALL.into_iter().enumerate() {
             for (d, doc) in corpus.documents.iter().enumerate() {
                 if doc.split == split {
-                    original_tokens[i] +=
-                        pack_document(&mut encoder, d, doc, &mut streams[i], &mut segments[i])?;
+                    let sentences = pack_document(&mut encoder, doc, &mut streams[i])?;
+                    original_tokens[i] += sentences.iter().map(Vec::len).sum::<usize>();
+                    documents[i].push(DocSentences { doc: d, sentences });
                 }
             }
         }
         let [train, validation, test] = streams;
-        let [train_segments, validation_segments, _] = segments;
         Ok(Self {
             tokenizer,
             corpus,
@@ -74,8 +78,7 @@ impl Dataset {
             validation,
             test,
             original_tokens,
-            train_segments,
-            validation_segments,
+            documents: documents.map(Arc::new),
         })
     }
 
@@ -126,8 +129,7 @@ fn opening_words(sentence: &str, n: usize) -> String {
 /// byte-level pre-tokenizer runs a backtracking regex). Exact: the same text gives the same ids.
 struct SentenceEncoder<'t> {
     tokenizer: &'t LabTokenizer,
-    /// Keyed by (follows another sentence, so a joining space comes first; the sentence).
-    seen: std::collections::HashMap<(bool, &'t str), Vec<u32>>,
+    seen: std::collections::HashMap<&'t str, Vec<u32>>,
 }
 
 impl<'t> SentenceEncoder<'t> {
@@ -138,57 +140,40 @@ impl<'t> SentenceEncoder<'t> {
         }
     }
 
-    fn encode(&mut self, sentence: &'t str, after_space: bool) -> Result<Vec<u32>, CoreError> {
-        if let Some(ids) = self.seen.get(&(after_space, sentence)) {
+    fn encode(&mut self, sentence: &'t str) -> Result<Vec<u32>, CoreError> {
+        if let Some(ids) = self.seen.get(sentence) {
             return Ok(ids.clone());
         }
-        let ids = if after_space {
-            self.tokenizer.encode(&format!(" {sentence}"))?
-        } else {
-            self.tokenizer.encode(sentence)?
-        };
-        self.seen.insert((after_space, sentence), ids.clone());
+        let ids = self.tokenizer.encode(sentence)?;
+        self.seen.insert(sentence, ids.clone());
         Ok(ids)
     }
 }
 
-/// Appends document `d` as `part [SEP] part … [EOS]` and its consecutive sentence pairs to
-/// `segments`; returns how many original-text tokens it added.
+/// Appends `doc` to `stream` as `part [SEP] part … [EOS]` and returns its sentences, tokenized.
 ///
-/// Each sentence is encoded once: the first of a part as it is, the others with the space
-/// that joins them. Byte-level BPE never merges across a pre-token boundary, and a sentence
-/// boundary is one (`". Next"` splits into `"."`, `" Next"`), so the concatenation equals the
-/// encoding of the part's text (a test checks it).
+/// Each sentence is encoded once, canonically. Byte-level BPE never merges across a pre-token
+/// boundary, and a sentence boundary is one (`". Next"` splits into `"."`, `" Next"`), so the
+/// concatenation equals the encoding of the part's text (a test checks it).
 fn pack_document<'t>(
     encoder: &mut SentenceEncoder<'t>,
-    d: usize,
     doc: &'t Document,
     stream: &mut Vec<u32>,
-    segments: &mut Vec<SegmentIds>,
-) -> Result<usize, CoreError> {
+) -> Result<Vec<Vec<u32>>, CoreError> {
     let specials = encoder.tokenizer.specials();
-    let mut original = 0;
+    let mut sentences = Vec::new();
     for (i, part) in doc.parts.iter().enumerate() {
         if i > 0 {
             stream.push(specials.sep);
         }
-        let mut previous: Option<Vec<u32>> = None;
-        for (j, sentence) in part.sentences.iter().enumerate() {
-            let ids = encoder.encode(sentence, j > 0)?;
-            original += ids.len();
+        for sentence in &part.sentences {
+            let ids = encoder.encode(sentence)?;
             stream.extend_from_slice(&ids);
-            if let Some(a) = previous.take() {
-                segments.push(SegmentIds {
-                    doc: d,
-                    a,
-                    b: ids.clone(),
-                });
-            }
-            previous = Some(ids);
+            sentences.push(ids);
         }
     }
     stream.push(specials.eos);
-    Ok(original)
+    Ok(sentences)
 }
 
 #[cfg(test)]
@@ -219,13 +204,35 @@ mod tests {
             expected.push(specials.eos);
         }
         assert_eq!(dataset.train, expected);
-        let sentence_pairs: usize = dataset
+        let sentences: usize = dataset
             .corpus
             .split(Split::Train)
-            .flat_map(|d| d.parts.iter())
-            .map(|p| p.sentences.len().saturating_sub(1))
+            .map(|d| d.sentence_count())
             .sum();
-        assert_eq!(dataset.train_segments.len(), sentence_pairs);
-        assert!(!dataset.validation_segments.is_empty());
+        let [train_docs, validation_docs, _] = &dataset.documents;
+        assert_eq!(
+            train_docs.iter().map(|d| d.sentences.len()).sum::<usize>(),
+            sentences
+        );
+        assert!(!validation_docs.is_empty());
+    }
+
+    #[test]
+    fn a_sentence_has_one_encoding_wherever_it_stands() {
+        let corpus = generate(
+            2,
+            SupportSize {
+                tickets: 100,
+                articles: 10,
+                faqs: 20,
+            },
+        );
+        let dataset = Dataset::new(Arc::new(corpus), 1024).expect("dataset");
+        let t = &dataset.tokenizer;
+        for sentence in ["Hi Maria.", "Thanks!", "We will refund the kettle."] {
+            let alone = t.encode(sentence).expect("alone");
+            let after = t.encode(&format!(" {sentence}")).expect("after a space");
+            assert_eq!(alone, after, "{sentence}");
+        }
     }
 }

@@ -4,9 +4,25 @@
 /// Everything the core can refuse or fail at.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CoreError {
-    /// A setting outside what the lab supports (a size, a budget, a mix).
+    /// A setting outside what the lab supports (a size, a budget).
     #[error("invalid setting: {0}")]
     Config(String),
+    /// An objective's knob out of its range, or knobs that do not work together.
+    #[error("{0}")]
+    Knob(#[from] crate::core::objective::spec::KnobError),
+    /// A name that is neither an objective nor a preset.
+    #[error("unknown objective `{name}`; objectives are {objectives} and presets are {presets}")]
+    UnknownObjective {
+        name: String,
+        objectives: String,
+        presets: String,
+    },
+    /// A mix written wrongly (`mlm+`, `mlm+sop@x`).
+    #[error("the mix `{text}` cannot be read: {reason}")]
+    MixSyntax { text: String, reason: String },
+    /// A mix the lab reads but cannot train (two networks, two pair heads).
+    #[error("the mix `{mix}` cannot be trained: {reason}")]
+    Pairing { mix: String, reason: String },
     /// The text given to the lab cannot be used as it is.
     #[error("corpus problem: {0}")]
     Corpus(String),

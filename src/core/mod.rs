@@ -3,12 +3,16 @@
 //! `Device` (CPU or WebGPU); no `web-sys`, no `leptos`; tested natively with `cargo test`.
 //! The shell drives it and draws the plain data it returns, never tensors.
 
+pub mod audit;
+pub mod backend;
 pub mod bench;
+pub mod chart;
 pub mod config;
 pub mod corpus;
 pub mod data;
 pub mod error;
 pub mod exec;
+pub mod generate;
 pub mod masks;
 pub mod metrics;
 pub mod mix;

@@ -1,136 +1,37 @@
 //! How a mix is trained: which network, which batches, and how primary and auxiliary share
-//! them. One table decides; the module doc, the page and the CLI show it, and any pairing not
-//! in it is refused with its reason.
+//! them — decided from the objectives' specs ([`crate::core::objective::spec`]), never by
+//! naming objectives here. The rules:
 //!
-//! | mix | network | how it is trained |
-//! | --- | --- | --- |
-//! | `clm` | decoder | next-token windows, causal mask (GPT) |
-//! | `mlm` | encoder | 15% of each window masked 80/10/10, bidirectional mask (RoBERTa) |
-//! | `nsp`, `sop` | encoder + pair head | `[CLS] A [SEP] B [SEP]` pairs, the head reads `[CLS]` |
-//! | `span` | encoder-decoder | T5 span corruption: sentinels in, spans out |
-//! | `infill` | encoder-decoder | BART text infilling: Poisson spans → one `[MASK]` each, the decoder rewrites all |
-//! | `plm` | two-stream | XLNet: one factorisation order per sequence, the last 1/K predicted |
-//! | `mlm+nsp`, `mlm+sop` (either way round) | encoder + pair head | one batch: MLM on the packed pair, the head on `[CLS]` (BERT, ALBERT) |
-//! | `clm+nsp`, `clm+sop` (either way round) | decoder + pair head | one batch: CLM on `A [SEP] B [SEP] [CLS]`, the head on the last `[CLS]`, which sees the whole pair |
-//! | `plm+nsp`, `plm+sop` (either way round) | two-stream + pair head | one batch: PLM on the packed pair, `[CLS]` last in every order (XLNet + NSP, Table 6) |
-//! | `span+nsp`, `span+sop`, `infill+nsp`, `infill+sop` (either way round) | encoder-decoder + pair head on the encoder | alternate batches: a denoising batch, then a pair batch through the encoder only |
-//! | `mlm+clm`, `clm+mlm` | one shared stack | alternate batches; the mask alone selects the objective (UniLM, Dong et al. 2019) |
+//! - one token objective: its network, its batches;
+//! - one pair objective (NSP or SOP) alone: an encoder with a pair head, pair batches;
+//! - a token objective and a pair objective: the token objective's network with a pair head,
+//!   and its [`WithPairs`] rule — one batch for both (MLM as BERT and ALBERT do; CLM reading the
+//!   pair left to right; PLM with `[CLS]` last in every order), or alternate batches (T5 and
+//!   BART, whose pair batches go through the encoder alone);
+//! - two token objectives on one plain stack (decoder/encoder: `mlm+clm`): alternate batches,
+//!   the mask alone selecting the objective (UniLM, Dong et al. 2019).
 //!
 //! Alternating rather than mixing masks inside one batch (as UniLM does) keeps each batch one
 //! objective's, so its loss, its supervised-token count and its attention picture stay
-//! readable. Every other pairing is refused: two token objectives of different architectures
-//! (`clm+span`, `mlm+plm`, …) would need a second network, and `nsp+sop` are one head's two
-//! readings of the same pairs.
+//! readable. Every other pairing is refused with its reason: two token objectives of different
+//! networks (`clm+span`, `mlm+plm`, …) would need a second network, and `nsp+sop` are one
+//! head's two readings of the same pairs. [`pairings`] lists what trains, for the page.
 
 use serde::{Deserialize, Serialize};
 
-/// The supported pairings as the page shows them: mixes, network, how they are trained (the
-/// same table as this module's documentation).
-pub const PAIRINGS: [(&str, &str, &str); 11] = [
-    ("clm", "decoder", "next-token windows, causal mask (GPT)"),
-    (
-        "mlm",
-        "encoder",
-        "15% of each window masked 80/10/10, bidirectional mask (RoBERTa)",
-    ),
-    (
-        "nsp, sop",
-        "encoder + pair head",
-        "[CLS] A [SEP] B [SEP] pairs; the head reads [CLS]",
-    ),
-    (
-        "span",
-        "encoder-decoder",
-        "T5 span corruption: sentinels in, spans out",
-    ),
-    (
-        "infill",
-        "encoder-decoder",
-        "BART text infilling: Poisson spans become one [MASK] each; the decoder rewrites all",
-    ),
-    (
-        "plm",
-        "two-stream",
-        "XLNet: one factorisation order per sequence; the last 1/K predicted",
-    ),
-    (
-        "mlm + nsp/sop",
-        "encoder + pair head",
-        "one batch: MLM on the packed pair, the head on [CLS] (BERT, ALBERT)",
-    ),
-    (
-        "clm + nsp/sop",
-        "decoder + pair head",
-        "one batch: CLM on A [SEP] B [SEP] [CLS]; the head on the last [CLS]",
-    ),
-    (
-        "plm + nsp/sop",
-        "two-stream + pair head",
-        "one batch: PLM on the pair, [CLS] last in every order",
-    ),
-    (
-        "span/infill + nsp/sop",
-        "encoder-decoder, pair head on the encoder",
-        "alternate batches: denoising, then pairs through the encoder",
-    ),
-    (
-        "mlm + clm",
-        "one shared stack",
-        "alternate batches; the mask selects the objective (UniLM)",
-    ),
-];
-
+use super::config::{ModelSize, Recipe};
 use super::error::CoreError;
 use super::mix::{Objective, ObjectiveMix};
-use super::model::Extras;
-
-/// The network a plan trains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Architecture {
-    Decoder,
-    Encoder,
-    EncoderDecoder,
-    TwoStream,
-}
-
-impl Architecture {
-    pub fn name(self) -> &'static str {
-        match self {
-            Architecture::Decoder => "decoder",
-            Architecture::Encoder => "encoder",
-            Architecture::EncoderDecoder => "encoder-decoder",
-            Architecture::TwoStream => "two-stream",
-        }
-    }
-}
-
-/// The token-level side of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenTask {
-    Clm,
-    Mlm,
-    Span,
-    Infill,
-    Plm,
-}
-
-/// The sentence-pair side of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PairTaskKind {
-    Nsp,
-    Sop,
-}
+use super::model::{Architecture, Extras};
+use super::objective::spec::{Role, WithPairs};
 
 /// One kind of batch the plan draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchKind {
     /// The token objective scored on this batch, if any.
-    pub tokens: Option<TokenTask>,
-    /// The pair task scored on this batch, if any.
-    pub pairs: Option<PairTaskKind>,
+    pub tokens: Option<Objective>,
+    /// The pair objective scored on this batch, if any.
+    pub pairs: Option<Objective>,
 }
 
 /// How a mix is trained.
@@ -150,7 +51,7 @@ impl Plan {
             && self
                 .batches
                 .iter()
-                .any(|k| k.tokens == Some(TokenTask::Clm))
+                .any(|k| k.tokens == Some(Objective::Clm))
     }
 
     /// The optional parts the network needs.
@@ -160,46 +61,45 @@ impl Plan {
             query_stream: self.architecture == Architecture::TwoStream,
         }
     }
-}
 
-fn token_task(o: Objective) -> Option<TokenTask> {
-    match o {
-        Objective::Clm => Some(TokenTask::Clm),
-        Objective::Mlm => Some(TokenTask::Mlm),
-        Objective::Span => Some(TokenTask::Span),
-        Objective::Infill => Some(TokenTask::Infill),
-        Objective::Plm => Some(TokenTask::Plm),
-        Objective::Nsp | Objective::Sop => None,
+    /// The objective whose recipe (rate, batch, schedule) the run trains at: the pair objective
+    /// when there is one, since its segments shape every batch it shares or alternates with;
+    /// otherwise the first token objective.
+    pub fn recipe_objective(&self) -> Option<Objective> {
+        self.batches
+            .iter()
+            .find_map(|k| k.pairs)
+            .or_else(|| self.batches.iter().find_map(|k| k.tokens))
     }
-}
 
-fn pair_task(o: Objective) -> Option<PairTaskKind> {
-    match o {
-        Objective::Nsp => Some(PairTaskKind::Nsp),
-        Objective::Sop => Some(PairTaskKind::Sop),
-        _ => None,
-    }
-}
-
-fn architecture_of(task: TokenTask) -> Architecture {
-    match task {
-        TokenTask::Clm => Architecture::Decoder,
-        TokenTask::Mlm => Architecture::Encoder,
-        TokenTask::Span | TokenTask::Infill => Architecture::EncoderDecoder,
-        TokenTask::Plm => Architecture::TwoStream,
+    /// The recipe this plan trains at for `size`.
+    pub fn recipe(&self, size: ModelSize) -> Recipe {
+        self.recipe_objective()
+            .map_or(Objective::Clm, |o| o)
+            .spec()
+            .recipes
+            .for_size(size)
     }
 }
 
 /// Decides how `mix` is trained, or says why it cannot be.
 pub fn plan(mix: &ObjectiveMix) -> Result<Plan, CoreError> {
-    let objectives: Vec<Objective> = std::iter::once(mix.primary).chain(mix.auxiliary).collect();
-    let tokens: Vec<TokenTask> = objectives.iter().filter_map(|&o| token_task(o)).collect();
-    let pairs: Vec<PairTaskKind> = objectives.iter().filter_map(|&o| pair_task(o)).collect();
-    let refuse = |why: &str| {
-        Err(CoreError::Config(format!(
-            "the mix `{}` cannot be trained: {why}",
-            mix.canonical()
-        )))
+    let objectives: Vec<Objective> = mix.objectives().collect();
+    let tokens: Vec<Objective> = objectives
+        .iter()
+        .copied()
+        .filter(|o| o.spec().tokens().is_some())
+        .collect();
+    let pairs: Vec<Objective> = objectives
+        .iter()
+        .copied()
+        .filter(|o| o.spec().pairs().is_some())
+        .collect();
+    let refuse = |reason: String| {
+        Err(CoreError::Pairing {
+            mix: mix.canonical(),
+            reason,
+        })
     };
     match (tokens.as_slice(), pairs.as_slice()) {
         ([], [pair]) => Ok(Plan {
@@ -208,50 +108,35 @@ pub fn plan(mix: &ObjectiveMix) -> Result<Plan, CoreError> {
                 tokens: None,
                 pairs: Some(*pair),
             }],
-            how: "sentence pairs [CLS] A [SEP] B [SEP]; only the pair head is trained".into(),
+            how: format!("{}; only the pair head is trained", pair.spec().how),
         }),
         ([], [_, _]) => refuse(
-            "NSP and SOP are two readings of the same pairs by one head; pick one (with a token objective, e.g. mlm+sop)",
+            "NSP and SOP are two readings of the same pairs by one head; pick one (with a token \
+             objective, e.g. mlm+sop)"
+                .into(),
         ),
         ([task], []) => Ok(Plan {
-            architecture: architecture_of(*task),
+            architecture: token_architecture(*task),
             batches: vec![BatchKind {
                 tokens: Some(*task),
                 pairs: None,
             }],
-            how: match task {
-                TokenTask::Clm => "next-token windows under a causal mask",
-                TokenTask::Mlm => "15% of each window masked (80% [MASK], 10% random, 10% kept) under a bidirectional mask",
-                TokenTask::Span => "T5 span corruption: spans become sentinels in the encoder, the decoder writes them out",
-                TokenTask::Infill => "BART text infilling: Poisson(3) spans become one [MASK] each, the decoder rewrites the text",
-                TokenTask::Plm => "one factorisation order per sequence, the last 1/K predicted by the query stream",
-            }
-            .into(),
+            how: task.spec().how.into(),
         }),
         ([task], [pair]) => {
-            let same_batch = BatchKind {
-                tokens: Some(*task),
-                pairs: Some(*pair),
+            let Some(role) = task.spec().tokens() else {
+                return refuse("internal: a token objective without a token role".into());
             };
-            match task {
-                TokenTask::Mlm => Ok(Plan {
-                    architecture: Architecture::Encoder,
-                    batches: vec![same_batch],
-                    how: "one batch: MLM on [CLS] A [SEP] B [SEP], the pair head on [CLS] (BERT, ALBERT)".into(),
-                }),
-                TokenTask::Clm => Ok(Plan {
-                    architecture: Architecture::Decoder,
-                    batches: vec![same_batch],
-                    how: "one batch: CLM on A [SEP] B [SEP] [CLS], the pair head on the final [CLS], which sees the whole pair".into(),
-                }),
-                TokenTask::Plm => Ok(Plan {
-                    architecture: Architecture::TwoStream,
-                    batches: vec![same_batch],
-                    how: "one batch: PLM on the packed pair with [CLS] last in every order, the pair head on [CLS]".into(),
-                }),
-                TokenTask::Span | TokenTask::Infill => Ok(Plan {
-                    architecture: Architecture::EncoderDecoder,
-                    batches: vec![
+            let (batches, how) = match role.with_pairs {
+                WithPairs::SameBatch { how, .. } => (
+                    vec![BatchKind {
+                        tokens: Some(*task),
+                        pairs: Some(*pair),
+                    }],
+                    how,
+                ),
+                WithPairs::Alternate { how } => (
+                    vec![
                         BatchKind {
                             tokens: Some(*task),
                             pairs: None,
@@ -261,12 +146,22 @@ pub fn plan(mix: &ObjectiveMix) -> Result<Plan, CoreError> {
                             pairs: Some(*pair),
                         },
                     ],
-                    how: "alternate batches: denoising, then sentence pairs through the encoder with the pair head on [CLS]".into(),
-                }),
-            }
-        }
-        ([a, b], []) if [*a, *b].contains(&TokenTask::Clm) && [*a, *b].contains(&TokenTask::Mlm) => {
+                    how,
+                ),
+            };
             Ok(Plan {
+                architecture: role.architecture,
+                batches,
+                how: how.into(),
+            })
+        }
+        ([a, b], [])
+            if token_architecture(*a).is_plain_stack()
+                && token_architecture(*b).is_plain_stack()
+                && token_architecture(*a) != token_architecture(*b) =>
+        {
+            Ok(Plan {
+                // Bidirectional and causal batches on one stack: the encoder's parts serve both.
                 architecture: Architecture::Encoder,
                 batches: tokens
                     .iter()
@@ -275,38 +170,93 @@ pub fn plan(mix: &ObjectiveMix) -> Result<Plan, CoreError> {
                         pairs: None,
                     })
                     .collect(),
-                how: "alternate batches on one shared stack; the mask alone selects the objective (UniLM)".into(),
+                how: "alternate batches on one shared stack; the mask alone selects the objective \
+                      (UniLM)"
+                    .into(),
             })
         }
-        ([a, b], []) => refuse(&format!(
-            "{} trains a{} {} and {} a{} {}; one run trains one network (the shared-stack pairing is mlm+clm)",
-            objective_name(*a),
-            article(architecture_of(*a)),
-            architecture_of(*a).name(),
-            objective_name(*b),
-            article(architecture_of(*b)),
-            architecture_of(*b).name(),
+        ([a, b], []) => refuse(format!(
+            "{a} trains {} {} and {b} {} {}; one run trains one network (the shared-stack \
+             pairing is mlm+clm)",
+            article(token_architecture(*a)),
+            token_architecture(*a).name(),
+            article(token_architecture(*b)),
+            token_architecture(*b).name(),
         )),
-        _ => refuse("a mix has at most one primary and one auxiliary objective"),
+        _ => refuse("a mix has at most one primary and one auxiliary objective".into()),
     }
+}
+
+fn token_architecture(o: Objective) -> Architecture {
+    o.spec()
+        .tokens()
+        .map_or(Architecture::Encoder, |t| t.architecture)
 }
 
 fn article(a: Architecture) -> &'static str {
-    if a == Architecture::EncoderDecoder || a == Architecture::Encoder {
-        "n"
+    if matches!(a, Architecture::EncoderDecoder | Architecture::Encoder) {
+        "an"
     } else {
-        ""
+        "a"
     }
 }
 
-fn objective_name(t: TokenTask) -> &'static str {
-    match t {
-        TokenTask::Clm => "clm",
-        TokenTask::Mlm => "mlm",
-        TokenTask::Span => "span",
-        TokenTask::Infill => "infill",
-        TokenTask::Plm => "plm",
+/// One row of the page's "which pairings train, and how" table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pairing {
+    pub mixes: String,
+    pub network: String,
+    pub how: String,
+}
+
+/// Every pairing the lab trains, derived from the specs: each token objective alone, the pair
+/// objectives alone, each token objective with a pair objective, and the shared stack.
+pub fn pairings() -> Vec<Pairing> {
+    let pair_names: Vec<&str> = Objective::ALL
+        .iter()
+        .filter(|o| o.spec().pairs().is_some())
+        .map(|o| o.name())
+        .collect();
+    let pair_list = pair_names.join("/");
+    let mut rows = Vec::new();
+    for o in Objective::ALL {
+        if let Role::Tokens(t) = o.spec().role {
+            rows.push(Pairing {
+                mixes: o.name().into(),
+                network: t.architecture.name().into(),
+                how: o.spec().how.into(),
+            });
+        }
     }
+    rows.push(Pairing {
+        mixes: pair_names.join(", "),
+        network: "encoder + pair head".into(),
+        how: "[CLS] A [SEP] B [SEP] pairs; only the pair head is trained".into(),
+    });
+    for o in Objective::ALL {
+        if let Role::Tokens(t) = o.spec().role {
+            let (how, network) = match t.with_pairs {
+                WithPairs::SameBatch { how, .. } => {
+                    (how, format!("{} + pair head", t.architecture.name()))
+                }
+                WithPairs::Alternate { how } => (
+                    how,
+                    format!("{}, pair head on the encoder", t.architecture.name()),
+                ),
+            };
+            rows.push(Pairing {
+                mixes: format!("{} + {pair_list} (either way round)", o.name()),
+                network,
+                how: how.into(),
+            });
+        }
+    }
+    rows.push(Pairing {
+        mixes: "mlm + clm (either way round)".into(),
+        network: "one shared stack".into(),
+        how: "alternate batches; the mask selects the objective (UniLM)".into(),
+    });
+    rows
 }
 
 #[cfg(test)]
@@ -355,8 +305,36 @@ mod tests {
         }
         assert_eq!(plan_of("span+nsp").expect("span+nsp").batches.len(), 2);
         for bad in ["clm+span", "mlm+plm", "infill+span", "nsp+sop", "plm+clm"] {
-            let err = plan_of(bad).expect_err(bad).to_string();
-            assert!(err.contains("cannot be trained"), "{bad}: {err}");
+            let err = plan_of(bad).expect_err(bad);
+            assert!(matches!(err, CoreError::Pairing { .. }), "{bad}: {err}");
+            assert!(err.to_string().contains("cannot be trained"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_recipe_follows_the_objective_that_shapes_the_batches() {
+        assert_eq!(
+            plan_of("bert").expect("bert").recipe_objective(),
+            Some(Objective::Nsp)
+        );
+        assert_eq!(
+            plan_of("roberta").expect("roberta").recipe_objective(),
+            Some(Objective::Mlm)
+        );
+        assert_eq!(
+            plan_of("span+sop").expect("t5+sop").recipe_objective(),
+            Some(Objective::Sop)
+        );
+    }
+
+    #[test]
+    fn the_pairings_table_lists_every_objective() {
+        let rows = pairings();
+        for o in Objective::ALL {
+            assert!(
+                rows.iter().any(|r| r.mixes.contains(o.name())),
+                "{o} is in the table"
+            );
         }
     }
 }

@@ -5,15 +5,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::backend::Backend;
 use super::config::RunConfig;
 use super::data::SUPPORT_PROMPT;
 use super::error::CoreError;
+use super::generate::write_continuation;
 use super::mix::ObjectiveMix;
+use super::model::network::Network;
 use super::plan::{Plan, plan};
 use super::summary::{RunSummary, TrainEvent};
 use super::tokenizer::LabTokenizer;
-use super::train::network::Network;
-use super::train::{Backend, write_continuation};
+use super::train::Trainer;
 use burn::module::Module;
 use burn::tensor::{Bytes, Device};
 
@@ -31,6 +33,22 @@ pub struct SavedConfig {
     /// The prompt its samples continue.
     #[serde(default)]
     pub sample_prompt: String,
+}
+
+impl SavedConfig {
+    /// What a saved run needs to rebuild `trainer`'s network.
+    pub fn of(trainer: &Trainer) -> Self {
+        let (mix, preset) = trainer.mix();
+        let dataset = trainer.dataset();
+        Self {
+            config: trainer.config().clone(),
+            mix: preset.map_or_else(|| mix.canonical(), str::to_string),
+            plan: trainer.plan().clone(),
+            vocab_size: trainer.config().size.model().vocab_size,
+            corpus: dataset.corpus.describe(),
+            sample_prompt: dataset.sample_prompt(),
+        }
+    }
 }
 
 /// The four files of a saved run, as bytes and text. Serialisable so the page can hand them
@@ -180,9 +198,14 @@ pub fn load(files: &SavedFiles, device: &Device) -> Result<LoadedRun, CoreError>
     let summary: RunSummary =
         serde_json::from_str(&files.summary_json).map_err(|e| bad(SUMMARY_FILE, &e))?;
     let tokenizer = LabTokenizer::from_json(&files.tokenizer_json)?;
+    saved
+        .config
+        .validate()
+        .map_err(|e| CoreError::SavedRun(format!("{CONFIG_FILE} holds a setting this version refuses: {e}")))?;
     let (mix, _) = ObjectiveMix::parse(&saved.mix)?;
     let expected = plan(&mix)?;
-    if expected != saved.plan {
+    // The network and its batches must match; the wording of `how` may have changed since.
+    if (expected.architecture, &expected.batches) != (saved.plan.architecture, &saved.plan.batches) {
         return Err(CoreError::SavedRun(format!(
             "{CONFIG_FILE} describes the mix `{}` with another plan than this version trains; \
              train and save it again with this version",
@@ -200,7 +223,13 @@ pub fn load(files: &SavedFiles, device: &Device) -> Result<LoadedRun, CoreError>
     }
     let record = burn::store::ModuleRecord::from_bytes(Bytes::from_bytes_vec(files.model.clone()))
         .map_err(|e| bad(MODEL_FILE, &e))?;
-    let network = match Network::init(&expected, &model_config, saved.config.seed, device) {
+    let network = match Network::init(
+        expected.architecture,
+        expected.extras(),
+        &model_config,
+        saved.config.seed,
+        device,
+    ) {
         Network::Stack(m) => {
             Network::Stack(m.try_load_record(record).map_err(|e| bad(MODEL_FILE, &e))?)
         }

@@ -2,12 +2,27 @@
 //! forks), and the events the training loop emits while it runs. Both are plain serde data:
 //! they cross the worker boundary and are written as `run.json`.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
-use super::config::ModelSize;
+use super::config::{ModelSize, Schedule};
 
 /// Bump when a field changes meaning; adding optional fields keeps the version.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// - 2: the word-frequency baselines count only the ids the objective can predict and score
+///   the same positions as `val_loss_corrupted` (T5's sentinels on neither side); validation
+///   sets are sampled across the whole split; NSP/SOP segments are BERT-style multi-sentence
+///   spans; the recipe (`peak_lr`, `batch_size`, `schedule`) and `padding_share` are recorded.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Reads a float that JSON may hold as `null` (serde_json writes NaN and infinities as
+/// `null`): a diverged or pair-only run's record must load back.
+fn float_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    Ok(Option::<f32>::deserialize(d)?.unwrap_or(f32::NAN))
+}
+
+fn double_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,12 +54,26 @@ pub struct CurvePoint {
     pub step: usize,
     /// Original-text tokens consumed so far.
     pub tokens: u64,
+    /// The step's loss: the mix, primary + weight · auxiliary.
+    #[serde(deserialize_with = "float_or_nan")]
     pub train_loss: f32,
+    /// The step's token loss alone (mean over supervised positions), when the step had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_token_loss: Option<f32>,
+    /// The step's pair loss alone, when the step had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_pair_loss: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_loss: Option<f32>,
     /// At evaluations of token-level objectives: the loss on corrupted positions only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_loss_corrupted: Option<f32>,
+    /// At evaluations: word frequencies on the same positions as `val_loss_corrupted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_baseline: Option<f32>,
+    /// At evaluations of NSP/SOP: the pair head's loss on held-out pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_pair_loss: Option<f32>,
     /// At evaluations of NSP/SOP: the pair head's accuracy on held-out pairs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_pair_accuracy: Option<f32>,
@@ -70,6 +99,15 @@ pub struct RunSummary {
     pub budget_tokens: u64,
     /// Input positions per optimizer step (batch × sequence length).
     pub tokens_per_step: usize,
+    /// Sequences per optimizer step.
+    #[serde(default)]
+    pub batch_size: usize,
+    /// Adam's peak learning rate and the schedule after warm-up (the recipe of the objective
+    /// that shapes the mix's batches, unless overridden).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_lr: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
     pub steps: usize,
     /// Original-text tokens that entered batches.
     pub tokens: u64,
@@ -79,10 +117,15 @@ pub struct RunSummary {
     pub wall_s: f64,
     /// Time in optimizer steps only.
     pub train_s: f64,
+    #[serde(deserialize_with = "float_or_nan")]
     pub initial_val_loss: f32,
+    #[serde(deserialize_with = "float_or_nan")]
     pub final_val_loss: f32,
-    /// Cross-entropy (nats/token) of the scored validation positions under the training
-    /// split's add-one unigram distribution: what knowing only word frequencies achieves.
+    /// Cross-entropy (nats/token) under the training split's add-one unigram distribution over
+    /// the ids the objective can predict, on the positions of `val_loss_corrupted`: what
+    /// knowing only word frequencies achieves there (NaN, written `null`, without a token
+    /// objective).
+    #[serde(deserialize_with = "double_or_nan")]
     pub unigram_entropy: f64,
     /// Step at which the loss stopped being finite, for a diverged run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,18 +141,42 @@ pub struct RunSummary {
     /// tokens, BART's masked spans, every target of CLM and PLM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_loss_corrupted: Option<f32>,
+    /// Standard error of `val_loss_corrupted` over its positions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss_corrupted_se: Option<f32>,
     /// The unigram baseline on the same positions as `val_loss_corrupted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unigram_entropy_corrupted: Option<f64>,
+    /// Standard error of the mean per-position difference (model − baseline): the run is below
+    /// word frequencies on this set by more than noise when the gap exceeds about twice this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unigram_margin_se: Option<f32>,
+    /// Validation positions behind `val_loss_corrupted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_positions: Option<usize>,
+    /// Pair-head loss on held-out NSP/SOP pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_pair_loss: Option<f32>,
     /// Pair-head accuracy (argmax) on held-out NSP/SOP pairs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_pair_accuracy: Option<f32>,
+    /// Its standard error, √(p(1−p)/n).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_pair_accuracy_se: Option<f32>,
+    /// Held-out pairs behind `val_pair_accuracy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_pairs: Option<usize>,
     /// Token positions carrying a loss per step (mean over the plan's batch kinds).
     #[serde(default)]
     pub supervised_tokens_per_step: f64,
-    /// Training FLOPs per step (6 · params + attention per position).
+    /// Training FLOPs per step (6 · params + attention per position, each position of each
+    /// stack counted; padding included, since it is computed).
     #[serde(default)]
     pub flops_per_step: f64,
+    /// Share of the input positions of the run's batches that were padding: equal text is not
+    /// equal compute when one mix pads and another does not.
+    #[serde(default)]
+    pub padding_share: f64,
 }
 
 /// One optimizer step, as reported live.
@@ -118,7 +185,14 @@ pub struct StepReport {
     pub step: usize,
     pub tokens: u64,
     pub budget_tokens: u64,
+    /// The step's loss: the mix, primary + weight · auxiliary.
+    #[serde(deserialize_with = "float_or_nan")]
     pub loss: f32,
+    /// Its token part (mean over supervised positions) and pair part, when the step has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_loss: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair_loss: Option<f32>,
     pub lr: f64,
     /// Positions that carried a loss in this step.
     pub supervised_tokens: usize,
@@ -138,9 +212,15 @@ pub enum TrainEvent {
     Eval {
         step: usize,
         tokens: u64,
+        #[serde(deserialize_with = "float_or_nan")]
         val_loss: f32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         val_loss_corrupted: Option<f32>,
+        /// Word frequencies on the positions of `val_loss_corrupted`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        val_baseline: Option<f32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        val_pair_loss: Option<f32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         val_pair_accuracy: Option<f32>,
     },
@@ -154,6 +234,30 @@ pub enum TrainEvent {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A pair-only or diverged run writes NaN, which JSON can only hold as `null`; its record
+    /// must load back (the page refused its own download before).
+    #[test]
+    fn a_record_with_nan_losses_loads_back() {
+        let point = CurvePoint {
+            step: 1,
+            tokens: 10,
+            train_loss: f32::NAN,
+            train_token_loss: None,
+            train_pair_loss: None,
+            val_loss: Some(f32::NAN),
+            val_loss_corrupted: None,
+            val_baseline: None,
+            val_pair_loss: None,
+            val_pair_accuracy: None,
+        };
+        let json = serde_json::to_string(&point).expect("json");
+        assert!(json.contains("null"), "{json}");
+        let back: CurvePoint = serde_json::from_str(&json).expect("loads");
+        assert!(back.train_loss.is_nan());
+    }
+
     /// `run.json` is read back by saved runs and by the comparison tables: every float has
     /// to come back bit for bit (serde_json needs `float_roundtrip` for that).
     #[test]

@@ -6,6 +6,15 @@
 //! or emoji a student pastes encodes without `[UNK]`, and decoding is exact — which matters for a
 //! lab that shows generated text. The vocabulary size is the model size's; the specials every
 //! objective needs come first, at fixed ids.
+//!
+//! **One encoding per text.** Byte-level BPE keeps a word's leading space in its token, so
+//! "Hi" at the start of a text and "␣Hi" after a space would be different ids. The lab's
+//! pre-tokenizer adds a space before every text that does not start with one (RoBERTa's
+//! `add_prefix_space`), so a sentence is the same ids wherever it stands — first in a part, after
+//! another sentence, as segment B of a pair. Otherwise a pair whose B was cut from the start of
+//! a part would begin with a form no true continuation has, and a pair head could read the label
+//! off one token. Decoded text therefore starts with a space; [`LabTokenizer::decode_text`]
+//! drops it for display.
 
 use std::collections::HashMap;
 
@@ -118,9 +127,9 @@ impl LabTokenizer {
     /// What `tokenizers`' own `train` does — pre-tokenize every text, count the words, run
     /// the BPE merges — but each distinct sentence is pre-tokenized once and its words counted
     /// as often as it occurs. A sentence boundary is a pre-token boundary (the joining space
-    /// starts the next sentence's first word), so the counts are the same; the byte-level
-    /// pre-tokenizer's backtracking regex is most of the time this saves, and a support desk
-    /// repeats itself.
+    /// starts the next sentence's first word, and the first sentence gets the prefix space), so
+    /// the counts are the same; the byte-level pre-tokenizer's backtracking regex is most of the
+    /// time this saves, and a support desk repeats itself.
     pub fn train_on_parts<'a>(
         parts: impl Iterator<Item = Vec<&'a str>>,
         vocab_size: usize,
@@ -133,22 +142,17 @@ impl LabTokenizer {
                 names.len()
             )));
         }
-        // (follows another sentence of its part, sentence) → occurrences.
-        let mut sentences: HashMap<(bool, &str), u64> = HashMap::new();
+        // Sentence → occurrences.
+        let mut sentences: HashMap<&str, u64> = HashMap::new();
         for part in parts {
-            for (i, sentence) in part.iter().enumerate() {
-                *sentences.entry((i > 0, *sentence)).or_default() += 1;
+            for sentence in part {
+                *sentences.entry(sentence).or_default() += 1;
             }
         }
-        let pre_tokenizer = ByteLevel::new(false, true, true);
+        let pre_tokenizer = ByteLevel::new(true, true, true);
         let mut words: AHashMap<CompactString, u64> = AHashMap::new();
-        for ((after_space, sentence), count) in sentences {
-            let text = if after_space {
-                format!(" {sentence}")
-            } else {
-                sentence.to_string()
-            };
-            let mut pre_tokenized = PreTokenizedString::from(text.as_str());
+        for (sentence, count) in sentences {
+            let mut pre_tokenized = PreTokenizedString::from(sentence);
             pre_tokenizer
                 .pre_tokenize(&mut pre_tokenized)
                 .map_err(|e| CoreError::Tokenizer(format!("pre-tokenizing failed: {e}")))?;
@@ -242,11 +246,19 @@ impl LabTokenizer {
         Ok(encoding.get_ids().to_vec())
     }
 
-    /// Decodes ids to text, dropping special tokens.
+    /// Decodes ids to text, dropping special tokens. A text decodes with the space its first
+    /// word was encoded with (see the module doc): exact for continuing a prompt.
     pub fn decode(&self, ids: &[u32]) -> Result<String, CoreError> {
         self.inner
             .decode(ids, true)
             .map_err(|e| CoreError::Tokenizer(format!("could not decode ids: {e}")))
+    }
+
+    /// Decodes a whole text for display: [`Self::decode`] without the leading space every
+    /// encoded text carries.
+    pub fn decode_text(&self, ids: &[u32]) -> Result<String, CoreError> {
+        let text = self.decode(ids)?;
+        Ok(text.strip_prefix(' ').map(str::to_string).unwrap_or(text))
     }
 
     /// The tokenizer as Hugging Face `tokenizer.json` (deterministic: vocabulary by id, merges
@@ -262,19 +274,27 @@ impl LabTokenizer {
     /// a multi-byte character (byte-level BPE may split an emoji or a CJK character).
     pub fn pieces(&self, text: &str) -> Result<Vec<TokenPiece>, CoreError> {
         let ids = self.encode(text)?;
+        let texts = self.pieces_of(&ids);
         Ok(ids
             .into_iter()
-            .map(|id| {
+            .zip(texts)
+            .map(|(id, text)| TokenPiece { id, text })
+            .collect())
+    }
+
+    /// Each id's bytes shown as text, as [`Self::pieces`] shows them.
+    pub fn pieces_of(&self, ids: &[u32]) -> Vec<String> {
+        ids.iter()
+            .map(|&id| {
                 if self.specials.is_special(id) {
-                    let name = special_names()
+                    return special_names()
                         .get(id as usize)
                         .cloned()
                         .unwrap_or_default();
-                    return TokenPiece { id, text: name };
                 }
                 let raw = self.inner.id_to_token(id).unwrap_or_default();
                 let bytes: Vec<u8> = raw.chars().filter_map(byte_of_char).collect();
-                let text = match std::str::from_utf8(&bytes) {
+                match std::str::from_utf8(&bytes) {
                     Ok(s) => s.replace(' ', "␣"),
                     Err(_) => format!(
                         "⟨{}⟩",
@@ -284,10 +304,9 @@ impl LabTokenizer {
                             .collect::<Vec<_>>()
                             .join(" ")
                     ),
-                };
-                TokenPiece { id, text }
+                }
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -349,7 +368,12 @@ mod tests {
             ids.iter().all(|&id| !tok.specials().is_special(id)),
             "no [UNK] for any script"
         );
-        assert_eq!(tok.decode(&ids).expect("decode"), text);
+        assert_eq!(tok.decode_text(&ids).expect("decode"), text);
+        assert_eq!(
+            tok.encode(text).expect("encode"),
+            tok.encode(&format!(" {text}")).expect("encode"),
+            "a text is the same ids with or without a space before it"
+        );
         assert!(tok.vocab_size() <= 600);
     }
 
@@ -365,7 +389,7 @@ mod tests {
         );
         let pieces = tok.pieces("the kettle 🚀").expect("pieces");
         let joined: String = pieces.iter().map(|p| p.text.as_str()).collect();
-        assert!(joined.starts_with("the␣kettle"), "{joined}");
+        assert!(joined.starts_with("␣the␣kettle"), "{joined}");
         assert!(
             pieces.iter().any(|p| p.text.starts_with('⟨')),
             "an emoji splits into bytes: {pieces:?}"

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
+use crate::core::audit::AuditLine;
 use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
 use crate::core::summary::{RunStatus, RunSummary, TrainEvent};
@@ -43,6 +44,8 @@ pub struct RunView {
     /// The corpus panel's content, its fingerprint, and why a text was refused.
     pub corpus: RwSignal<Option<CorpusView>>,
     pub fingerprint: RwSignal<Option<String>>,
+    /// The shortcut audit of the corpus's labelled sets, and whether it is complete.
+    pub audit: RwSignal<Option<(Vec<AuditLine>, bool)>>,
     pub corpus_message: RwSignal<Option<String>>,
     /// The corpus offered to the worker and not yet answered, and the one in use.
     pub pending_corpus: RwSignal<Option<CorpusInput>>,
@@ -51,6 +54,11 @@ pub struct RunView {
     pub token_view: RwSignal<Option<(String, Vec<TokenPiece>)>>,
     /// The settings of the current worker's run (mix and knobs change them).
     pub settings: RwSignal<Settings>,
+    /// The pair head's loss per training step and at each evaluation, and the word-frequency
+    /// baseline on the validation positions of the token loss.
+    pub train_pair_curve: RwSignal<Vec<(usize, f32)>>,
+    pub val_pair_curve: RwSignal<Vec<(usize, f32)>>,
+    pub val_baseline: RwSignal<Option<f64>>,
     /// The latest evaluation's loss on corrupted positions and pair-head accuracy.
     pub corrupted_loss: RwSignal<Option<f32>>,
     pub pair_accuracy: RwSignal<Option<f32>>,
@@ -81,11 +89,15 @@ impl RunView {
             fallback: RwSignal::new(None),
             corpus: RwSignal::new(None),
             fingerprint: RwSignal::new(None),
+            audit: RwSignal::new(None),
             corpus_message: RwSignal::new(None),
             pending_corpus: RwSignal::new(None),
             accepted_corpus: RwSignal::new(CorpusInput::Support),
             token_view: RwSignal::new(None),
             settings: RwSignal::new(Settings::default()),
+            train_pair_curve: RwSignal::new(Vec::new()),
+            val_pair_curve: RwSignal::new(Vec::new()),
+            val_baseline: RwSignal::new(None),
             corrupted_loss: RwSignal::new(None),
             pair_accuracy: RwSignal::new(None),
             summary: RwSignal::new(None),
@@ -104,6 +116,9 @@ impl RunView {
         self.eta_s.set(None);
         self.train_curve.set(Vec::new());
         self.val_curve.set(Vec::new());
+        self.train_pair_curve.set(Vec::new());
+        self.val_pair_curve.set(Vec::new());
+        self.val_baseline.set(None);
         self.sample.set(None);
         self.outcome.set(None);
         self.corrupted_loss.set(None);
@@ -127,9 +142,11 @@ impl RunView {
             }
             WorkerOutput::Corpus(corpus) => {
                 self.fingerprint.set(None);
+                self.audit.set(None);
                 self.corpus.set(Some(*corpus));
             }
             WorkerOutput::Fingerprint { value } => self.fingerprint.set(Some(value)),
+            WorkerOutput::Audit { lines, done } => self.audit.set(Some((lines, done))),
             WorkerOutput::CorpusAccepted { description } => {
                 self.clear_run();
                 self.corpus_message.set(None);
@@ -179,18 +196,31 @@ impl RunView {
                 self.tokens.set(r.tokens);
                 self.tokens_per_s.set(r.tokens_per_s);
                 self.eta_s.set(Some(r.eta_s));
-                if r.loss.is_finite() {
-                    self.train_curve.update(|c| c.push((r.step, r.loss)));
+                // The chart draws the token part and the pair part, never their weighted sum.
+                if let Some(t) = r.token_loss.filter(|v| v.is_finite()) {
+                    self.train_curve.update(|c| c.push((r.step, t)));
+                }
+                if let Some(p) = r.pair_loss.filter(|v| v.is_finite()) {
+                    self.train_pair_curve.update(|c| c.push((r.step, p)));
                 }
             }
             TrainEvent::Eval {
                 step,
-                val_loss,
                 val_loss_corrupted,
+                val_baseline,
+                val_pair_loss,
                 val_pair_accuracy,
                 ..
             } => {
-                self.val_curve.update(|c| c.push((step, val_loss)));
+                if let Some(v) = val_loss_corrupted {
+                    self.val_curve.update(|c| c.push((step, v)));
+                }
+                if let Some(v) = val_pair_loss {
+                    self.val_pair_curve.update(|c| c.push((step, v)));
+                }
+                if let Some(b) = val_baseline {
+                    self.val_baseline.set(Some(f64::from(b)));
+                }
                 self.corrupted_loss.set(val_loss_corrupted);
                 self.pair_accuracy.set(val_pair_accuracy);
             }

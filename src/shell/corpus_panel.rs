@@ -101,6 +101,8 @@ pub fn CorpusPanel() -> impl IntoView {
             </p>
             <div class="corpus-grid">
                 <CorpusStatsView/>
+                <TextSplitting/>
+                <AuditView/>
                 <SampleDocuments/>
                 <PairExamples/>
             </div>
@@ -156,6 +158,73 @@ pub fn CorpusPanel() -> impl IntoView {
     }
 }
 
+/// How a student's text was cut into sentences: the rules, what they did to its line breaks,
+/// and its first sentences as split.
+#[component]
+fn TextSplitting() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    move || {
+        view.corpus.get().and_then(|c| c.splitting).map(|sp| {
+            let r = sp.report;
+            let width = r.wrap_width.map_or_else(
+                || "not hard-wrapped".to_string(),
+                |w| format!("hard-wrapped at about {w} characters"),
+            );
+            view! {
+                <details class="text-splitting" data-testid="text-splitting" open>
+                    <summary>"How your text was split into sentences"</summary>
+                    <p class="hint">{sp.rules}</p>
+                    <p data-testid="splitting-report">{format!(
+                        "Your text is {width}: {} line breaks joined inside paragraphs; {} kept for lists, headings and rules; {} code lines kept as they are; {} kept after short lines.",
+                        r.joined, r.kept_structure, r.kept_code, r.kept_short
+                    )}</p>
+                    <ol class="split-sentences" data-testid="split-sentences">
+                        {sp.first_sentences.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}
+                    </ol>
+                </details>
+            }
+        })
+    }
+}
+
+/// The shortcut audit: can a classifier predict a labelled set's label from features the
+/// pipeline makes (artifact) or from the text's surface, without reading for coherence?
+#[component]
+fn AuditView() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    move || {
+        view.audit.get().map(|(lines, done)| {
+            view! {
+                <details class="audit" data-testid="corpus-audit">
+                    <summary>{if done { "Shortcut audit" } else { "Shortcut audit (running…)" }}</summary>
+                    <p class="hint">{format!(
+                        "Each labelled set is read by two logistic regressions trained on its own kind of items and scored on held-out ones. \
+                         Artifact: features the pipeline makes (token forms, whitespace, padding, truncation) — must stay at chance, at most {:.2}. \
+                         Surface: the text's own first and last words, lengths, punctuation, greetings — a baseline a trained model has to beat.",
+                        crate::core::audit::ARTIFACT_LIMIT
+                    )}</p>
+                    <table data-testid="audit-table">
+                        <thead><tr><th>"split"</th><th>"set"</th><th>"artifact"</th><th>"surface"</th><th>"held out"</th></tr></thead>
+                        <tbody>
+                            {lines.into_iter().map(|l| {
+                                let ok = l.passes();
+                                view! {
+                                    <tr class:audit-fail=!ok>
+                                        <td>{l.split.clone()}</td><td>{l.set.clone()}</td>
+                                        <td>{format!("{:.3}{}", l.artifact, if ok { "" } else { " ✗" })}</td>
+                                        <td>{format!("{:.3}", l.surface)}</td>
+                                        <td>{l.held_out}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </details>
+            }
+        })
+    }
+}
+
 #[component]
 fn CorpusStatsView() -> impl IntoView {
     let view = expect_context::<RunView>();
@@ -184,7 +253,6 @@ fn CorpusStatsView() -> impl IntoView {
                         <dt>"tokens"</dt><dd data-testid="corpus-tokens">{s.tokens}</dd>
                         <dt>"vocabulary"</dt><dd data-testid="corpus-vocabulary">{s.vocab_size}</dd>
                         <dt>"genres"</dt><dd>{genres}</dd>
-                        <dt>"NSP/SOP pairs"</dt><dd>{s.segment_pairs}</dd>
                     </dl>
                     <table class="splits">
                         <thead><tr><th>"split"</th><th>"documents"</th><th>"sentences"</th><th>"tokens"</th></tr></thead>

@@ -10,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::summary::BackendKind;
-use crate::core::train::Backend;
+use crate::core::backend::Backend;
 use crate::protocol::{BackendInfo, BackendRequest};
 
 fn get(target: &JsValue, key: &str) -> Option<JsValue> {

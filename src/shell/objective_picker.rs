@@ -6,9 +6,10 @@
 
 use leptos::prelude::*;
 
-use crate::core::config::ObjectiveKnobs;
-use crate::core::mix::{Objective, ObjectiveMix, PRESETS};
-use crate::core::plan::{PAIRINGS, plan};
+use crate::core::config::{ModelSize, ObjectiveKnobs};
+use crate::core::mix::{AUX_WEIGHT_RANGE, Objective, ObjectiveMix, PRESETS};
+use crate::core::objective::spec::Knob;
+use crate::core::plan::{pairings, plan};
 use crate::protocol::{Settings, WorkerInput};
 
 use super::app::{RunView, send};
@@ -24,14 +25,15 @@ fn mix_text(preset: &str, primary: &str, aux: &str, weight: &str) -> Result<Stri
     }
     let primary = objective(primary).ok_or("choose a primary objective")?;
     let auxiliary = objective(aux);
+    let (low, high) = AUX_WEIGHT_RANGE;
     let aux_weight = if auxiliary.is_some() {
         weight
             .trim()
             .parse::<f32>()
             .ok()
-            .filter(|w| w.is_finite() && *w > 0.0)
+            .filter(|w| w.is_finite() && (low..=high).contains(w))
             .ok_or_else(|| {
-                format!("the auxiliary weight must be a number above 0, got `{weight}`")
+                format!("the auxiliary weight must be a number from {low} to {high}, got `{weight}`")
             })?
     } else {
         1.0
@@ -74,6 +76,8 @@ pub fn ObjectivePicker() -> impl IntoView {
     let weight = RwSignal::new(initial_mix.aux_weight.to_string());
     let knobs = RwSignal::new(initial.knobs);
     let message = RwSignal::new(None::<String>);
+    // Knob fields holding a value that is out of range: the choice cannot be used until fixed.
+    let knob_errors = RwSignal::new(std::collections::BTreeMap::<&'static str, String>::new());
 
     let on_preset = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
@@ -89,6 +93,22 @@ pub fn ObjectivePicker() -> impl IntoView {
     };
     let submit = move |_| {
         message.set(None);
+        let in_use = |key: &str| {
+            Objective::ALL.into_iter().any(|o| {
+                (objective(&primary.get_untracked()) == Some(o)
+                    || objective(&aux.get_untracked()) == Some(o))
+                    && o.spec().knobs.iter().any(|k| k.key == key)
+            })
+        };
+        let blocking = knob_errors
+            .get_untracked()
+            .into_iter()
+            .find(|(key, _)| in_use(key))
+            .map(|(_, e)| e);
+        if let Some(error) = blocking {
+            message.set(Some(error));
+            return;
+        }
         let result = mix_text(
             &preset.get_untracked(),
             &primary.get_untracked(),
@@ -118,18 +138,26 @@ pub fn ObjectivePicker() -> impl IntoView {
             Err(e) => message.set(Some(e)),
         }
     };
-    let knob = move |id: &'static str,
-                     label: &'static str,
-                     get: fn(&ObjectiveKnobs) -> f64,
-                     set: fn(&mut ObjectiveKnobs, f64)| {
+    let knob = move |knob: &'static Knob| {
+        let id = format!("knob-{}", knob.key.replace('_', "-"));
+        let hint = format!("{}: {} ({})", knob.help, knob.range_text(), knob.paper);
         view! {
-            <label class="knob">{label}
+            <label class="knob" title=hint>{knob.label}
                 <input type="number" step="any" data-testid=id
-                    prop:value=move || get(&knobs.get()).to_string()
+                    prop:value=move || knobs.get().get(knob).to_string()
                     on:change=move |ev| {
-                        match event_target_value(&ev).trim().parse::<f64>() {
-                            Ok(v) if v.is_finite() => knobs.update(|k| set(k, v)),
-                            _ => message.set(Some(format!("{label} must be a number"))),
+                        let text = event_target_value(&ev);
+                        let mut next = knobs.get_untracked();
+                        match next.set_text(knob.key, &text) {
+                            Ok(()) => {
+                                message.set(None);
+                                knob_errors.update(|e| { e.remove(knob.key); });
+                                knobs.set(next);
+                            }
+                            Err(e) => {
+                                message.set(Some(e.to_string()));
+                                knob_errors.update(|errors| { errors.insert(knob.key, e.to_string()); });
+                            }
                         }
                     }/>
             </label>
@@ -174,16 +202,12 @@ pub fn ObjectivePicker() -> impl IntoView {
                 </label>
             </div>
             <div class="knobs">
-                {move || uses(Objective::Mlm).then(|| knob("knob-mask-rate", "MLM mask rate", |k| k.mlm.mask_rate, |k, v| k.mlm.mask_rate = v))}
-                {move || uses(Objective::Span).then(|| view! {
-                    {knob("knob-noise-density", "T5 noise density", |k| k.span.noise_density, |k, v| k.span.noise_density = v)}
-                    {knob("knob-mean-span", "T5 mean span", |k| k.span.mean_span, |k, v| k.span.mean_span = v)}
-                })}
-                {move || uses(Objective::Infill).then(|| view! {
-                    {knob("knob-mask-ratio", "BART mask ratio", |k| k.infill.mask_ratio, |k, v| k.infill.mask_ratio = v)}
-                    {knob("knob-poisson-lambda", "BART span λ", |k| k.infill.poisson_lambda, |k, v| k.infill.poisson_lambda = v)}
-                })}
-                {move || uses(Objective::Plm).then(|| knob("knob-plm-k", "XLNet K", |k| k.plm.k as f64, |k, v| k.plm.k = v.max(0.0).round() as usize))}
+                {move || Objective::ALL
+                    .into_iter()
+                    .filter(|&o| uses(o))
+                    .flat_map(|o| o.spec().knobs.iter())
+                    .map(knob)
+                    .collect_view()}
             </div>
             <button data-testid="mix-apply" on:click=submit>"Use this objective"</button>
             <p class="error" data-testid="mix-message" role="alert">{move || message.get()}</p>
@@ -192,12 +216,28 @@ pub fn ObjectivePicker() -> impl IntoView {
                 <table>
                     <thead><tr><th>"mix"</th><th>"network"</th><th>"how"</th></tr></thead>
                     <tbody>
-                        {PAIRINGS.iter().map(|(mix, net, how)| view! {
-                            <tr><td>{*mix}</td><td>{*net}</td><td>{*how}</td></tr>
+                        {pairings().into_iter().map(|p| view! {
+                            <tr><td>{p.mixes}</td><td>{p.network}</td><td>{p.how}</td></tr>
                         }).collect_view()}
                     </tbody>
                 </table>
                 <p class="hint">"Any other pairing is refused with its reason."</p>
+            </details>
+            <details class="recipes" data-testid="recipes">
+                <summary>"The rate each objective trains at"</summary>
+                <table>
+                    <thead><tr><th>"objective"</th><th>"size"</th><th>"peak rate"</th><th>"sequences/step"</th><th>"schedule"</th></tr></thead>
+                    <tbody>
+                        {Objective::ALL.into_iter().flat_map(|o| ModelSize::ALL.map(move |size| (o, size))).map(|(o, size)| {
+                            let r = o.spec().recipes.for_size(size);
+                            view! {
+                                <tr><td>{o.name()}</td><td>{size.name()}</td><td>{format!("{:e}", r.peak_lr)}</td>
+                                    <td>{r.batch_size}</td><td>{r.schedule.name()}</td></tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <p class="hint">"Chosen per family by a rate sweep at the lecture budget (BENCHMARKS.md). A mix with NSP or SOP trains at that objective's rate, which shapes its batches; otherwise at its primary's."</p>
             </details>
         </details>
     }

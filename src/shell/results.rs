@@ -39,16 +39,23 @@ fn rows(summary: &RunSummary) -> Vec<(&'static str, &'static str, String)> {
         summary.val_loss_corrupted,
         summary.unigram_entropy_corrupted,
     ) {
-        let verdict = if f64::from(loss) < unigram {
-            "below"
+        let margin = unigram - f64::from(loss);
+        let se = summary.unigram_margin_se.map_or(f64::NAN, f64::from);
+        let verdict = if margin > 2.0 * se {
+            format!("{margin:.3} below word frequencies, more than twice its standard error ({se:.3})")
+        } else if margin > 0.0 {
+            format!("{margin:.3} below word frequencies, within noise (standard error {se:.3})")
         } else {
-            "not yet below"
+            format!("not below word frequencies ({:.3} above)", -margin)
         };
         rows.push((
-            "corrupted positions",
+            "positions the objective hid",
             "result-corrupted",
             format!(
-                "{loss:.3} nats/token, {verdict} word frequencies alone ({unigram:.3} on the same positions)"
+                "{loss:.3} ± {:.3} nats/token on {} validation positions; word frequencies on the same \
+                 positions {unigram:.3}: {verdict}",
+                summary.val_loss_corrupted_se.unwrap_or(f32::NAN),
+                summary.eval_positions.unwrap_or(0)
             ),
         ));
     }
@@ -57,8 +64,10 @@ fn rows(summary: &RunSummary) -> Vec<(&'static str, &'static str, String)> {
             "pair accuracy",
             "result-pair-accuracy",
             format!(
-                "{:.1}% on held-out pairs (chance 50%)",
-                f64::from(accuracy) * 100.0
+                "{:.1}% ± {:.1} on {} held-out pairs (chance 50%)",
+                f64::from(accuracy) * 100.0,
+                summary.val_pair_accuracy_se.unwrap_or(f32::NAN) * 100.0,
+                summary.eval_pairs.unwrap_or(0)
             ),
         ));
     }
@@ -66,11 +75,20 @@ fn rows(summary: &RunSummary) -> Vec<(&'static str, &'static str, String)> {
         "each step",
         "result-per-step",
         format!(
-            "{:.0} supervised tokens · {:.2} GFLOP",
+            "{} sequences · {:.0} supervised tokens · {:.2} GFLOP · {:.1}% padding",
+            summary.batch_size,
             summary.supervised_tokens_per_step,
-            summary.flops_per_step / 1e9
+            summary.flops_per_step / 1e9,
+            summary.padding_share * 100.0
         ),
     ));
+    if let (Some(lr), Some(schedule)) = (summary.peak_lr, summary.schedule) {
+        rows.push((
+            "rate",
+            "result-recipe",
+            format!("peak {lr:e}, {} schedule", schedule.name()),
+        ));
+    }
     rows.push((
         "trained",
         "result-trained",

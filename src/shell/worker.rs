@@ -11,6 +11,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
 use std::sync::Arc;
 
+use crate::core::audit::{self, AuditLine};
 use crate::core::bench::{StepShape, time_training_step};
 use crate::core::config::{ModelSize, RunConfig};
 use crate::core::corpus::custom::Needs;
@@ -22,7 +23,9 @@ use crate::core::exec::Clock;
 use crate::core::mix::ObjectiveMix;
 use crate::core::saved::{self, LoadedRun, SavedFiles};
 use crate::core::summary::{BackendKind, RunSummary, StepReport, TrainEvent};
-use crate::core::train::{Backend, Trainer};
+use crate::core::backend::Backend;
+use crate::core::plan::plan;
+use crate::core::train::Trainer;
 use crate::protocol::{BackendInfo, BenchRequest, ReadyInfo, Settings, WorkerInput, WorkerOutput};
 
 use super::gpu::choose_backend;
@@ -46,6 +49,8 @@ struct CachedData {
     key: (CorpusInput, u64, usize),
     dataset: Dataset,
     fingerprint: Option<String>,
+    /// The shortcut audit's lines, once computed.
+    audit: Option<Vec<AuditLine>>,
     timings: CorpusTimings,
 }
 
@@ -369,6 +374,9 @@ async fn load_run(state: Shared, files: SavedFiles) {
         budget_tokens: summary.budget_tokens,
         planned_steps: summary.steps,
         unigram_entropy: summary.unigram_entropy,
+        peak_lr: summary.peak_lr.unwrap_or(f64::NAN),
+        batch_size: summary.batch_size,
+        schedule: summary.schedule,
         seed: summary.seed,
         corpus_seed: summary.corpus_seed,
         loaded_from: Some(summary.backend_label.clone()),
@@ -403,6 +411,8 @@ fn replay(summary: &RunSummary) -> Vec<TrainEvent> {
         tokens: 0,
         val_loss: summary.initial_val_loss,
         val_loss_corrupted: None,
+        val_baseline: None,
+        val_pair_loss: None,
         val_pair_accuracy: None,
     };
     std::iter::once(initial)
@@ -412,6 +422,8 @@ fn replay(summary: &RunSummary) -> Vec<TrainEvent> {
                 tokens: point.tokens,
                 budget_tokens: summary.budget_tokens,
                 loss: point.train_loss,
+                token_loss: point.train_token_loss,
+                pair_loss: point.train_pair_loss,
                 lr: 0.0,
                 supervised_tokens: 0,
                 tokens_per_s: pace,
@@ -423,6 +435,8 @@ fn replay(summary: &RunSummary) -> Vec<TrainEvent> {
                 tokens: point.tokens,
                 val_loss,
                 val_loss_corrupted: point.val_loss_corrupted,
+                val_baseline: point.val_baseline,
+                val_pair_loss: point.val_pair_loss,
                 val_pair_accuracy: point.val_pair_accuracy,
             });
             std::iter::once(step).chain(eval)
@@ -491,6 +505,7 @@ async fn use_corpus(state: Shared, input: CorpusInput) {
                 s.end_run();
                 let description = input.describe(settings.corpus_seed);
                 s.data = Some(CachedData {
+                    audit: None,
                     key: (input.clone(), settings.corpus_seed, vocab),
                     dataset,
                     fingerprint: None,
@@ -525,6 +540,7 @@ async fn prepare(state: Shared, generation: u64) {
             report_memory(&state);
             prime(&state, generation).await;
             send_fingerprint(&state, generation).await;
+            send_audit(&state, generation).await;
         }
         Ok(None) => {}
         Err((e, backend_kind)) => {
@@ -606,11 +622,12 @@ async fn build(
     let fail = |e: CoreError| (e, kind);
     let size = run_size(settings, kind, &info);
     let (mix, preset) = ObjectiveMix::parse(&settings.mix).map_err(fail)?;
-    let mut config = RunConfig::new(size);
+    let plan = plan(&mix).map_err(fail)?;
+    let mut config = RunConfig::for_plan(size, &plan);
     config.budget_tokens = settings.budget_tokens;
     config.seed = settings.seed;
     config.corpus_seed = settings.corpus_seed;
-    config.knobs = settings.knobs;
+    config.knobs = settings.knobs.clone();
     let description = settings.corpus.describe(settings.corpus_seed);
     let key = (
         settings.corpus.clone(),
@@ -642,6 +659,7 @@ async fn build(
                 return Ok(None);
             }
             state.borrow_mut().data = Some(CachedData {
+                audit: None,
                 key,
                 dataset: dataset.clone(),
                 fingerprint: None,
@@ -681,11 +699,63 @@ async fn build(
         budget_tokens: config.budget_tokens,
         planned_steps: trainer.planned_steps(),
         unigram_entropy: trainer.unigram_entropy(),
+        peak_lr: config.peak_lr,
+        batch_size: config.batch_size,
+        schedule: Some(config.schedule),
         seed: config.seed,
         corpus_seed: config.corpus_seed,
         loaded_from: None,
     };
     Ok(Some((trainer, ready)))
+}
+
+/// Runs the shortcut audit once per tokenized corpus — the run's size's NSP/SOP training items
+/// and every evaluation pair set — one set at a time, yielding between them so Pause, Reset
+/// and the tokenizer view are answered, and sends each line as it comes.
+async fn send_audit(state: &Shared, generation: u64) {
+    let cached = state.borrow().data.as_ref().and_then(|d| d.audit.clone());
+    if let Some(lines) = cached {
+        post(&WorkerOutput::Audit { lines, done: true });
+        return;
+    }
+    let size = {
+        let s = state.borrow();
+        let vocab = s.data.as_ref().map_or(0, |d| d.key.2);
+        ModelSize::ALL
+            .into_iter()
+            .find(|z| z.model().vocab_size == vocab)
+            .unwrap_or(ModelSize::Fast)
+    };
+    let mut lines = Vec::new();
+    for task in audit::tasks(&[size]) {
+        yield_now().await;
+        let line = {
+            let s = state.borrow();
+            if s.generation != generation {
+                return;
+            }
+            let Some(data) = s.data.as_ref() else { return };
+            audit::run_task(&data.dataset, task)
+        };
+        match line {
+            Ok(Some(line)) => {
+                lines.push(line);
+                post(&WorkerOutput::Audit {
+                    lines: lines.clone(),
+                    done: false,
+                });
+            }
+            Ok(None) => {}
+            Err(e) => {
+                post_error(format!("the shortcut audit stopped: {e}"), false);
+                return;
+            }
+        }
+    }
+    if let Some(data) = state.borrow_mut().data.as_mut() {
+        data.audit = Some(lines.clone());
+    }
+    post(&WorkerOutput::Audit { lines, done: true });
 }
 
 /// Computes the corpus fingerprint once per tokenized corpus (a pass over every exported

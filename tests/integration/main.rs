@@ -10,4 +10,5 @@ mod objective_properties;
 mod objective_traces;
 mod objectives_training;
 mod saved_runs;
+mod shortcut_audit;
 mod support;

@@ -3,15 +3,15 @@
 //! weight lands on a blocked cell.
 
 use burn::tensor::{Bool, Device, Tensor};
-use pretrain_playground::core::config::{ModelSize, ObjectiveKnobs};
+use pretrain_playground::core::config::{ModelSize, RunConfig};
 use pretrain_playground::core::data::Dataset;
 use pretrain_playground::core::exec::block_on;
 use pretrain_playground::core::mix::ObjectiveMix;
 use pretrain_playground::core::model::attention::AttentionKind;
-use pretrain_playground::core::objective::clm::clm_eval_batches;
-use pretrain_playground::core::objective::{Batch, coherence, infill, mlm, plm, span};
+use pretrain_playground::core::model::network::Network;
+use pretrain_playground::core::objective::Batch;
 use pretrain_playground::core::plan::plan;
-use pretrain_playground::core::train::network::Network;
+use pretrain_playground::core::train::first_batches;
 
 fn bools(t: Tensor<3, Bool>) -> Vec<bool> {
     block_on(t.into_data_async())
@@ -27,63 +27,16 @@ fn floats(t: Tensor<4>) -> Vec<f32> {
         .expect("f32")
 }
 
+/// The first training batch of the mix's first kind, two sequences of the `fast` size.
 fn batch_for(mix: &str, dataset: &Dataset) -> Batch {
-    let specials = dataset.tokenizer.specials();
-    let knobs = ObjectiveKnobs::default();
-    let vocab = ModelSize::Fast.model().vocab_size;
-    let (b, s) = (2, 32);
-    let pairs = |task, tokens| {
-        coherence::pair_eval_batches(
-            task,
-            &dataset.validation_segments,
-            tokens,
-            b,
-            s,
-            1,
-            specials,
-            vocab,
-            7,
-        )
-        .expect("pairs")
+    let (parsed, _) = ObjectiveMix::parse(mix).expect("mix");
+    let mut config = RunConfig::new(ModelSize::Fast);
+    config.batch_size = 2;
+    config.seed = 7;
+    first_batches(dataset, &config, &parsed)
+        .expect("batches")
         .remove(0)
-    };
-    match mix {
-        "clm" => clm_eval_batches(&dataset.validation, b, s, 1, specials)
-            .expect("clm")
-            .remove(0),
-        "mlm" => mlm::mlm_eval_batches(&dataset.validation, knobs.mlm, b, s, 1, specials, vocab, 7)
-            .expect("mlm")
-            .remove(0),
-        "mlm+nsp" => pairs(
-            coherence::PairTask::Nsp,
-            coherence::PairTokens::Mlm(knobs.mlm),
-        ),
-        "clm+sop" => pairs(coherence::PairTask::Sop, coherence::PairTokens::Clm),
-        "span" => span::span_eval_batches(&dataset.validation, knobs.span, b, s, 1, specials, 7)
-            .expect("span")
-            .remove(0),
-        "infill" => {
-            infill::infill_eval_batches(&dataset.validation, knobs.infill, b, s, 1, specials, 7)
-                .expect("infill")
-                .remove(0)
-        }
-        "plm" => plm::plm_eval_batches(&dataset.validation, knobs.plm, b, s, 1, specials, 7)
-            .expect("plm")
-            .remove(0),
-        "plm+nsp" => plm::plm_pair_eval_batches(
-            coherence::PairTask::Nsp,
-            &dataset.validation_segments,
-            knobs.plm,
-            b,
-            s,
-            1,
-            specials,
-            7,
-        )
-        .expect("plm pairs")
-        .remove(0),
-        other => panic!("no batch for {other}"),
-    }
+        .1
 }
 
 #[test]
@@ -97,7 +50,8 @@ fn every_objectives_trace_carries_its_masks_and_blocks_them() {
         "clm", "mlm", "mlm+nsp", "clm+sop", "span", "infill", "plm", "plm+nsp",
     ] {
         let (parsed, _) = ObjectiveMix::parse(mix).expect("mix");
-        let network = Network::init(&plan(&parsed).expect("plan"), &size.model(), 1, &device);
+        let p = plan(&parsed).expect("plan");
+        let network = Network::init(p.architecture, p.extras(), &size.model(), 1, &device);
         let batch = batch_for(mix, &dataset);
         let output = network.forward(&batch.to_tensors(&device), true);
         assert!(!output.attention.layers.is_empty(), "{mix}");

@@ -6,16 +6,13 @@ use pretrain_playground::core::config::{ModelSize, RunConfig};
 use pretrain_playground::core::data::Dataset;
 use pretrain_playground::core::exec::{SystemClock, block_on};
 use pretrain_playground::core::mix::ObjectiveMix;
-use pretrain_playground::core::objective::clm::clm_eval_batches;
+use pretrain_playground::core::backend::Backend;
+use pretrain_playground::core::model::network::{BatchTensors, Network};
 use pretrain_playground::core::saved;
 use pretrain_playground::core::summary::TrainEvent;
-use pretrain_playground::core::train::network::Network;
-use pretrain_playground::core::train::{Backend, Trainer};
+use pretrain_playground::core::train::{Trainer, first_batches};
 
-fn logits(
-    network: &Network,
-    batch: &pretrain_playground::core::objective::BatchTensors,
-) -> Vec<f32> {
+fn logits(network: &Network, batch: &BatchTensors) -> Vec<f32> {
     block_on(network.forward(batch, false).logits.into_data_async())
         .expect("read")
         .try_into_vec::<f32>()
@@ -28,9 +25,10 @@ fn a_saved_run_loads_back_with_the_same_outputs() {
     let dataset = Dataset::support(1, size.model().vocab_size).expect("dataset");
     let device = Device::flex();
     for preset in ["gpt", "bert", "t5", "xlnet"] {
-        let mut config = RunConfig::new(size);
-        config.budget_tokens = 3_000;
         let (mix, name) = ObjectiveMix::parse(preset).expect("mix");
+        let plan = pretrain_playground::core::plan::plan(&mix).expect("plan");
+        let mut config = RunConfig::for_plan(size, &plan);
+        config.budget_tokens = 3_000;
         let (mut trainer, _) = block_on(Trainer::start(
             dataset.clone(),
             config,
@@ -50,7 +48,7 @@ fn a_saved_run_loads_back_with_the_same_outputs() {
         let network = trainer.network().expect("network");
         let files = saved::save(
             network,
-            &trainer.saved_config(),
+            &saved::SavedConfig::of(&trainer),
             trainer.tokenizer(),
             &summary,
         )
@@ -92,14 +90,12 @@ fn a_saved_run_loads_back_with_the_same_outputs() {
             trainer.tokenizer().encode("Hi Maria").expect("encode")
         );
         // Any batch the plan draws: the two networks agree on it.
-        let specials = trainer.tokenizer().specials();
-        let probe = if preset == "gpt" {
-            clm_eval_batches(&dataset.validation, 2, 32, 1, specials)
-                .expect("batch")
-                .remove(0)
-        } else {
-            continue_with_plan_batch(preset, &dataset)
-        };
+        let mut probe_config = RunConfig::new(size);
+        probe_config.batch_size = 2;
+        let probe = first_batches(&dataset, &probe_config, &mix)
+            .expect("batch")
+            .remove(0)
+            .1;
         let tensors = probe.to_tensors(&device);
         assert_eq!(
             logits(&network.valid(), &tensors),
@@ -151,51 +147,4 @@ fn a_partial_or_wrong_selection_of_files_says_what_is_missing() {
         .err()
         .expect("garbage is refused");
     assert!(error.to_string().contains("cannot be loaded"), "{error}");
-}
-
-/// One validation batch of the preset's first batch kind.
-fn continue_with_plan_batch(
-    preset: &str,
-    dataset: &Dataset,
-) -> pretrain_playground::core::objective::Batch {
-    use pretrain_playground::core::objective::{coherence, mlm, plm, span};
-    let specials = dataset.tokenizer.specials();
-    let vocab = ModelSize::Fast.model().vocab_size;
-    match preset {
-        "bert" => coherence::pair_eval_batches(
-            coherence::PairTask::Nsp,
-            &dataset.validation_segments,
-            coherence::PairTokens::Mlm(mlm::MlmConfig::default()),
-            2,
-            32,
-            1,
-            specials,
-            vocab,
-            1,
-        )
-        .expect("pairs")
-        .remove(0),
-        "t5" => span::span_eval_batches(
-            &dataset.validation,
-            span::SpanConfig::default(),
-            2,
-            32,
-            1,
-            specials,
-            1,
-        )
-        .expect("span")
-        .remove(0),
-        _ => plm::plm_eval_batches(
-            &dataset.validation,
-            plm::PlmConfig::default(),
-            2,
-            32,
-            1,
-            specials,
-            1,
-        )
-        .expect("plm")
-        .remove(0),
-    }
 }

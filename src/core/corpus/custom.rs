@@ -36,6 +36,7 @@
 //! Layout: this file holds the limits, the errors, decoding and documents; `sentences` the
 //! splitter, `pairs` the splits and pair sets, `tfidf` the similarity behind hard negatives.
 
+pub mod lines;
 mod pairs;
 mod sentences;
 mod tfidf;
@@ -43,7 +44,7 @@ mod tfidf;
 use super::{Corpus, CorpusSource, Document, Genre, PairKind, Part, Split};
 use pairs::PairBuilder;
 use sentences::lines;
-pub use sentences::paragraphs;
+pub use sentences::{paragraphs, paragraphs_with_report};
 
 /// Largest text accepted, in bytes (5 MB: a few novels, far more than a tiny model needs).
 pub const MAX_BYTES: usize = 5_000_000;
@@ -55,7 +56,7 @@ pub const MAX_SENTENCE_CHARS: usize = 400;
 /// At most this many pairs in each training pair set (half positives).
 pub const TRAIN_PAIR_CAP: usize = 2_000;
 /// At most this many pairs in each validation or test pair set (half positives).
-pub const EVAL_PAIR_CAP: usize = 500;
+pub const EVAL_PAIR_CAP: usize = 1_000;
 
 /// A paragraph with more sentences than this is cut into documents of [`DOC_SENTENCES`].
 const LONG_PARAGRAPH: usize = 12;
@@ -276,7 +277,7 @@ pub fn build(
             }
         }
     }
-    let paragraphs = paragraphs(text);
+    let (paragraphs, line_report) = paragraphs_with_report(text);
     let found: usize = paragraphs.iter().map(Vec::len).sum();
     if found == 0 {
         return Err(CustomTextError::NoWords);
@@ -315,6 +316,7 @@ pub fn build(
         documents,
         pair_sets,
         segment_pairs,
+        line_report: Some(line_report),
     })
 }
 

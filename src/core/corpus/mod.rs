@@ -306,6 +306,9 @@ pub struct Corpus {
     pub pair_sets: Vec<PairSet>,
     /// Consecutive-segment pairs of the training split.
     pub segment_pairs: Vec<SegmentPair>,
+    /// For a student's text: what happened to its line breaks (how it was split).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_report: Option<custom::lines::LineReport>,
 }
 
 impl Corpus {

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::custom::lines::LineReport;
 use super::export::CorpusStats;
 use super::{Corpus, Document, EvalPair, Genre, PairKind, PairSource, Split};
 
@@ -30,7 +31,23 @@ pub struct CorpusView {
     pub pair_examples: Vec<EvalPair>,
     /// Filled in by the worker, which has a clock.
     pub timings: Option<CorpusTimings>,
+    /// For a student's text: how its line breaks were read, the rules, and its first
+    /// sentences as split.
+    #[serde(default)]
+    pub splitting: Option<Splitting>,
 }
+
+/// How a student's text was cut into sentences, for the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Splitting {
+    pub report: LineReport,
+    pub rules: String,
+    /// The first sentences of the first training documents, one per entry.
+    pub first_sentences: Vec<String>,
+}
+
+/// Sentences the panel shows as split.
+const SPLIT_EXAMPLES: usize = 12;
 
 impl CorpusView {
     pub fn new(corpus: &Corpus, description: String, stats: CorpusStats) -> Self {
@@ -79,12 +96,25 @@ impl CorpusView {
                 }
             }
         }
+        let splitting = corpus.line_report.clone().map(|report| Splitting {
+            report,
+            rules: LineReport::RULES.to_string(),
+            first_sentences: corpus
+                .documents
+                .iter()
+                .flat_map(|d| d.parts.iter())
+                .flat_map(|p| p.sentences.iter())
+                .take(SPLIT_EXAMPLES)
+                .cloned()
+                .collect(),
+        });
         Self {
             description,
             stats,
             samples,
             pair_examples,
             timings: None,
+            splitting,
         }
     }
 }
@@ -144,5 +174,7 @@ mod tests {
         let view = CorpusView::new(&corpus, "test".into(), stats);
         assert_eq!(view.pair_examples.len(), 6);
         assert_eq!(view.samples.len(), 3);
+        let splitting = view.splitting.expect("a student's text says how it was split");
+        assert!(splitting.first_sentences.iter().any(|s| s == "She wrote each name."));
     }
 }

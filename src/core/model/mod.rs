@@ -18,6 +18,7 @@
 pub mod attention;
 pub mod encdec;
 pub mod layers;
+pub mod network;
 
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig};
@@ -138,6 +139,33 @@ pub struct ModelOutput {
     /// `[batch, 2]`: the pair head read at each sequence's head position, when asked for.
     pub pair_logits: Option<Tensor<2>>,
     pub attention: AttentionTrace,
+}
+
+/// The network a run trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    Decoder,
+    Encoder,
+    EncoderDecoder,
+    TwoStream,
+}
+
+impl Architecture {
+    pub fn name(self) -> &'static str {
+        match self {
+            Architecture::Decoder => "decoder",
+            Architecture::Encoder => "encoder",
+            Architecture::EncoderDecoder => "encoder-decoder",
+            Architecture::TwoStream => "two-stream",
+        }
+    }
+
+    /// Whether it is one stack whose masks alone decide what it is (decoder or encoder), so
+    /// two token objectives can share it (UniLM).
+    pub fn is_plain_stack(self) -> bool {
+        matches!(self, Architecture::Decoder | Architecture::Encoder)
+    }
 }
 
 /// What the optional parts of a stack are for.

@@ -1,98 +1,102 @@
 //! Causal language modelling (GPT; Radford et al. 2018): every position predicts the next
 //! token, seeing only itself and what came before. Sequences are contiguous windows of the
-//! packed token stream; the target is the input shifted left by one, done here in the batcher,
-//! never in the model. Each epoch starts at a random offset and visits the windows in a seeded
-//! random order.
+//! packed token stream ([`super::windows`]); the target is the input shifted left by one, done
+//! here in the batcher, never in the model.
 
+use super::coherence::{PackedPair, PairLayout, TokenRow, padded_pair_batch};
+use super::spec::{
+    BatchShape, Family, ObjectiveSpec, Role, TargetSupport, TokenRole, WithPairs, no_combination,
+};
 use super::Batch;
+use crate::core::config::{Recipe, Recipes, Schedule};
 use crate::core::error::CoreError;
 use crate::core::masks::AttentionMask;
+use crate::core::model::Architecture;
 use crate::core::rng::Rng;
-use crate::core::tokenizer::SpecialIds;
 
-/// `stream` repeated until it holds at least `min_len` tokens. A student's short text can be
-/// smaller than one batch; cycling it is what several epochs over it would do anyway.
-pub fn cycled(stream: &[u32], min_len: usize) -> Vec<u32> {
-    if stream.is_empty() || stream.len() >= min_len {
-        return stream.to_vec();
-    }
-    stream.iter().copied().cycle().take(min_len).collect()
+/// Causal LM's spec: a decoder over packed windows; with a pair objective, GPT's reading of a
+/// pair (`A [SEP] B [SEP] [CLS]`, the head on the last position).
+pub static SPEC: ObjectiveSpec = ObjectiveSpec {
+    name: "clm",
+    title: "causal LM",
+    family: Family::CausalLm,
+    paper: "GPT (Radford et al. 2018) §3.1; GPT-2 (Radford et al. 2019)",
+    how: "next-token windows under a causal mask",
+    role: Role::Tokens(TokenRole {
+        architecture: Architecture::Decoder,
+        with_pairs: WithPairs::SameBatch {
+            layout: PairLayout::ClsLast,
+            rows: pair_rows,
+            how: "one batch: CLM on A [SEP] B [SEP] [CLS], the pair head on the final [CLS], \
+                  which sees the whole pair",
+        },
+        window_len,
+        windows_batch,
+        check,
+    }),
+    knobs: &[],
+    check_knobs: no_combination,
+    support: TargetSupport::TextAndSeparators,
+    recipes: RECIPES,
+};
+
+/// The rate sweep's choice for causal LM (BENCHMARKS.md).
+pub const RECIPES: Recipes = Recipes {
+    default: Recipe {
+        peak_lr: 1e-3,
+        batch_size: 32,
+        schedule: Schedule::Cosine,
+    },
+    fast: Recipe {
+        peak_lr: 3e-3,
+        batch_size: 8,
+        schedule: Schedule::Cosine,
+    },
+};
+
+/// A window holds one token more than a sequence: the last position's target.
+fn window_len(shape: &BatchShape) -> Result<usize, CoreError> {
+    Ok(shape.seq_len + 1)
 }
 
-/// Draws training batches of next-token prediction from a packed stream.
-#[derive(Debug, Clone)]
-pub struct ClmBatcher {
-    stream: Vec<u32>,
-    batch_size: usize,
-    seq_len: usize,
-    specials: SpecialIds,
-    rng: Rng,
-    order: Vec<usize>,
-    cursor: usize,
+fn check(stream: &[u32], shape: &BatchShape) -> Result<(), CoreError> {
+    if stream.len() < 2 {
+        return Err(CoreError::Corpus(format!(
+            "the text has {} token(s); next-token prediction needs at least 2 (a batch of \
+             {}×{} is made by cycling a short text)",
+            stream.len(),
+            shape.batch_size,
+            shape.seq_len
+        )));
+    }
+    Ok(())
 }
 
-impl ClmBatcher {
-    pub fn new(
-        stream: Vec<u32>,
-        batch_size: usize,
-        seq_len: usize,
-        specials: SpecialIds,
-        rng: Rng,
-    ) -> Result<Self, CoreError> {
-        if stream.len() < 2 * seq_len + 1 || stream.len() < batch_size * seq_len + 1 {
-            return Err(CoreError::Corpus(format!(
-                "the training text has {} tokens; a batch of {batch_size}×{seq_len} needs at least {}",
-                stream.len(),
-                (batch_size * seq_len).max(2 * seq_len) + 1
-            )));
-        }
-        Ok(Self {
-            stream,
-            batch_size,
-            seq_len,
-            specials,
-            rng,
-            order: Vec::new(),
-            cursor: 0,
-        })
+/// Next-token batches from windows of `seq_len + 1` tokens: inputs are the first `seq_len`,
+/// targets the last `seq_len`; every position is scored.
+pub fn windows_batch(
+    windows: &[Vec<u32>],
+    shape: &BatchShape,
+    _rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    let seq_len = windows.first().map_or(0, |w| w.len().saturating_sub(1));
+    if seq_len == 0 || windows.iter().any(|w| w.len() != seq_len + 1) {
+        return Err(CoreError::Config(
+            "next-token windows must all hold seq_len + 1 ≥ 2 tokens".into(),
+        ));
     }
-
-    fn new_epoch(&mut self) {
-        let offset = self.rng.below(self.seq_len);
-        let windows = (self.stream.len() - 1 - offset) / self.seq_len;
-        self.order = (0..windows).map(|i| offset + i * self.seq_len).collect();
-        self.rng.shuffle(&mut self.order);
-        self.cursor = 0;
-    }
-
-    /// The next batch in this run's order.
-    pub fn next_batch(&mut self) -> Batch {
-        let mut starts = Vec::with_capacity(self.batch_size);
-        while starts.len() < self.batch_size {
-            if self.cursor >= self.order.len() {
-                self.new_epoch();
-            }
-            starts.push(self.order[self.cursor]);
-            self.cursor += 1;
-        }
-        clm_batch(&self.stream, &starts, self.seq_len, self.specials)
-    }
-}
-
-/// Builds a next-token batch from windows starting at `starts` (each needs `seq_len + 1` ids).
-pub fn clm_batch(stream: &[u32], starts: &[usize], seq_len: usize, specials: SpecialIds) -> Batch {
-    let mut inputs = Vec::with_capacity(starts.len() * seq_len);
-    let mut targets = Vec::with_capacity(starts.len() * seq_len);
-    for &start in starts {
-        inputs.extend_from_slice(&stream[start..start + seq_len]);
-        targets.extend_from_slice(&stream[start + 1..start + seq_len + 1]);
+    let mut inputs = Vec::with_capacity(windows.len() * seq_len);
+    let mut targets = Vec::with_capacity(windows.len() * seq_len);
+    for w in windows {
+        inputs.extend_from_slice(&w[..seq_len]);
+        targets.extend_from_slice(&w[1..]);
     }
     let original_tokens = inputs
         .iter()
-        .filter(|&&id| !specials.is_special(id))
+        .filter(|&&id| !shape.specials.is_special(id))
         .count();
-    Batch {
-        batch_size: starts.len(),
+    Ok(Batch {
+        batch_size: windows.len(),
         seq_len,
         segments: None,
         target_len: seq_len,
@@ -101,59 +105,58 @@ pub fn clm_batch(stream: &[u32], starts: &[usize], seq_len: usize, specials: Spe
         supervised_tokens: inputs.len(),
         inputs,
         targets,
-        mask: AttentionMask::causal(starts.len(), seq_len),
+        mask: AttentionMask::causal(windows.len(), seq_len),
         decoder: None,
         query: None,
         pairs: None,
         original_tokens,
-    }
+    })
 }
 
-/// Fixed evaluation batches: non-overlapping windows from the start of `stream`, at most
-/// `max_batches` full batches.
-pub fn clm_eval_batches(
-    stream: &[u32],
-    batch_size: usize,
-    seq_len: usize,
-    max_batches: usize,
-    specials: SpecialIds,
-) -> Result<Vec<Batch>, CoreError> {
-    let windows = stream.len().saturating_sub(1) / seq_len;
-    let batches = (windows / batch_size).min(max_batches);
-    if batches == 0 {
-        return Err(CoreError::Corpus(format!(
-            "the validation text has {} tokens; one evaluation batch of {batch_size}×{seq_len} needs {}",
-            stream.len(),
-            batch_size * seq_len + 1
-        )));
-    }
-    Ok((0..batches)
-        .map(|b| {
-            let starts: Vec<usize> = (0..batch_size)
-                .map(|i| (b * batch_size + i) * seq_len)
-                .collect();
-            clm_batch(stream, &starts, seq_len, specials)
+/// Next-token prediction over each packed pair by a causal decoder, whose last position — the
+/// only one that has read both segments — judges the pair; GPT reads a pair the same way,
+/// delimiter between and the extract token at the end (Radford et al. 2018, §3.3). Position `i`
+/// predicts `ids[i + 1]`; the last real position has no next token inside the sequence (the
+/// next one would be padding), so it is not scored.
+fn pair_rows(
+    packed: &[PackedPair],
+    labels: &[u8],
+    shape: &BatchShape,
+    _rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    padded_pair_batch(packed, labels, shape, PairLayout::ClsLast, |ids| {
+        let mut targets: Vec<u32> = ids.iter().skip(1).copied().collect();
+        targets.push(shape.specials.pad);
+        let mut loss_weights = vec![1.0; ids.len()];
+        if let Some(last) = loss_weights.last_mut() {
+            *last = 0.0;
+        }
+        Ok(TokenRow {
+            inputs: ids.to_vec(),
+            targets,
+            corrupted: loss_weights.clone(),
+            loss_weights,
         })
-        .collect())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::objective::spec::BatchSource;
+    use crate::core::objective::test_support::{SPECIALS, shape};
+    use crate::core::objective::windows::WindowBatcher;
 
-    #[test]
-    fn short_streams_are_cycled_to_one_batch() {
-        assert_eq!(cycled(&[1, 2, 3], 7), vec![1, 2, 3, 1, 2, 3, 1]);
-        assert_eq!(cycled(&[1, 2, 3], 2), vec![1, 2, 3]);
-        assert!(cycled(&[], 5).is_empty());
+    fn batcher(stream: Vec<u32>, batch: usize, seq: usize, seed: u64) -> WindowBatcher {
+        let role = *SPEC.tokens().expect("token objective");
+        WindowBatcher::new(role, &stream, shape(batch, seq), Rng::new(seed), "clm")
+            .expect("batcher")
     }
-    use crate::core::objective::test_support::SPECIALS;
 
     #[test]
     fn targets_are_inputs_shifted_by_one() {
         let stream: Vec<u32> = (100..400).collect();
-        let mut batcher = ClmBatcher::new(stream, 4, 16, SPECIALS, Rng::new(1)).expect("batcher");
-        let batch = batcher.next_batch();
+        let batch = batcher(stream, 4, 16, 1).next_batch().expect("batch");
         for row in 0..4 {
             let inp = &batch.inputs[row * 16..(row + 1) * 16];
             let tgt = &batch.targets[row * 16..(row + 1) * 16];
@@ -168,9 +171,10 @@ mod tests {
     fn same_seed_same_batches_other_seed_other_batches() {
         let stream: Vec<u32> = (0..5000).map(|i| 30 + (i * 7919 % 900) as u32).collect();
         let draw = |seed| {
-            let mut b =
-                ClmBatcher::new(stream.clone(), 4, 16, SPECIALS, Rng::new(seed)).expect("batcher");
-            (0..30).map(|_| b.next_batch().inputs).collect::<Vec<_>>()
+            let mut b = batcher(stream.clone(), 4, 16, seed);
+            (0..30)
+                .map(|_| b.next_batch().expect("batch").inputs)
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(3), draw(3));
         assert_ne!(draw(3), draw(4));
@@ -178,15 +182,16 @@ mod tests {
 
     #[test]
     fn specials_do_not_count_as_original_text() {
-        let mut stream: Vec<u32> = (100..200).collect();
-        stream[5] = 6; // [EOS]
-        let batch = clm_batch(&stream, &[0], 10, SPECIALS);
+        let mut window: Vec<u32> = (100..111).collect();
+        window[5] = SPECIALS.eos;
+        let batch = windows_batch(&[window], &shape(1, 10), &mut Rng::new(0)).expect("batch");
         assert_eq!(batch.original_tokens, 9);
     }
 
     #[test]
-    fn too_short_a_text_is_a_typed_error() {
-        let err = ClmBatcher::new(vec![100; 10], 4, 16, SPECIALS, Rng::new(1));
+    fn a_text_of_one_token_is_a_typed_error() {
+        let role = *SPEC.tokens().expect("token objective");
+        let err = WindowBatcher::new(role, &[100], shape(4, 16), Rng::new(1), "clm");
         assert!(matches!(err, Err(CoreError::Corpus(_))));
     }
 }

@@ -2,20 +2,35 @@
 //! "Task #2: Next Sentence Prediction") and sentence-order prediction (SOP; ALBERT, Lan et al.
 //! 2020, §3.1 "Inter-sentence coherence loss"). The model reads two segments A and B and a
 //! binary head says whether B really is A's next segment, in order. This file is the data side:
-//! building labelled pairs, packing them into one sequence, and the batchers ([`PairBatcher`],
-//! [`pair_eval_batches`]) that pad them into a [`Batch`], with masked LM (BERT) or next-token
-//! prediction (a causal decoder) on the same input if asked ([`PairTokens`]).
+//! cutting documents into segment pairs, labelling them, packing them into one sequence, and the
+//! batchers ([`PairBatcher`], [`pair_eval_batches`]) that pad them into a [`Batch`], with a
+//! token objective on the same input if the mix has one (its [`WithPairs::SameBatch`] rows).
 //!
-//! - **Positives** (label 1) are two consecutive segments of one training document, as given.
-//! - **NSP negatives** (label 0) keep A and take B from a *different* document. ALBERT showed
-//!   this is mostly a topic test: an NSP model is at chance on order-swapped pairs (Table 5:
-//!   52.0% SOP accuracy), because a segment from elsewhere usually changes the subject.
-//! - **SOP negatives** (label 0) are the positive with its segments swapped, (B, A): same
-//!   topic, same sentences, only the order is wrong, so only coherence can decide.
+//! **Segments (BERT's `create_instances_from_document`).** A and B are each one or more
+//! consecutive sentences of one document, together filling the sequence: sentences are
+//! gathered while they fit `seq_len − 3` tokens (with probability 0.1 a shorter random
+//! target, BERT's `short_seq_prob`), and the gathered chunk is split at a random sentence
+//! boundary into A and B. A chunk of one sentence cannot be split: if the next sentence does not
+//! fit either it is taken anyway and the pair truncated; a document's last sentence left alone
+//! is not used. A document is all of its parts' sentences in order (a ticket, then its
+//! resolution). Chunks and split points are drawn afresh every epoch.
 //!
-//! Half the items are positives. [`make_item`] flips a coin, as BERT does; [`make_items`]
-//! shuffles an exactly half/half label vector, so a set of even size is exactly balanced
-//! and a head that always answers one label scores exactly 50%.
+//! - **Positives** (label 1): (A, B) as cut.
+//! - **SOP negatives** (label 0): (B, A), the same two segments swapped: same topic, same
+//!   sentences, only the order is wrong, so only coherence can decide (ALBERT Table 5: an NSP
+//!   model is at 52.0% on this task).
+//! - **NSP negatives** (label 0): A with the B of another document's chunk. BERT takes B from a
+//!   random document, filled to the remaining length; here the other B is drawn among this
+//!   epoch's B segments of *exactly the same token length* (the nearest length when none has
+//!   it). Lengths, padding and truncation are then the same for both labels, and the other B
+//!   starts at a sentence boundary inside its document as a true B does, so the only difference
+//!   a model can use is the text — which for NSP is mostly topic, as ALBERT showed. (BERT's
+//!   fill-to-length would make short, padded sequences mostly positives on a corpus of short
+//!   documents: a label a model could read off the padding. The shortcut audit,
+//!   [`crate::core::audit`], checks that no such artifact is left.)
+//!
+//! Each batch is exactly half positives (a shuffled half/half label vector), so a head that
+//! answers one label scores exactly 50% on every batch.
 //!
 //! **Packing** ([`pack`]) follows BERT's input format (§3, Figure 2) with two layouts:
 //! [`PairLayout::ClsFirst`] `[CLS] A [SEP] B [SEP]` for encoders (and the encoder of an
@@ -23,27 +38,29 @@
 //! [CLS]` for causal decoders and XLNet, where only the last position has seen the whole pair,
 //! so the head reads there. Segment ids are 0 for `[CLS]`-A-`[SEP]` and 1 for B-`[SEP]`; the
 //! trailing `[CLS]` of `ClsLast` gets segment 1, since it follows B. Too long a pair is cut
-//! longest-first one token at a time, as BERT's `_truncate_seq_pair` does, but A loses tokens
-//! from its *start* and B from its *end*, so the junction between them — the only place where
-//! coherence is decided — always stays in view (BERT pops both from the end, which can cut away
-//! exactly the sentence ending that leads into B).
+//! longest-first one token at a time, as BERT's `_truncate_seq_pair` does, but the first segment
+//! loses tokens from its *start* and the second from its *end*, so the junction between them —
+//! the only place where coherence is decided — is always two whole sentence edges, for both
+//! labels (BERT pops randomly from either end, which can cut exactly the sentence ending that
+//! leads into B).
 
 use serde::{Deserialize, Serialize};
 
-use super::mlm::{MlmConfig, mask};
+use super::spec::{BatchShape, BatchSource, PairRows};
+use super::windows::EvalSize;
 use super::{Batch, PairBatch};
 use crate::core::error::CoreError;
 use crate::core::masks::AttentionMask;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
 
-/// Two consecutive segments of one training document, tokenized.
+/// One document as the sentence-pair objectives see it: its sentences in order, across its
+/// parts, each encoded canonically (see [`crate::core::tokenizer`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SegmentIds {
-    /// Which document they come from (any id that tells documents apart).
+pub struct DocSentences {
+    /// Which document (any id that tells documents apart).
     pub doc: usize,
-    pub a: Vec<u32>,
-    pub b: Vec<u32>,
+    pub sentences: Vec<Vec<u32>>,
 }
 
 /// Which coherence task the negatives are made for.
@@ -65,131 +82,155 @@ pub struct PairItem {
     pub label: u8,
 }
 
-/// How many random other pairs an NSP negative tries before scanning for one from another
-/// document; rejection keeps the common case O(1), the scan makes `None` mean "impossible".
-const NSP_TRIES: usize = 8;
+/// A document's consecutive sentences cut into A and B at a sentence boundary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    pub doc: usize,
+    pub a: Vec<u32>,
+    pub b: Vec<u32>,
+}
 
-/// Checks that `pairs` can give `task` both labels: there is at least one pair and, for NSP,
-/// at least two documents to take negatives across.
-pub fn check_pairs(task: PairTask, pairs: &[SegmentIds]) -> Result<(), CoreError> {
-    let Some(first) = pairs.first() else {
+/// BERT's `short_seq_prob`: how often a chunk aims at a shorter, random length.
+pub const SHORT_SEQ_PROB: f64 = 0.1;
+
+/// Cuts every document into chunks of consecutive sentences that fit `budget` tokens, each split
+/// at a random sentence boundary (see the module doc). One epoch's worth, in document order.
+pub fn chunks(docs: &[DocSentences], budget: usize, rng: &mut Rng) -> Vec<Chunk> {
+    let mut out = Vec::new();
+    for doc in docs {
+        let sentences = &doc.sentences;
+        let mut i = 0;
+        while i < sentences.len() {
+            let target = if rng.next_f64() < SHORT_SEQ_PROB {
+                2 + rng.below(budget.saturating_sub(1).max(1))
+            } else {
+                budget
+            };
+            let start = i;
+            let mut len = sentences[i].len();
+            i += 1;
+            while i < sentences.len() && len + sentences[i].len() <= target {
+                len += sentences[i].len();
+                i += 1;
+            }
+            if i - start < 2 {
+                if i >= sentences.len() {
+                    break; // a last sentence alone: no pair to make
+                }
+                i += 1; // too long to fit with anything: take the next anyway, pack truncates
+            }
+            let split = start + 1 + rng.below(i - start - 1);
+            out.push(Chunk {
+                doc: doc.doc,
+                a: sentences[start..split].concat(),
+                b: sentences[split..i].concat(),
+            });
+        }
+    }
+    out
+}
+
+/// Checks that `docs` can give `task` both labels: at least one chunk and, for NSP, chunks
+/// from at least two documents.
+pub fn check_documents(task: PairTask, docs: &[DocSentences]) -> Result<(), CoreError> {
+    let usable: Vec<usize> = docs
+        .iter()
+        .filter(|d| d.sentences.len() >= 2)
+        .map(|d| d.doc)
+        .collect();
+    let Some(&first) = usable.first() else {
         return Err(CoreError::Corpus(
-            "there are no consecutive segment pairs to train sentence-pair coherence on; the \
-             training text needs documents of at least two segments"
+            "there are no documents of two or more sentences to train sentence-pair coherence \
+             on; the training text needs paragraphs of at least two sentences"
                 .to_string(),
         ));
     };
-    if task == PairTask::Nsp && pairs.iter().all(|p| p.doc == first.doc) {
+    if task == PairTask::Nsp && usable.iter().all(|&d| d == first) {
         return Err(CoreError::Corpus(
-            "next-sentence prediction takes its negatives from another document, but all the \
-             training pairs come from one document; add a second document (a blank line starts \
-             one) or use sentence-order prediction"
+            "next-sentence prediction takes its negatives from another document, but only one \
+             document has two or more sentences; add a second (a blank line starts one) or use \
+             sentence-order prediction"
                 .to_string(),
         ));
     }
     Ok(())
 }
 
-/// The item for `pairs[index]`: with probability 1/2 the positive, otherwise the task's
-/// negative. `None` when `index` is out of range or no negative can exist (NSP with a single
-/// document).
-pub fn make_item(
+/// Labels `picked` chunks of `all` (indices) with a shuffled half/half label vector (an odd one
+/// out gets a coin flip) and builds each item: the positive, or the task's negative. NSP's
+/// other B comes from `all`, another document's, of the same token length where one exists.
+/// Also returns how many NSP negatives had to take a B of another length.
+pub fn label_items(
     task: PairTask,
-    pairs: &[SegmentIds],
-    index: usize,
+    all: &[Chunk],
+    picked: &[usize],
     rng: &mut Rng,
-) -> Option<PairItem> {
-    let positive = rng.next_f64() < 0.5;
-    build(task, pairs, index, positive, rng)
-}
-
-/// Items for `pairs[i]`, `i` in `indices`, with labels from a shuffled half/half vector: when
-/// the number of items is even, exactly half are positives (an odd one out gets a coin flip).
-/// Indices out of range are skipped before labels are dealt; for NSP over a single document
-/// no negative can exist, so the result is empty ([`check_pairs`] says why).
-pub fn make_items(
-    task: PairTask,
-    pairs: &[SegmentIds],
-    indices: &[usize],
-    rng: &mut Rng,
-) -> Vec<PairItem> {
-    if check_pairs(task, pairs).is_err() {
-        return Vec::new();
-    }
-    let valid: Vec<usize> = indices
-        .iter()
-        .copied()
-        .filter(|&i| i < pairs.len())
-        .collect();
-    let mut labels: Vec<bool> = (0..valid.len()).map(|i| i < valid.len() / 2).collect();
-    if valid.len() % 2 == 1 {
-        let last = valid.len() - 1;
+) -> (Vec<PairItem>, usize) {
+    let mut labels: Vec<bool> = (0..picked.len()).map(|i| i < picked.len() / 2).collect();
+    if picked.len() % 2 == 1 {
+        let last = picked.len() - 1;
         labels[last] = rng.next_f64() < 0.5;
     }
     rng.shuffle(&mut labels);
-    // With at least two documents every negative exists, so nothing below is dropped.
-    valid
+    let mut mismatched = 0;
+    let items = picked
         .iter()
         .zip(labels)
-        .filter_map(|(&index, positive)| build(task, pairs, index, positive, rng))
-        .collect()
+        .map(|(&index, positive)| {
+            let chunk = &all[index];
+            if positive {
+                return PairItem {
+                    a: chunk.a.clone(),
+                    b: chunk.b.clone(),
+                    label: 1,
+                };
+            }
+            match task {
+                PairTask::Sop => PairItem {
+                    a: chunk.b.clone(),
+                    b: chunk.a.clone(),
+                    label: 0,
+                },
+                PairTask::Nsp => {
+                    let (other, exact) = other_b(all, chunk, rng);
+                    mismatched += usize::from(!exact);
+                    PairItem {
+                        a: chunk.a.clone(),
+                        b: other.to_vec(),
+                        label: 0,
+                    }
+                }
+            }
+        })
+        .collect();
+    (items, mismatched)
 }
 
-fn build(
-    task: PairTask,
-    pairs: &[SegmentIds],
-    index: usize,
-    positive: bool,
-    rng: &mut Rng,
-) -> Option<PairItem> {
-    let pair = pairs.get(index)?;
-    if positive {
-        return Some(PairItem {
-            a: pair.a.clone(),
-            b: pair.b.clone(),
-            label: 1,
-        });
-    }
-    match task {
-        PairTask::Sop => Some(PairItem {
-            a: pair.b.clone(),
-            b: pair.a.clone(),
-            label: 0,
-        }),
-        PairTask::Nsp => {
-            let other = other_document(pairs, pair.doc, rng)?;
-            let b = if rng.below(2) == 0 {
-                &other.a
-            } else {
-                &other.b
-            };
-            Some(PairItem {
-                a: pair.a.clone(),
-                b: b.clone(),
-                label: 0,
-            })
+/// A B segment of a chunk from another document, of the same length as `chunk.b` if any has
+/// it (else the nearest length, shorter first); `true` when the length matched. Rejection
+/// sampling among same-length candidates keeps the draw uniform over them.
+fn other_b<'a>(all: &'a [Chunk], chunk: &'a Chunk, rng: &mut Rng) -> (&'a [u32], bool) {
+    let want = chunk.b.len();
+    let mut best: Vec<usize> = Vec::new();
+    let mut best_gap = usize::MAX;
+    for (i, c) in all.iter().enumerate() {
+        if c.doc == chunk.doc {
+            continue;
+        }
+        let gap = c.b.len().abs_diff(want) * 2 + usize::from(c.b.len() > want);
+        if gap < best_gap {
+            best_gap = gap;
+            best.clear();
+        }
+        if gap == best_gap {
+            best.push(i);
         }
     }
-}
-
-/// A pair drawn uniformly from those of a document other than `doc`, or `None` if there is
-/// none. Rejection sampling first; the scan after it draws from the same distribution.
-fn other_document<'a>(
-    pairs: &'a [SegmentIds],
-    doc: usize,
-    rng: &mut Rng,
-) -> Option<&'a SegmentIds> {
-    for _ in 0..NSP_TRIES {
-        let candidate = &pairs[rng.below(pairs.len())];
-        if candidate.doc != doc {
-            return Some(candidate);
-        }
+    match best.get(rng.below(best.len())) {
+        Some(&i) => (&all[i].b, best_gap == 0),
+        // `check_documents` refuses a single document, so another one exists.
+        None => (&chunk.b, false),
     }
-    let others: Vec<&SegmentIds> = pairs.iter().filter(|p| p.doc != doc).collect();
-    if others.is_empty() {
-        return None;
-    }
-    Some(others[rng.below(others.len())])
 }
 
 /// Where the classification token goes (see the module doc).
@@ -280,302 +321,68 @@ fn truncated_lengths(mut a: usize, mut b: usize, budget: usize) -> (usize, usize
     (a, b)
 }
 
-/// What the token side of a pair batch learns, on the same input as the pair label.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PairTokens {
-    /// The pair head alone: no token is scored.
-    None,
-    /// Masked LM on the packed pair, as BERT pre-trains: one input, the MLM and NSP losses
-    /// summed (Devlin et al. 2019, §3.1 and Appendix A.2).
-    Mlm(MlmConfig),
-    /// Next-token prediction over the packed pair by a causal decoder, whose last position —
-    /// the only one that has read both segments — judges the pair; GPT reads a pair the same
-    /// way, delimiter between and the extract token at the end (Radford et al. 2018, §3.3).
-    Clm,
-}
-
-impl PairTokens {
-    /// Where `[CLS]` goes for this token objective: first for the bidirectional encoder of
-    /// `None`/`Mlm`, last for the causal decoder of `Clm`.
-    pub fn layout(&self) -> PairLayout {
-        match self {
-            Self::None | Self::Mlm(_) => PairLayout::ClsFirst,
-            Self::Clm => PairLayout::ClsLast,
-        }
-    }
-}
-
-/// Draws training batches of a sentence-pair task (NSP or SOP), with an optional token
-/// objective on the same input ([`PairTokens`]).
-///
-/// Each batch takes the next `batch_size` pairs of a seeded random epoch order and labels them
-/// with [`make_items`], so every batch is exactly half positives: a pair head that answers one
-/// label scores exactly 50% on every batch, and its loss can only fall by reading the pair.
-/// Each item is [`pack`]ed in the token objective's layout and right-padded with `[PAD]` to
-/// `seq_len`; padded keys are blocked in the mask and padded positions are never scored.
-///
-/// `supervised_tokens` counts token positions with a loss weight only; the pair labels (one
-/// per sequence, in [`PairBatch`]) are a separate loss with its own count, `batch_size`. With
-/// [`PairTokens::None`] it is therefore 0.
-#[derive(Debug, Clone)]
-pub struct PairBatcher {
-    task: PairTask,
-    pairs: Vec<SegmentIds>,
-    tokens: PairTokens,
-    batch_size: usize,
-    seq_len: usize,
-    specials: SpecialIds,
-    vocab_size: usize,
-    rng: Rng,
-    order: Vec<usize>,
-    cursor: usize,
-}
-
-impl PairBatcher {
-    /// A batcher over the consecutive segment pairs of the training documents.
-    ///
-    /// Errors: no pairs, or NSP over a single document ([`check_pairs`];
-    /// [`CoreError::Corpus`]); an odd or zero `batch_size`, which cannot be exactly balanced,
-    /// a `seq_len` below [`MIN_PAIR_LEN`], or an invalid MLM config or vocabulary
-    /// ([`CoreError::Config`]).
-    #[allow(clippy::too_many_arguments)] // task, data, token objective, shape, vocabulary, seed
-    pub fn new(
-        task: PairTask,
-        pairs: Vec<SegmentIds>,
-        tokens: PairTokens,
-        batch_size: usize,
-        seq_len: usize,
-        specials: SpecialIds,
-        vocab_size: usize,
-        rng: Rng,
-    ) -> Result<Self, CoreError> {
-        check_pairs(task, &pairs)?;
-        check_pair_batch(tokens, batch_size, seq_len, vocab_size)?;
-        Ok(Self {
-            task,
-            pairs,
-            tokens,
-            batch_size,
-            seq_len,
-            specials,
-            vocab_size,
-            rng,
-            order: Vec::new(),
-            cursor: 0,
-        })
-    }
-
-    /// The next batch in this run's order (token masking drawn afresh).
-    ///
-    /// Errors only if the inputs checked by [`PairBatcher::new`] could not be used after all
-    /// (they can: this is a guard, not an expected path).
-    pub fn next_batch(&mut self) -> Result<Batch, CoreError> {
-        let mut indices = Vec::with_capacity(self.batch_size);
-        while indices.len() < self.batch_size {
-            if self.cursor >= self.order.len() {
-                self.order = (0..self.pairs.len()).collect();
-                self.rng.shuffle(&mut self.order);
-                self.cursor = 0;
-            }
-            indices.push(self.order[self.cursor]);
-            self.cursor += 1;
-        }
-        pair_batch(
-            self.task,
-            &self.pairs,
-            &indices,
-            self.tokens,
-            self.seq_len,
-            self.specials,
-            self.vocab_size,
-            &mut self.rng,
-        )
-    }
-}
-
-/// Fixed evaluation batches of a sentence-pair task: the pairs in their given order (cycled
-/// when there are fewer than one batch), at most `max_batches` batches, labelled, paired with
-/// negatives and masked by a generator seeded with `seed`. Built once and reused, every
-/// evaluation asks the same questions; each batch is exactly balanced, so chance is exactly
-/// 50% accuracy.
-///
-/// Errors: as [`PairBatcher::new`], and a `max_batches` of 0 ([`CoreError::Config`]).
-#[allow(clippy::too_many_arguments)] // as `PairBatcher::new`, plus how many batches
-pub fn pair_eval_batches(
-    task: PairTask,
-    pairs: &[SegmentIds],
-    tokens: PairTokens,
-    batch_size: usize,
-    seq_len: usize,
-    max_batches: usize,
-    specials: SpecialIds,
-    vocab_size: usize,
-    seed: u64,
-) -> Result<Vec<Batch>, CoreError> {
-    check_pairs(task, pairs)?;
-    check_pair_batch(tokens, batch_size, seq_len, vocab_size)?;
-    if max_batches == 0 {
-        return Err(CoreError::Config(
-            "sentence-pair evaluation needs at least one batch; 0 evaluation batches were asked \
-             for"
-            .to_string(),
-        ));
-    }
-    let batches = (pairs.len() / batch_size).clamp(1, max_batches);
-    let mut rng = Rng::new(seed);
-    (0..batches)
-        .map(|b| {
-            let indices: Vec<usize> = (0..batch_size)
-                .map(|i| (b * batch_size + i) % pairs.len())
-                .collect();
-            pair_batch(
-                task, pairs, &indices, tokens, seq_len, specials, vocab_size, &mut rng,
-            )
-        })
-        .collect()
-}
-
-/// The checks shared by [`PairBatcher::new`] and [`pair_eval_batches`] beyond the pairs'.
-fn check_pair_batch(
-    tokens: PairTokens,
-    batch_size: usize,
-    seq_len: usize,
-    vocab_size: usize,
-) -> Result<(), CoreError> {
-    if batch_size == 0 || batch_size % 2 == 1 {
-        return Err(CoreError::Config(format!(
-            "a sentence-pair batch of {batch_size} cannot be exactly half positives; use an \
-             even batch size of at least 2"
-        )));
-    }
-    if seq_len < MIN_PAIR_LEN {
-        return Err(CoreError::Config(format!(
-            "a sentence pair needs a sequence length of at least {MIN_PAIR_LEN} ([CLS], two \
-             [SEP] and one token each of A and B); {seq_len} is too short"
-        )));
-    }
-    if let PairTokens::Mlm(config) = tokens {
-        config.validate_with_vocab(vocab_size)?;
-    }
-    Ok(())
-}
-
 /// One packed sequence's token side, unpadded: what the model reads and what it is scored on.
-struct TokenRow {
-    inputs: Vec<u32>,
-    targets: Vec<u32>,
-    loss_weights: Vec<f32>,
-    corrupted: Vec<f32>,
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRow {
+    pub inputs: Vec<u32>,
+    pub targets: Vec<u32>,
+    pub loss_weights: Vec<f32>,
+    pub corrupted: Vec<f32>,
 }
 
-/// The token side of one packed pair `ids` (no padding) under `tokens`.
-fn token_row(
-    ids: &[u32],
-    tokens: PairTokens,
-    specials: SpecialIds,
-    vocab_size: usize,
-    rng: &mut Rng,
-) -> Result<TokenRow, CoreError> {
-    let unscored = || TokenRow {
-        inputs: ids.to_vec(),
-        targets: ids.to_vec(),
-        loss_weights: vec![0.0; ids.len()],
-        corrupted: vec![0.0; ids.len()],
-    };
-    match tokens {
-        PairTokens::None => Ok(unscored()),
-        // Two empty segments leave only specials: the row still carries its pair label, so it
-        // is kept with no token supervision rather than refused.
-        PairTokens::Mlm(_) if ids.iter().all(|&id| specials.is_special(id)) => Ok(unscored()),
-        PairTokens::Mlm(config) => {
-            let masked = mask(ids, &config, specials, vocab_size, rng)?;
-            Ok(TokenRow {
-                loss_weights: masked
-                    .selected
-                    .iter()
-                    .map(|&s| f32::from(u8::from(s)))
-                    .collect(),
-                corrupted: masked
-                    .corruption
-                    .iter()
-                    .map(|c| f32::from(u8::from(c.is_corrupted())))
-                    .collect(),
-                inputs: masked.inputs,
-                targets: masked.targets,
-            })
-        }
-        PairTokens::Clm => {
-            // Position i predicts ids[i + 1]; the last real position has no next token inside
-            // the sequence (the next one would be padding), so it is not scored.
-            let mut targets: Vec<u32> = ids.iter().skip(1).copied().collect();
-            targets.push(specials.pad);
-            let mut loss_weights = vec![1.0; ids.len()];
-            if let Some(last) = loss_weights.last_mut() {
-                *last = 0.0;
-            }
-            Ok(TokenRow {
-                inputs: ids.to_vec(),
-                targets,
-                corrupted: loss_weights.clone(),
-                loss_weights,
-            })
+impl TokenRow {
+    /// The row as it is, no token scored (the pair head alone).
+    pub fn unscored(ids: &[u32]) -> Self {
+        Self {
+            inputs: ids.to_vec(),
+            targets: ids.to_vec(),
+            loss_weights: vec![0.0; ids.len()],
+            corrupted: vec![0.0; ids.len()],
         }
     }
 }
 
-/// Labels `pairs[i]`, `i` in `indices`, packs each item and lays them out as a padded
-/// [`Batch`].
-#[allow(clippy::too_many_arguments)] // everything a batch is made of, each named
-fn pair_batch(
-    task: PairTask,
-    pairs: &[SegmentIds],
-    indices: &[usize],
-    tokens: PairTokens,
-    seq_len: usize,
-    specials: SpecialIds,
-    vocab_size: usize,
-    rng: &mut Rng,
+/// Lays packed pairs out as a padded [`Batch`]: each row's token side from `row`, right-padded
+/// with `[PAD]` to `seq_len` (padding never scored), segments, the heads and labels, and the
+/// mask of the layout — bidirectional for [`PairLayout::ClsFirst`], causal for
+/// [`PairLayout::ClsLast`] — with padded keys blocked.
+pub fn padded_pair_batch(
+    packed: &[PackedPair],
+    labels: &[u8],
+    shape: &BatchShape,
+    layout: PairLayout,
+    mut row: impl FnMut(&[u32]) -> Result<TokenRow, CoreError>,
 ) -> Result<Batch, CoreError> {
-    let items = make_items(task, pairs, indices, rng);
-    if items.len() != indices.len() {
-        return Err(CoreError::Corpus(format!(
-            "only {} of {} sentence pairs could be labelled; {task:?} needs pairs from at least \
-             two documents",
-            items.len(),
-            indices.len()
-        )));
-    }
-    let layout = tokens.layout();
-    let n = items.len() * seq_len;
+    let (seq_len, specials) = (shape.seq_len, shape.specials);
+    let n = packed.len() * seq_len;
     let mut inputs = Vec::with_capacity(n);
     let mut targets = Vec::with_capacity(n);
     let mut loss_weights = Vec::with_capacity(n);
     let mut corrupted = Vec::with_capacity(n);
     let mut segments = Vec::with_capacity(n);
     let mut key_padding = Vec::with_capacity(n);
-    let mut heads = Vec::with_capacity(items.len());
-    let mut labels = Vec::with_capacity(items.len());
     let mut original_tokens = 0;
-    for item in &items {
-        let packed = pack(item, layout, seq_len, specials)?;
-        let (len, pad) = (packed.ids.len(), seq_len - packed.ids.len());
-        let row = token_row(&packed.ids, tokens, specials, vocab_size, rng)?;
-        inputs.extend(row.inputs);
+    for pair in packed {
+        let len = pair.ids.len();
+        let pad = seq_len.checked_sub(len).ok_or_else(|| {
+            CoreError::Config(format!(
+                "a packed pair of {len} tokens does not fit {seq_len} positions"
+            ))
+        })?;
+        let r = row(&pair.ids)?;
+        inputs.extend(r.inputs);
         inputs.extend(std::iter::repeat_n(specials.pad, pad));
-        targets.extend(row.targets);
+        targets.extend(r.targets);
         targets.extend(std::iter::repeat_n(specials.pad, pad));
-        loss_weights.extend(row.loss_weights);
+        loss_weights.extend(r.loss_weights);
         loss_weights.extend(std::iter::repeat_n(0.0, pad));
-        corrupted.extend(row.corrupted);
+        corrupted.extend(r.corrupted);
         corrupted.extend(std::iter::repeat_n(0.0, pad));
-        segments.extend(packed.segments.iter().map(|&s| u32::from(s)));
+        segments.extend(pair.segments.iter().map(|&s| u32::from(s)));
         segments.extend(std::iter::repeat_n(0, pad));
         key_padding.extend(std::iter::repeat_n(false, len));
         key_padding.extend(std::iter::repeat_n(true, pad));
-        heads.push(packed.head as u32);
-        labels.push(u32::from(item.label));
-        original_tokens += packed.original_tokens;
+        original_tokens += pair.original_tokens;
     }
     let mask = match layout {
         PairLayout::ClsFirst => AttentionMask::bidirectional(seq_len, &key_padding),
@@ -583,7 +390,7 @@ fn pair_batch(
     };
     let supervised_tokens = loss_weights.iter().filter(|&&w| w > 0.0).count();
     Ok(Batch {
-        batch_size: items.len(),
+        batch_size: packed.len(),
         seq_len,
         inputs,
         segments: Some(segments),
@@ -594,10 +401,220 @@ fn pair_batch(
         corrupted,
         decoder: None,
         query: None,
-        pairs: Some(PairBatch { heads, labels }),
+        pairs: Some(PairBatch {
+            heads: packed.iter().map(|p| p.head as u32).collect(),
+            labels: labels.iter().map(|&l| u32::from(l)).collect(),
+        }),
         original_tokens,
         supervised_tokens,
     })
+}
+
+/// The pair head alone: `[CLS] A [SEP] B [SEP]` under a bidirectional mask, no token scored
+/// (NSP or SOP on their own, and the pair batches an encoder-decoder alternates with).
+pub fn pair_only_rows(
+    packed: &[PackedPair],
+    labels: &[u8],
+    shape: &BatchShape,
+    _rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    padded_pair_batch(packed, labels, shape, PairLayout::ClsFirst, |ids| {
+        Ok(TokenRow::unscored(ids))
+    })
+}
+
+/// How a pair batch is laid out and what its token side learns.
+#[derive(Clone, Copy)]
+pub struct PairFormat {
+    pub layout: PairLayout,
+    pub rows: PairRows,
+}
+
+impl PairFormat {
+    /// The pair head alone ([`pair_only_rows`]).
+    pub const ALONE: PairFormat = PairFormat {
+        layout: PairLayout::ClsFirst,
+        rows: pair_only_rows,
+    };
+}
+
+/// Smallest sequence that holds a pair, and an even batch (exact balance).
+fn check_pair_shape(shape: &BatchShape, rows: usize) -> Result<(), CoreError> {
+    if rows == 0 || rows % 2 == 1 {
+        return Err(CoreError::Config(format!(
+            "a sentence-pair batch of {rows} cannot be exactly half positives; use an even batch \
+             size of at least 2"
+        )));
+    }
+    if shape.seq_len < MIN_PAIR_LEN {
+        return Err(CoreError::Config(format!(
+            "a sentence pair needs a sequence length of at least {MIN_PAIR_LEN} ([CLS], two \
+             [SEP] and one token each of A and B); {} is too short",
+            shape.seq_len
+        )));
+    }
+    Ok(())
+}
+
+/// Labels, packs and lays out `picked` chunks of `all`.
+fn pair_batch(
+    task: PairTask,
+    all: &[Chunk],
+    picked: &[usize],
+    format: PairFormat,
+    shape: &BatchShape,
+    rng: &mut Rng,
+) -> Result<(Batch, usize), CoreError> {
+    let (items, mismatched) = label_items(task, all, picked, rng);
+    let packed = items
+        .iter()
+        .map(|item| pack(item, format.layout, shape.seq_len, shape.specials))
+        .collect::<Result<Vec<_>, _>>()?;
+    let labels: Vec<u8> = items.iter().map(|i| i.label).collect();
+    Ok(((format.rows)(&packed, &labels, shape, rng)?, mismatched))
+}
+
+/// Draws training batches of a sentence-pair task (NSP or SOP), with the token side its
+/// [`PairFormat`] gives.
+///
+/// Every epoch cuts the documents into chunks afresh ([`chunks`]) and visits them in a seeded
+/// random order; each batch takes the next `batch_size` chunks and labels them exactly half
+/// positive ([`label_items`]). Each item is [`pack`]ed in the format's layout and right-padded;
+/// padded keys are blocked and padded positions never scored. `supervised_tokens` counts token
+/// positions with a loss weight only; the pair labels are a separate loss with its own count,
+/// `batch_size`.
+#[derive(Clone)]
+pub struct PairBatcher {
+    task: PairTask,
+    docs: std::sync::Arc<Vec<DocSentences>>,
+    format: PairFormat,
+    shape: BatchShape,
+    rng: Rng,
+    epoch: Vec<Chunk>,
+    order: Vec<usize>,
+    cursor: usize,
+}
+
+impl PairBatcher {
+    /// A batcher over the documents' sentences.
+    ///
+    /// Errors: no document of two sentences, or NSP over a single document
+    /// ([`check_documents`]; [`CoreError::Corpus`]); an odd or zero batch size, which cannot
+    /// be exactly balanced, or a `seq_len` below [`MIN_PAIR_LEN`] ([`CoreError::Config`]).
+    pub fn new(
+        task: PairTask,
+        docs: std::sync::Arc<Vec<DocSentences>>,
+        format: PairFormat,
+        shape: BatchShape,
+        rng: Rng,
+    ) -> Result<Self, CoreError> {
+        check_documents(task, &docs)?;
+        check_pair_shape(&shape, shape.batch_size)?;
+        Ok(Self {
+            task,
+            docs,
+            format,
+            shape,
+            rng,
+            epoch: Vec::new(),
+            order: Vec::new(),
+            cursor: 0,
+        })
+    }
+
+    fn new_epoch(&mut self) {
+        self.epoch = chunks(&self.docs, self.shape.seq_len - 3, &mut self.rng);
+        self.order = (0..self.epoch.len()).collect();
+        self.rng.shuffle(&mut self.order);
+        self.cursor = 0;
+    }
+}
+
+impl BatchSource for PairBatcher {
+    fn next_batch(&mut self) -> Result<Batch, CoreError> {
+        let mut picked = Vec::with_capacity(self.shape.batch_size);
+        while picked.len() < self.shape.batch_size {
+            if self.cursor >= self.order.len() {
+                // A batch never spans two epochs: NSP draws its other B from one epoch's chunks.
+                self.new_epoch();
+                picked.clear();
+            }
+            picked.push(self.order[self.cursor]);
+            self.cursor += 1;
+        }
+        let (batch, _) = pair_batch(
+            self.task,
+            &self.epoch,
+            &picked,
+            self.format,
+            &self.shape,
+            &mut self.rng,
+        )?;
+        Ok(batch)
+    }
+
+    fn boxed_clone(&self) -> Box<dyn BatchSource> {
+        Box::new(self.clone())
+    }
+}
+
+/// Fixed evaluation batches of a sentence-pair task: the documents cut into chunks with a
+/// generator seeded by `seed` (cut again, with new split points, while there are fewer chunks
+/// than `size.min_scored` pairs), visited in a shuffled order, in batches of `size.rows`
+/// exactly balanced pairs. Built once and reused, every evaluation asks the same questions, and
+/// chance is exactly 50%.
+pub fn pair_eval_batches(
+    task: PairTask,
+    docs: &[DocSentences],
+    format: PairFormat,
+    shape: &BatchShape,
+    size: EvalSize,
+    seed: u64,
+) -> Result<Vec<Batch>, CoreError> {
+    check_documents(task, docs)?;
+    check_pair_shape(shape, size.rows)?;
+    let mut rng = Rng::new(seed);
+    let mut all = Vec::new();
+    // Each pass cuts every document anew; a small split may need several to reach the target.
+    for _ in 0..64 {
+        all.extend(chunks(docs, shape.seq_len - 3, &mut rng));
+        if all.len() >= size.min_scored.max(size.rows) {
+            break;
+        }
+    }
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    rng.shuffle(&mut order);
+    let batches = (order.len() / size.rows)
+        .clamp(1, size.min_scored.div_ceil(size.rows).max(1));
+    (0..batches)
+        .map(|b| {
+            let picked: Vec<usize> = (0..size.rows)
+                .map(|i| order[(b * size.rows + i) % order.len()])
+                .collect();
+            pair_batch(task, &all, &picked, format, shape, &mut rng).map(|(batch, _)| batch)
+        })
+        .collect()
+}
+
+/// One epoch of labelled items from `docs` for `task`, with how many NSP negatives had to take
+/// a B of another length: what the shortcut audit reads ([`crate::core::audit`]).
+pub fn epoch_items(
+    task: PairTask,
+    docs: &[DocSentences],
+    budget: usize,
+    rng: &mut Rng,
+) -> (Vec<PairItem>, usize) {
+    let all = chunks(docs, budget, rng);
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    rng.shuffle(&mut order);
+    let mut items = Vec::with_capacity(all.len());
+    let mut mismatched = 0;
+    for batch in order.chunks(32) {
+        let (i, m) = label_items(task, &all, batch, rng);
+        items.extend(i);
+        mismatched += m;
+    }
+    (items, mismatched)
 }
 
 #[cfg(test)]

@@ -1,168 +1,172 @@
-//! Tests of sentence-pair items, packing and batching.
+//! Tests of sentence-pair segments, items, packing and batching.
+
+use std::sync::Arc;
 
 use super::*;
-use crate::core::objective::test_support::SPECIALS;
+use crate::core::objective::spec::{BatchSource, WithPairs};
+use crate::core::objective::test_support::{SPECIALS, shape};
+use crate::core::objective::{Objective, clm, mlm};
 
-/// Six documents of four pairs each; every segment's ids are unique to it, so a segment
-/// can be traced back to its document.
-fn corpus() -> Vec<SegmentIds> {
-    let mut pairs = Vec::new();
-    for doc in 0..6 {
-        for p in 0..4 {
-            let base = 100 + (doc * 100 + p * 20) as u32;
-            pairs.push(SegmentIds {
-                doc,
-                a: (base..base + 3 + p as u32).collect(),
-                b: (base + 10..base + 12 + doc as u32).collect(),
-            });
-        }
-    }
-    pairs
+/// The token side a pair batch is built with in these tests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tokens {
+    None,
+    Mlm,
+    Clm,
 }
 
-fn doc_of_segment(pairs: &[SegmentIds], segment: &[u32]) -> Option<usize> {
-    pairs
-        .iter()
-        .find(|p| p.a == segment || p.b == segment)
-        .map(|p| p.doc)
-}
-
-#[test]
-fn make_items_is_exactly_balanced_for_both_tasks() {
-    let pairs = corpus();
-    for task in [PairTask::Nsp, PairTask::Sop] {
-        for seed in 0..20 {
-            let mut rng = Rng::new(seed);
-            let indices: Vec<usize> = (0..pairs.len()).chain(0..pairs.len()).collect();
-            let items = make_items(task, &pairs, &indices, &mut rng);
-            assert_eq!(items.len(), 48);
-            let positives = items.iter().filter(|i| i.label == 1).count();
-            assert_eq!(positives, 24, "{task:?} seed {seed}");
-            // Odd sizes are off by at most one.
-            let items = make_items(task, &pairs, &indices[..7], &mut rng);
-            let positives = items.iter().filter(|i| i.label == 1).count();
-            assert!(positives == 3 || positives == 4, "{positives} of 7");
-        }
-    }
-    // The labels are shuffled, not dealt in a fixed pattern.
-    let items = make_items(PairTask::Sop, &pairs, &[0; 24], &mut Rng::new(1));
-    let labels: Vec<u8> = items.iter().map(|i| i.label).collect();
-    assert_ne!(labels[..12], [1; 12]);
-}
-
-#[test]
-fn make_item_flips_a_fair_coin() {
-    let pairs = corpus();
-    let mut rng = Rng::new(8);
-    let n = 4000;
-    let positives = (0..n)
-        .filter_map(|k| make_item(PairTask::Nsp, &pairs, k % pairs.len(), &mut rng))
-        .filter(|i| i.label == 1)
-        .count();
-    // σ = sqrt(n/4) ≈ 31.6; ±150 is over 4.5σ.
-    assert!(positives.abs_diff(n / 2) < 150, "{positives} of {n}");
-}
-
-#[test]
-fn sop_negatives_are_exactly_swapped_positives() {
-    let pairs = corpus();
-    let mut rng = Rng::new(3);
-    let indices: Vec<usize> = (0..pairs.len()).collect();
-    let items = make_items(PairTask::Sop, &pairs, &indices, &mut rng);
-    for (item, pair) in items.iter().zip(&pairs) {
-        if item.label == 1 {
-            assert_eq!((&item.a, &item.b), (&pair.a, &pair.b));
-        } else {
-            assert_eq!((&item.a, &item.b), (&pair.b, &pair.a));
-        }
-    }
-    for k in 0..200 {
-        let index = k % pairs.len();
-        let item = make_item(PairTask::Sop, &pairs, index, &mut rng).expect("sop item");
-        let pair = &pairs[index];
-        let expected = if item.label == 1 {
-            (&pair.a, &pair.b)
-        } else {
-            (&pair.b, &pair.a)
+impl Tokens {
+    fn format(self) -> PairFormat {
+        let same_batch = |spec: &crate::core::objective::spec::ObjectiveSpec| {
+            match spec.tokens().expect("a token objective").with_pairs {
+                WithPairs::SameBatch { layout, rows, .. } => PairFormat { layout, rows },
+                WithPairs::Alternate { .. } => unreachable!("same batch"),
+            }
         };
-        assert_eq!((&item.a, &item.b), expected);
-    }
-}
-
-#[test]
-fn nsp_negatives_come_from_another_document() {
-    let pairs = corpus();
-    let mut rng = Rng::new(4);
-    let indices: Vec<usize> = (0..pairs.len()).cycle().take(480).collect();
-    let items = make_items(PairTask::Nsp, &pairs, &indices, &mut rng);
-    let mut from_a = 0;
-    for (item, &index) in items.iter().zip(&indices) {
-        let pair = &pairs[index];
-        assert_eq!(item.a, pair.a, "A is always the pair's own A");
-        if item.label == 1 {
-            assert_eq!(item.b, pair.b);
-        } else {
-            let doc = doc_of_segment(&pairs, &item.b).expect("B is a corpus segment");
-            assert_ne!(doc, pair.doc, "negative B from the same document");
-            from_a += usize::from(pairs.iter().any(|p| p.a == item.b));
+        match self {
+            Tokens::None => PairFormat::ALONE,
+            Tokens::Mlm => same_batch(&mlm::SPEC),
+            Tokens::Clm => same_batch(&clm::SPEC),
         }
     }
-    assert!(
-        from_a > 60 && from_a < 180,
-        "either segment of the other pair: {from_a}"
-    );
+
+    fn layout(self) -> PairLayout {
+        self.format().layout
+    }
+}
+
+const ALL_TOKENS: [Tokens; 3] = [Tokens::None, Tokens::Mlm, Tokens::Clm];
+
+/// Six documents of six sentences; sentence `k` of document `d` has `2 + (d + k) % 4` tokens,
+/// all its own (`1000·d + 100·k + i`), so a segment can be traced back to where it came from.
+fn docs() -> Arc<Vec<DocSentences>> {
+    Arc::new(
+        (0..6)
+            .map(|doc| DocSentences {
+                doc,
+                sentences: (0..6)
+                    .map(|k| {
+                        let base = 1000 * doc as u32 + 100 * k as u32 + 30;
+                        (base..base + 2 + ((doc + k) % 4) as u32).collect()
+                    })
+                    .collect(),
+            })
+            .collect(),
+    )
+}
+
+fn doc_of(id: u32) -> usize {
+    ((id - 30) / 1000) as usize
+}
+
+fn sentence_of(id: u32) -> usize {
+    (((id - 30) % 1000) / 100) as usize
+}
+
+fn batcher(task: PairTask, tokens: Tokens, batch_size: usize, seq_len: usize, seed: u64) -> PairBatcher {
+    PairBatcher::new(task, docs(), tokens.format(), shape(batch_size, seq_len), Rng::new(seed))
+        .expect("pair batcher")
 }
 
 #[test]
-fn nsp_finds_the_one_other_document_and_refuses_when_there_is_none() {
-    let mut pairs: Vec<SegmentIds> = (0..50)
-        .map(|i| SegmentIds {
-            doc: 0,
-            a: vec![100 + i],
-            b: vec![200 + i],
+fn chunks_are_consecutive_whole_sentences_of_one_document_split_at_a_boundary() {
+    let docs = docs();
+    for budget in [5, 9, 13, 29, 61] {
+        let mut rng = Rng::new(budget as u64);
+        for _ in 0..20 {
+            for chunk in chunks(&docs, budget, &mut rng) {
+                assert!(!chunk.a.is_empty() && !chunk.b.is_empty());
+                let ids: Vec<u32> = chunk.a.iter().chain(&chunk.b).copied().collect();
+                assert!(ids.iter().all(|&id| doc_of(id) == chunk.doc), "one document");
+                // Whole sentences, consecutive, in order.
+                let sentences: Vec<usize> = {
+                    let mut v: Vec<usize> = ids.iter().map(|&id| sentence_of(id)).collect();
+                    v.dedup();
+                    v
+                };
+                assert!(sentences.windows(2).all(|w| w[1] == w[0] + 1), "{sentences:?}");
+                for &k in &sentences {
+                    let whole = &docs[chunk.doc].sentences[k];
+                    let taken = ids.iter().filter(|&&id| sentence_of(id) == k).count();
+                    assert_eq!(taken, whole.len(), "sentence {k} is whole");
+                }
+                // The split is at a sentence boundary.
+                let last_a = sentence_of(*chunk.a.last().expect("a"));
+                let first_b = sentence_of(chunk.b[0]);
+                assert_eq!(first_b, last_a + 1);
+                // It fits, unless two sentences alone do not.
+                if sentences.len() > 2 {
+                    assert!(ids.len() <= budget, "{} > {budget}", ids.len());
+                }
+            }
+        }
+    }
+    // The same seed cuts the same chunks.
+    let cut = |seed| chunks(&docs, 20, &mut Rng::new(seed));
+    assert_eq!(cut(4), cut(4));
+    assert_ne!(cut(4), cut(5));
+}
+
+#[test]
+fn labels_are_exactly_balanced_and_negatives_follow_the_task() {
+    let docs = docs();
+    for task in [PairTask::Nsp, PairTask::Sop] {
+        for seed in 0..10 {
+            let mut rng = Rng::new(seed);
+            let all = chunks(&docs, 20, &mut rng);
+            let picked: Vec<usize> = (0..all.len().min(16)).collect();
+            let (items, _) = label_items(task, &all, &picked, &mut rng);
+            assert_eq!(items.len(), picked.len());
+            assert_eq!(items.iter().filter(|i| i.label == 1).count() * 2, picked.len());
+            for (item, &k) in items.iter().zip(&picked) {
+                let chunk = &all[k];
+                match (item.label, task) {
+                    (1, _) => assert_eq!((&item.a, &item.b), (&chunk.a, &chunk.b)),
+                    (_, PairTask::Sop) => assert_eq!((&item.a, &item.b), (&chunk.b, &chunk.a)),
+                    (_, PairTask::Nsp) => {
+                        assert_eq!(item.a, chunk.a);
+                        assert_ne!(doc_of(item.b[0]), chunk.doc, "B from another document");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_nsp_negative_takes_another_documents_b_of_the_same_length() {
+    // Sixty documents: enough B segments that nearly every length has another document's.
+    let docs: Vec<DocSentences> = (0..60)
+        .map(|doc| DocSentences {
+            doc,
+            sentences: (0..6)
+                .map(|k| {
+                    let base = 1000 * doc as u32 + 100 * k as u32 + 30;
+                    (base..base + 2 + ((doc * 7 + k * 3) % 5) as u32).collect()
+                })
+                .collect(),
         })
         .collect();
-    let single = pairs.clone();
-    let mut rng = Rng::new(5);
-    let mut nones = 0;
-    for k in 0..60 {
-        match make_item(PairTask::Nsp, &single, k % 50, &mut rng) {
-            Some(item) => assert_eq!(item.label, 1),
-            None => nones += 1,
+    let mut rng = Rng::new(2);
+    let (mut exact, mut total) = (0, 0);
+    for _ in 0..20 {
+        let all = chunks(&docs, 20, &mut rng);
+        let picked: Vec<usize> = (0..all.len()).collect();
+        let (items, mismatched) = label_items(PairTask::Nsp, &all, &picked, &mut rng);
+        let mut counted = 0;
+        for (item, &k) in items.iter().zip(&picked) {
+            if item.label == 0 {
+                total += 1;
+                let same = item.b.len() == all[k].b.len();
+                exact += usize::from(same);
+                counted += usize::from(!same);
+                // The other B is a true B: it starts a later part of its document's chunk.
+                assert!(all.iter().any(|c| c.b == item.b), "a B segment of some chunk");
+            }
         }
+        assert_eq!(counted, mismatched);
     }
-    assert!(nones > 0, "a negative with one document is impossible");
-    assert!(make_items(PairTask::Nsp, &single, &[0, 1, 2, 3], &mut rng).is_empty());
-    assert!(matches!(
-        check_pairs(PairTask::Nsp, &single),
-        Err(CoreError::Corpus(_))
-    ));
-    assert_eq!(check_pairs(PairTask::Sop, &single), Ok(()));
-    assert!(check_pairs(PairTask::Sop, &[]).is_err());
-
-    pairs.push(SegmentIds {
-        doc: 1,
-        a: vec![900],
-        b: vec![901],
-    });
-    let indices: Vec<usize> = (0..50).collect();
-    let items = make_items(PairTask::Nsp, &pairs, &indices, &mut rng);
-    assert_eq!(items.len(), 50);
-    for item in items.iter().filter(|i| i.label == 0) {
-        assert!(item.b == [900] || item.b == [901], "{:?}", item.b);
-    }
-    assert!(make_item(PairTask::Nsp, &pairs, 99, &mut rng).is_none());
-}
-
-#[test]
-fn same_seed_same_items() {
-    let pairs = corpus();
-    let indices: Vec<usize> = (0..pairs.len()).rev().collect();
-    for task in [PairTask::Nsp, PairTask::Sop] {
-        let run = |seed| make_items(task, &pairs, &indices, &mut Rng::new(seed));
-        assert_eq!(run(9), run(9));
-        assert_ne!(run(9), run(10));
-    }
+    assert!(exact * 10 >= total * 9, "{exact} of {total} negatives matched the length");
 }
 
 #[test]
@@ -287,44 +291,12 @@ fn empty_segments_pack_with_zero_tokens() {
     }
 }
 
-// ---- Batching ---------------------------------------------------------------------------
-
-const VOCAB: usize = 1000;
-
-fn all_tokens() -> [PairTokens; 3] {
-    [
-        PairTokens::None,
-        PairTokens::Mlm(MlmConfig::default()),
-        PairTokens::Clm,
-    ]
-}
-
-fn batcher(
-    task: PairTask,
-    tokens: PairTokens,
-    batch_size: usize,
-    seq_len: usize,
-    seed: u64,
-) -> PairBatcher {
-    PairBatcher::new(
-        task,
-        corpus(),
-        tokens,
-        batch_size,
-        seq_len,
-        SPECIALS,
-        VOCAB,
-        Rng::new(seed),
-    )
-    .expect("pair batcher")
-}
-
 /// Real length of a row: where the padding starts.
 fn real_len(row: &[u32]) -> usize {
     row.iter().position(|&id| id == 0).unwrap_or(row.len())
 }
 
-/// The A and B segments of a row packed without token corruption (`PairTokens::None` inputs,
+/// The A and B segments of a row packed without token corruption (`Tokens::None` inputs,
 /// or any row's targets under MLM).
 fn split_row(row: &[u32], layout: PairLayout) -> (Vec<u32>, Vec<u32>) {
     let real = &row[..real_len(row)];
@@ -337,7 +309,7 @@ fn split_row(row: &[u32], layout: PairLayout) -> (Vec<u32>, Vec<u32>) {
 }
 
 /// Every structural property of a pair batch, whatever its token objective.
-fn assert_pair_batch(batch: &Batch, tokens: PairTokens, batch_size: usize, seq_len: usize) {
+fn assert_pair_batch(batch: &Batch, tokens: Tokens, batch_size: usize, seq_len: usize) {
     let s = SPECIALS;
     let n = batch_size * seq_len;
     assert_eq!(
@@ -384,7 +356,7 @@ fn assert_pair_batch(batch: &Batch, tokens: PairTokens, batch_size: usize, seq_l
         // Under MLM the inputs hold [MASK]s, never [PAD]; targets are the packed ids.
         let packed = &batch.targets[range.clone()];
         let len = match tokens {
-            PairTokens::Clm => real_len(&batch.inputs[range.clone()]),
+            Tokens::Clm => real_len(&batch.inputs[range.clone()]),
             _ => real_len(packed),
         };
         let inputs = &batch.inputs[range.clone()];
@@ -405,7 +377,7 @@ fn assert_pair_batch(batch: &Batch, tokens: PairTokens, batch_size: usize, seq_l
             PairLayout::ClsLast => assert_eq!(head, len - 1),
         }
         // Segments: 0 for [CLS] A [SEP], 1 for B [SEP] (and a trailing [CLS]), 0 for padding.
-        let ids = if matches!(tokens, PairTokens::Mlm(_)) {
+        let ids = if matches!(tokens, Tokens::Mlm) {
             packed
         } else {
             inputs
@@ -439,11 +411,11 @@ fn assert_pair_batch(batch: &Batch, tokens: PairTokens, batch_size: usize, seq_l
         }
         supervised += weights.iter().filter(|&&w| w > 0.0).count();
         match tokens {
-            PairTokens::None => {
+            Tokens::None => {
                 assert_eq!(inputs, packed);
                 assert!(weights.iter().chain(corrupted).all(|&w| w == 0.0));
             }
-            PairTokens::Mlm(_) => {
+            Tokens::Mlm => {
                 for i in 0..seq_len {
                     if s.is_special(packed[i]) {
                         assert_eq!(weights[i], 0.0, "special {} selected", packed[i]);
@@ -457,7 +429,7 @@ fn assert_pair_batch(batch: &Batch, tokens: PairTokens, batch_size: usize, seq_l
                 let selected = weights.iter().filter(|&&w| w == 1.0).count();
                 assert_eq!(selected, ((0.15 * eligible as f64).round() as usize).max(1));
             }
-            PairTokens::Clm => {
+            Tokens::Clm => {
                 for i in 0..seq_len {
                     if i + 1 < len {
                         assert_eq!(packed[i], inputs[i + 1], "next id at {i}");
@@ -473,16 +445,18 @@ fn assert_pair_batch(batch: &Batch, tokens: PairTokens, batch_size: usize, seq_l
     assert_eq!(batch.supervised_tokens, supervised);
 }
 
+
+// ---- Batching ---------------------------------------------------------------------------
+
 #[test]
-fn pair_batches_have_every_field_in_shape_for_every_token_objective() {
+fn pair_batches_have_every_field_in_shape_for_every_token_side() {
     for task in [PairTask::Nsp, PairTask::Sop] {
-        for tokens in all_tokens() {
-            // 24 tokens fit every corpus pair (so rows are padded); 9 forces truncation.
-            for seq_len in [24, 9] {
-                let mut b = batcher(task, tokens, 6, seq_len, 1);
-                for _ in 0..30 {
-                    let batch = b.next_batch().expect("batch");
-                    assert_pair_batch(&batch, tokens, 6, seq_len);
+        for tokens in ALL_TOKENS {
+            for (b, s) in [(2, 8), (4, 16), (8, 24)] {
+                let mut batcher = batcher(task, tokens, b, s, 3);
+                for _ in 0..10 {
+                    let batch = batcher.next_batch().expect("batch");
+                    assert_pair_batch(&batch, tokens, b, s);
                 }
             }
         }
@@ -490,147 +464,53 @@ fn pair_batches_have_every_field_in_shape_for_every_token_objective() {
 }
 
 #[test]
-fn pair_rows_are_padded_and_truncated_rows_are_full() {
-    let mut b = batcher(PairTask::Sop, PairTokens::None, 8, 24, 2);
-    let batch = b.next_batch().expect("batch");
-    let pads = batch.inputs.iter().filter(|&&id| id == 0).count();
-    assert!(pads > 0, "short pairs are padded");
-    let real = batch
-        .inputs
-        .iter()
-        .filter(|&&id| !SPECIALS.is_special(id))
-        .count();
-    assert_eq!(
-        batch.original_tokens, real,
-        "A and B tokens, no specials or padding"
-    );
-
-    let mut b = batcher(PairTask::Sop, PairTokens::None, 8, 6, 2);
-    let batch = b.next_batch().expect("batch");
-    assert!(
-        batch.inputs.iter().all(|&id| id != 0),
-        "a truncated pair fills its row"
-    );
-    assert_eq!(batch.original_tokens, 8 * 3);
-}
-
-#[test]
-fn pair_sop_negatives_are_the_positive_swapped() {
-    // Two hand-made pairs; every segment is unique, so a row says exactly where it came from.
-    let pairs = vec![
-        SegmentIds {
-            doc: 0,
-            a: vec![30, 31, 32],
-            b: vec![40, 41],
-        },
-        SegmentIds {
-            doc: 0,
-            a: vec![50],
-            b: vec![60, 61, 62, 63],
-        },
-    ];
-    for tokens in [PairTokens::None, PairTokens::Clm] {
-        let mut b = PairBatcher::new(
-            PairTask::Sop,
-            pairs.clone(),
-            tokens,
-            4,
-            16,
-            SPECIALS,
-            VOCAB,
-            Rng::new(5),
-        )
-        .expect("batcher");
-        for _ in 0..20 {
-            let batch = b.next_batch().expect("batch");
-            let labels = &batch.pairs.as_ref().expect("pairs").labels;
-            for (row, &label) in labels.iter().enumerate() {
-                let (a, b) = split_row(&batch.inputs[row * 16..(row + 1) * 16], tokens.layout());
-                let expected = pairs.iter().any(|p| {
-                    if label == 1 {
-                        (&p.a, &p.b) == (&a, &b)
-                    } else {
-                        (&p.b, &p.a) == (&a, &b)
-                    }
-                });
-                assert!(expected, "label {label}: A {a:?}, B {b:?}");
-            }
-        }
-    }
-}
-
-#[test]
-fn pair_nsp_negatives_come_from_another_document() {
-    let pairs = corpus();
-    let mut b = batcher(PairTask::Nsp, PairTokens::None, 8, 32, 6);
-    let mut negatives = 0;
+fn pair_sop_negatives_are_the_positive_swapped_within_a_batch_frame() {
+    let mut b = batcher(PairTask::Sop, Tokens::None, 8, 24, 5);
     for _ in 0..30 {
         let batch = b.next_batch().expect("batch");
         let labels = &batch.pairs.as_ref().expect("pairs").labels;
         for (row, &label) in labels.iter().enumerate() {
-            let (a, b) = split_row(
-                &batch.inputs[row * 32..(row + 1) * 32],
-                PairLayout::ClsFirst,
-            );
-            let own = pairs.iter().find(|p| p.a == a).expect("A is a pair's A");
-            if label == 1 {
-                assert_eq!(b, own.b);
-            } else {
-                let doc = doc_of_segment(&pairs, &b).expect("B is a corpus segment");
-                assert_ne!(doc, own.doc, "negative from the same document");
-                negatives += 1;
-            }
+            let (a, bb) = split_row(&batch.inputs[row * 24..(row + 1) * 24], PairLayout::ClsFirst);
+            let (first, second) = (sentence_of(a[0]), sentence_of(bb[0]));
+            assert_eq!(doc_of(a[0]), doc_of(bb[0]), "SOP keeps one document");
+            assert_eq!(label == 1, first < second, "order decides the label");
         }
     }
-    assert_eq!(negatives, 30 * 4);
+}
+
+#[test]
+fn pair_nsp_labels_leave_lengths_and_padding_alike() {
+    // Positives and negatives come from the same frames: their padding is the same population.
+    let mut b = batcher(PairTask::Nsp, Tokens::None, 8, 24, 6);
+    let (mut pos, mut neg) = (Vec::new(), Vec::new());
+    for _ in 0..200 {
+        let batch = b.next_batch().expect("batch");
+        let labels = &batch.pairs.as_ref().expect("pairs").labels;
+        for (row, &label) in labels.iter().enumerate() {
+            let len = real_len(&batch.inputs[row * 24..(row + 1) * 24]);
+            if label == 1 { pos.push(len) } else { neg.push(len) }
+        }
+    }
+    let mean = |v: &[usize]| v.iter().sum::<usize>() as f64 / v.len() as f64;
+    assert!((mean(&pos) - mean(&neg)).abs() < 0.3, "{} vs {}", mean(&pos), mean(&neg));
 }
 
 #[test]
 fn pair_clm_targets_are_the_next_ids_up_to_the_padding() {
-    let item = SegmentIds {
-        doc: 0,
-        a: vec![30, 31],
-        b: vec![40],
-    };
-    let batch = PairBatcher::new(
-        PairTask::Sop,
-        vec![item],
-        PairTokens::Clm,
-        2,
-        8,
-        SPECIALS,
-        VOCAB,
-        Rng::new(1),
-    )
-    .expect("batcher")
-    .next_batch()
-    .expect("batch");
-    let labels = &batch.pairs.as_ref().expect("pairs").labels;
-    let positive = labels.iter().position(|&l| l == 1).expect("a positive");
-    let row = positive * 8..(positive + 1) * 8;
-    assert_eq!(&batch.inputs[row.clone()], &[30, 31, 3, 40, 3, 2, 0, 0]);
-    assert_eq!(&batch.targets[row.clone()], &[31, 3, 40, 3, 2, 0, 0, 0]);
-    assert_eq!(
-        &batch.loss_weights[row.clone()],
-        &[1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
-    );
-    assert_eq!(
-        &batch.segments.as_ref().expect("segments")[row],
-        &[0, 0, 0, 1, 1, 1, 0, 0]
-    );
-    assert_eq!(batch.pairs.as_ref().expect("pairs").heads[positive], 5);
-    assert_eq!(batch.supervised_tokens, 10);
-    assert_eq!(batch.original_tokens, 6);
+    let mut b = batcher(PairTask::Sop, Tokens::Clm, 4, 20, 1);
+    let batch = b.next_batch().expect("batch");
+    assert_pair_batch(&batch, Tokens::Clm, 4, 20);
 }
 
 #[test]
 fn pair_mlm_never_masks_cls_sep_or_padding() {
-    let config = MlmConfig {
-        mask_rate: 1.0, // every eligible position: any special selected would show
-        ..MlmConfig::default()
-    };
+    let mut knobs = crate::core::objective::spec::ObjectiveKnobs::default();
+    knobs.set(&mlm::MASK_RATE, 1.0).expect("every eligible position");
     let s = SPECIALS;
-    let mut b = batcher(PairTask::Nsp, PairTokens::Mlm(config), 8, 24, 3);
+    let mut shape = shape(8, 24);
+    shape.knobs = knobs;
+    let mut b = PairBatcher::new(PairTask::Nsp, docs(), Tokens::Mlm.format(), shape, Rng::new(3))
+        .expect("batcher");
     for _ in 0..50 {
         let batch = b.next_batch().expect("batch");
         for i in 0..batch.inputs.len() {
@@ -646,188 +526,61 @@ fn pair_mlm_never_masks_cls_sep_or_padding() {
 
 #[test]
 fn pair_mlm_row_of_only_specials_carries_its_label_without_token_loss() {
-    let pairs = vec![
-        SegmentIds {
-            doc: 0,
-            a: vec![],
-            b: vec![],
-        },
-        SegmentIds {
-            doc: 0,
-            a: vec![],
-            b: vec![],
-        },
+    let packed = vec![
+        pack(&PairItem { a: vec![], b: vec![], label: 1 }, PairLayout::ClsFirst, 8, SPECIALS)
+            .expect("pack");
+        2
     ];
-    let batch = PairBatcher::new(
-        PairTask::Sop,
-        pairs,
-        PairTokens::Mlm(MlmConfig::default()),
-        2,
-        8,
-        SPECIALS,
-        VOCAB,
-        Rng::new(1),
-    )
-    .expect("batcher")
-    .next_batch()
-    .expect("batch");
+    let rows = Tokens::Mlm.format().rows;
+    let batch = rows(&packed, &[1, 0], &shape(2, 8), &mut Rng::new(1)).expect("batch");
     assert_eq!(batch.supervised_tokens, 0);
-    assert_eq!(batch.pairs.as_ref().expect("pairs").labels.len(), 2);
+    assert_eq!(batch.pairs.as_ref().expect("pairs").labels, vec![1, 0]);
 }
 
 #[test]
-fn pair_same_seed_same_batches_and_eval_batches_are_fixed() {
+fn pair_same_seed_same_batches_and_eval_batches_are_fixed_and_balanced() {
     for task in [PairTask::Nsp, PairTask::Sop] {
-        for tokens in all_tokens() {
-            let draw = |seed| {
-                let mut b = batcher(task, tokens, 4, 20, seed);
-                (0..10)
-                    .map(|_| b.next_batch().expect("batch"))
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(draw(3), draw(3));
-            assert_ne!(draw(3), draw(4));
-
-            let eval = |seed, max| {
-                pair_eval_batches(task, &corpus(), tokens, 4, 20, max, SPECIALS, VOCAB, seed)
-                    .expect("eval")
-            };
-            let first = eval(7, 3);
-            assert_eq!(first.len(), 3);
-            assert_eq!(
-                first,
-                eval(7, 3),
-                "every evaluation asks the same questions"
-            );
-            assert_ne!(first, eval(8, 3));
-            assert_eq!(eval(7, 100).len(), 6, "24 pairs make 6 batches of 4");
-            for batch in &first {
-                assert_pair_batch(batch, tokens, 4, 20);
-            }
+        let draw = |seed| {
+            let mut b = batcher(task, Tokens::Mlm, 4, 20, seed);
+            (0..20).map(|_| b.next_batch().expect("batch")).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(3), draw(3));
+        assert_ne!(draw(3), draw(4));
+        let size = crate::core::objective::windows::EvalSize { rows: 4, min_scored: 40 };
+        let eval = |seed| {
+            pair_eval_batches(task, &docs(), Tokens::None.format(), &shape(4, 20), size, seed)
+                .expect("eval")
+        };
+        let first = eval(9);
+        assert_eq!(first, eval(9));
+        assert_eq!(first.len(), 10, "40 pairs in batches of 4");
+        for batch in &first {
+            assert_pair_batch(batch, Tokens::None, 4, 20);
         }
     }
-    // Fewer pairs than one batch: cycled to one batch.
-    let few = &corpus()[..3];
-    let batches = pair_eval_batches(
-        PairTask::Sop,
-        few,
-        PairTokens::None,
-        8,
-        20,
-        5,
-        SPECIALS,
-        VOCAB,
-        1,
-    )
-    .expect("eval");
-    assert_eq!(batches.len(), 1);
-    assert_pair_batch(&batches[0], PairTokens::None, 8, 20);
 }
 
 #[test]
 fn pair_batcher_refuses_what_it_cannot_batch_with_typed_errors() {
-    let single: Vec<SegmentIds> = corpus().into_iter().filter(|p| p.doc == 0).collect();
-    let new = |task, pairs: Vec<SegmentIds>, tokens, batch_size, seq_len, vocab| {
-        PairBatcher::new(
-            task,
-            pairs,
-            tokens,
-            batch_size,
-            seq_len,
-            SPECIALS,
-            vocab,
-            Rng::new(1),
-        )
-        .map(|_| ())
+    let new = |task, docs: Arc<Vec<DocSentences>>, b, s| {
+        PairBatcher::new(task, docs, PairFormat::ALONE, shape(b, s), Rng::new(1)).map(|_| ())
     };
-    let corpus_err = |r: Result<(), CoreError>| matches!(r, Err(CoreError::Corpus(_)));
-    let config_err = |r: Result<(), CoreError>| matches!(r, Err(CoreError::Config(_)));
-    assert!(corpus_err(new(
-        PairTask::Nsp,
-        single.clone(),
-        PairTokens::None,
-        4,
-        16,
-        VOCAB
-    )));
-    assert_eq!(
-        new(PairTask::Sop, single, PairTokens::None, 4, 16, VOCAB),
-        Ok(())
-    );
-    assert!(corpus_err(new(
-        PairTask::Sop,
-        vec![],
-        PairTokens::None,
-        4,
-        16,
-        VOCAB
-    )));
-    for batch_size in [0, 1, 7] {
-        assert!(config_err(new(
-            PairTask::Sop,
-            corpus(),
-            PairTokens::None,
-            batch_size,
-            16,
-            VOCAB
-        )));
-    }
-    assert!(config_err(new(
-        PairTask::Sop,
-        corpus(),
-        PairTokens::Clm,
-        4,
-        MIN_PAIR_LEN - 1,
-        VOCAB
-    )));
-    assert_eq!(
-        new(
-            PairTask::Sop,
-            corpus(),
-            PairTokens::Clm,
-            4,
-            MIN_PAIR_LEN,
-            VOCAB
-        ),
-        Ok(())
-    );
-    let bad = PairTokens::Mlm(MlmConfig {
-        mask_rate: 2.0,
-        ..MlmConfig::default()
-    });
-    assert!(config_err(new(PairTask::Sop, corpus(), bad, 4, 16, VOCAB)));
-    let mlm = PairTokens::Mlm(MlmConfig::default());
-    assert!(config_err(new(PairTask::Sop, corpus(), mlm, 4, 16, 23)));
-    assert_eq!(
-        new(PairTask::Sop, corpus(), PairTokens::Clm, 4, 16, 23),
-        Ok(())
-    );
-    let eval = pair_eval_batches(
-        PairTask::Sop,
-        &corpus(),
-        PairTokens::None,
-        4,
-        16,
-        0,
-        SPECIALS,
-        VOCAB,
-        1,
-    );
-    assert!(config_err(eval.map(|_| ())));
-}
-
-#[test]
-fn pair_tokens_choose_the_layout_and_serialise_in_snake_case() {
-    assert_eq!(PairTokens::None.layout(), PairLayout::ClsFirst);
-    assert_eq!(
-        PairTokens::Mlm(MlmConfig::default()).layout(),
-        PairLayout::ClsFirst
-    );
-    assert_eq!(PairTokens::Clm.layout(), PairLayout::ClsLast);
-    let json = serde_json::to_string(&[PairTokens::None, PairTokens::Clm]).expect("json");
-    assert_eq!(json, r#"["none","clm"]"#);
-    let back: PairTokens =
-        serde_json::from_str(r#"{"mlm":{"mask_rate":0.15,"mask_token":0.8,"random_token":0.1}}"#)
-            .expect("mlm tokens");
-    assert_eq!(back, PairTokens::Mlm(MlmConfig::default()));
+    assert!(matches!(new(PairTask::Sop, docs(), 3, 16), Err(CoreError::Config(_))), "odd batch");
+    assert!(matches!(new(PairTask::Sop, docs(), 0, 16), Err(CoreError::Config(_))));
+    assert!(matches!(new(PairTask::Sop, docs(), 4, 4), Err(CoreError::Config(_))), "too short");
+    assert!(new(PairTask::Sop, docs(), 4, MIN_PAIR_LEN).is_ok());
+    assert!(matches!(new(PairTask::Nsp, Arc::new(vec![]), 4, 16), Err(CoreError::Corpus(_))));
+    let one = Arc::new(docs()[..1].to_vec());
+    assert!(matches!(new(PairTask::Nsp, one.clone(), 4, 16), Err(CoreError::Corpus(_))));
+    assert!(new(PairTask::Sop, one, 4, 16).is_ok(), "SOP needs one document only");
+    let single_sentences = Arc::new(vec![
+        DocSentences { doc: 0, sentences: vec![vec![40, 41]] },
+        DocSentences { doc: 1, sentences: vec![vec![50]] },
+    ]);
+    assert!(matches!(
+        new(PairTask::Sop, single_sentences, 4, 16),
+        Err(CoreError::Corpus(_))
+    ));
+    // The objective table knows NSP and SOP as pair objectives.
+    assert!(Objective::Nsp.spec().pairs().is_some() && Objective::Sop.spec().pairs().is_some());
 }

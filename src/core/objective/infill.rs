@@ -1,6 +1,6 @@
 //! Text infilling, BART's denoising objective (Lewis et al. 2020, §2.2; fairseq's
 //! `denoising_dataset` with `mask_length = span-poisson`, `replace_length = 1`), as pure
-//! functions on token ids ([`corrupt`]), and [`InfillBatcher`], which turns windows of the
+//! functions on token ids ([`corrupt`]), and [`windows_batch`], which turns windows of the
 //! packed stream into encoder-decoder batches.
 //!
 //! Spans of text are hidden, their lengths drawn from a Poisson distribution, and each span —
@@ -43,8 +43,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::Batch;
-use super::span::{Seq2SeqExample, Windows, eval_windows, original_tokens, seq2seq_batch};
+use super::span::{Seq2SeqExample, original_tokens, seq2seq_batch};
+use super::spec::{
+    BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
+    TokenRole, WithPairs,
+};
+use crate::core::config::{Recipe, Recipes, Schedule};
 use crate::core::error::CoreError;
+use crate::core::model::Architecture;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
 
@@ -77,25 +83,121 @@ impl Default for InfillConfig {
 }
 
 impl InfillConfig {
+    /// The corruption the knobs describe.
+    pub fn from_knobs(knobs: &ObjectiveKnobs) -> Self {
+        Self {
+            mask_ratio: knobs.get(&MASK_RATIO),
+            poisson_lambda: knobs.get(&POISSON_LAMBDA),
+        }
+    }
+
+    /// The knobs that describe this corruption.
+    pub fn knobs(&self) -> Result<ObjectiveKnobs, KnobError> {
+        let mut knobs = ObjectiveKnobs::default();
+        knobs.set(&MASK_RATIO, self.mask_ratio)?;
+        knobs.set(&POISSON_LAMBDA, self.poisson_lambda)?;
+        Ok(knobs)
+    }
+
+    /// Checks each knob's range ([`KnobError`] naming it).
     pub fn validate(&self) -> Result<(), CoreError> {
-        if !(self.mask_ratio.is_finite() && self.mask_ratio > 0.0 && self.mask_ratio < 1.0) {
-            return Err(CoreError::Config(format!(
-                "text infilling: mask_ratio {} must be above 0 and below 1 (the paper uses 0.3)",
-                self.mask_ratio
-            )));
-        }
-        if !(self.poisson_lambda.is_finite()
-            && self.poisson_lambda > 0.0
-            && self.poisson_lambda <= MAX_LAMBDA)
-        {
-            return Err(CoreError::Config(format!(
-                "text infilling: poisson_lambda {} must be above 0 and at most {MAX_LAMBDA} \
-                 (the paper uses 3)",
-                self.poisson_lambda
-            )));
-        }
+        self.knobs()?;
         Ok(())
     }
+}
+
+/// Text infilling's spec: an encoder-decoder over packed windows; with a pair objective,
+/// alternate batches (pairs go through the encoder alone).
+pub static SPEC: ObjectiveSpec = ObjectiveSpec {
+    name: "infill",
+    title: "text infilling",
+    family: Family::Denoising,
+    paper: "BART (Lewis et al. 2020) §2.2, Table 1",
+    how: "BART text infilling: Poisson(3) spans become one [MASK] each, the decoder rewrites the \
+          text",
+    role: Role::Tokens(TokenRole {
+        architecture: Architecture::EncoderDecoder,
+        with_pairs: WithPairs::Alternate {
+            how: "alternate batches: denoising, then sentence pairs through the encoder with the \
+                  pair head on [CLS]",
+        },
+        window_len,
+        windows_batch,
+        check,
+    }),
+    knobs: &[MASK_RATIO, POISSON_LAMBDA],
+    check_knobs,
+    support: TargetSupport::TextAndSeparators,
+    recipes: RECIPES,
+};
+
+/// The rate sweep's choice for text infilling (BENCHMARKS.md).
+pub const RECIPES: Recipes = Recipes {
+    default: Recipe {
+        peak_lr: 1e-3,
+        batch_size: 32,
+        schedule: Schedule::Cosine,
+    },
+    fast: Recipe {
+        peak_lr: 3e-3,
+        batch_size: 8,
+        schedule: Schedule::Cosine,
+    },
+};
+
+/// Fraction of tokens hidden.
+pub const MASK_RATIO: Knob = Knob {
+    key: "mask_ratio",
+    flag: "--mask-ratio",
+    label: "BART mask ratio",
+    help: "BART text infilling: share of tokens masked",
+    default: 0.3,
+    min: (0.0, false),
+    max: (1.0, false),
+    whole: false,
+    paper: "BART uses 0.3",
+};
+
+/// Mean span length λ.
+pub const POISSON_LAMBDA: Knob = Knob {
+    key: "poisson_lambda",
+    flag: "--poisson-lambda",
+    label: "BART span λ",
+    help: "BART text infilling: mean span length, Poisson",
+    default: 3.0,
+    min: (0.0, false),
+    max: (MAX_LAMBDA, true),
+    whole: false,
+    paper: "BART uses λ = 3",
+};
+
+/// The corruption must fit the model's positions ([`infill_window_len`]).
+fn check_knobs(knobs: &ObjectiveKnobs, seq_len: usize) -> Result<(), KnobError> {
+    if seq_len == 0 {
+        return Ok(());
+    }
+    infill_window_len(seq_len, &InfillConfig::from_knobs(knobs))
+        .map(|_| ())
+        .map_err(|e| KnobError::Combination {
+            objective: "infill",
+            message: e.to_string(),
+        })
+}
+
+fn window_len(shape: &BatchShape) -> Result<usize, CoreError> {
+    infill_window_len(shape.seq_len, &InfillConfig::from_knobs(&shape.knobs))
+}
+
+/// The up-front check: the knobs fit `seq_len`, and no `[MASK]` is in the text.
+fn check(stream: &[u32], shape: &BatchShape) -> Result<(), CoreError> {
+    window_len(shape)?;
+    if let Some(pos) = stream.iter().position(|&id| id == shape.specials.mask) {
+        return Err(CoreError::Corpus(format!(
+            "text infilling: the text holds [MASK] at token {pos}; [MASK] is the marker, so the \
+             text must not contain it"
+        )));
+    }
+    Ok(())
 }
 
 /// One corrupted sequence.
@@ -291,7 +393,7 @@ const FIT_ATTEMPTS: usize = 64;
 /// deviations, fits `seq_len`, and whose mean span count can be kept apart (otherwise [`corrupt`]
 /// would keep failing). At the paper's settings (30%, λ = 3) that is `seq_len` itself: the
 /// input is shorter than the window. A window whose input still does not fit is corrupted
-/// again ([`InfillBatcher`]).
+/// again ([`windows_batch`]).
 ///
 /// Errors when no length from 2 up works: `poisson_lambda` too small for `mask_ratio` (about
 /// `λ < mask_ratio / (1 − mask_ratio)`: more spans than visible tokens to keep them apart), or
@@ -323,112 +425,31 @@ pub fn infill_window_len(seq_len: usize, config: &InfillConfig) -> Result<usize,
         })
 }
 
-/// Draws BART text-infilling batches for the encoder-decoder from a packed stream.
+/// Text infilling of windows of the packed stream, as an encoder-decoder batch.
 ///
-/// Each sequence is a window of [`infill_window_len`] tokens (`seq_len` at the paper's
-/// settings), drawn in seeded epochs as for [`SpanBatcher`](super::span::SpanBatcher), corrupted by [`corrupt`]. The encoder reads the corrupted text padded with
-/// `[PAD]`; the decoder reads `[BOS]` and the window shifted right and writes the whole window,
-/// every position scored, because BART reconstructs the entire original (Lewis et al. 2020,
-/// §2.2) — copying the visible text is part of its task. Only the hidden span tokens count as
-/// corrupted, the positions where the model had to recover something it could not read.
+/// Each window ([`infill_window_len`] tokens, `seq_len` at the paper's settings) is corrupted
+/// by [`corrupt`]. The encoder reads the corrupted text padded with `[PAD]`; the decoder reads
+/// `[BOS]` and the window shifted right and writes the whole window, every position scored,
+/// because BART reconstructs the entire original (Lewis et al. 2020, §2.2) — copying the
+/// visible text is part of its task. Only the hidden span tokens count as corrupted, the
+/// positions where the model had to recover something it could not read.
 ///
 /// The input can be longer than the window when empty spans add `[MASK]`s. If a window's input
-/// does not fit `seq_len`, its corruption is drawn again from the batcher's generator (which
-/// has moved on, so the redraw is fresh but still fixed by the seed), up to 64 times before
-/// [`next_batch`](Self::next_batch) returns a [`CoreError::Config`]; the shorter window keeps
-/// that rare.
-#[derive(Debug, Clone)]
-pub struct InfillBatcher {
-    windows: Windows,
-    config: InfillConfig,
-    batch_size: usize,
-    seq_len: usize,
-    specials: SpecialIds,
-    rng: Rng,
-}
-
-impl InfillBatcher {
-    /// Refuses, before any training, settings that cannot fit `seq_len` and a stream that holds
-    /// `[MASK]`.
-    pub fn new(
-        stream: Vec<u32>,
-        config: InfillConfig,
-        batch_size: usize,
-        seq_len: usize,
-        specials: SpecialIds,
-        rng: Rng,
-    ) -> Result<Self, CoreError> {
-        let window_len = check_infill_setting(&stream, &config, seq_len, specials)?;
-        Ok(Self {
-            windows: Windows::new(&stream, batch_size, window_len, "text infilling")?,
-            config,
-            batch_size,
-            seq_len,
-            specials,
-            rng,
-        })
-    }
-
-    /// Tokens per window, which is also the decoder's `target_len`.
-    pub fn window_len(&self) -> usize {
-        self.windows.window_len()
-    }
-
-    /// The next batch in this run's order.
-    pub fn next_batch(&mut self) -> Result<Batch, CoreError> {
-        let windows = self.windows.next(self.batch_size, &mut self.rng);
-        infill_batch(
-            &windows,
-            &self.config,
-            self.seq_len,
-            self.specials,
-            &mut self.rng,
-        )
-    }
-}
-
-/// Fixed evaluation batches of text infilling: non-overlapping windows of
-/// [`infill_window_len`] tokens from the start of `stream` (at most `max_batches` full
-/// batches), corrupted with a generator seeded by `seed`, so every call returns the same
-/// batches.
-pub fn infill_eval_batches(
-    stream: &[u32],
-    config: InfillConfig,
-    batch_size: usize,
-    seq_len: usize,
-    max_batches: usize,
-    specials: SpecialIds,
-    seed: u64,
-) -> Result<Vec<Batch>, CoreError> {
-    let window_len = check_infill_setting(stream, &config, seq_len, specials)?;
-    let mut rng = Rng::new(seed);
-    eval_windows(
-        stream,
-        batch_size,
-        window_len,
-        max_batches,
-        "text infilling",
-    )?
-    .iter()
-    .map(|windows| infill_batch(windows, &config, seq_len, specials, &mut rng))
-    .collect()
-}
-
-/// The up-front check; returns the window length.
-fn check_infill_setting(
-    stream: &[u32],
-    config: &InfillConfig,
-    seq_len: usize,
-    specials: SpecialIds,
-) -> Result<usize, CoreError> {
-    let window_len = infill_window_len(seq_len, config)?;
-    if let Some(pos) = stream.iter().position(|&id| id == specials.mask) {
-        return Err(CoreError::Corpus(format!(
-            "text infilling: the text holds [MASK] at token {pos}; [MASK] is the marker, so the \
-             text must not contain it"
-        )));
-    }
-    Ok(window_len)
+/// does not fit `seq_len`, its corruption is drawn again from the generator (which has moved
+/// on, so the redraw is fresh but still fixed by the seed), up to 64 times before a
+/// [`CoreError::Config`]; the shorter window keeps that rare.
+pub fn windows_batch(
+    windows: &[Vec<u32>],
+    shape: &BatchShape,
+    rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    infill_batch(
+        windows,
+        &InfillConfig::from_knobs(&shape.knobs),
+        shape.seq_len,
+        shape.specials,
+        rng,
+    )
 }
 
 /// One text-infilling batch from `windows` (each at most `seq_len` tokens).

@@ -1,5 +1,33 @@
 use super::*;
+use crate::core::objective::spec::BatchSource;
 use crate::core::objective::test_support::*;
+use crate::core::objective::windows::WindowBatcher;
+
+/// BART's training batcher with these knobs, as the trainer builds it.
+fn infill_batcher(
+    stream: Vec<u32>,
+    config: InfillConfig,
+    batch_size: usize,
+    seq_len: usize,
+    _specials: SpecialIds,
+    rng: Rng,
+) -> Result<WindowBatcher, CoreError> {
+    let shape = shape_with(config.knobs()?, batch_size, seq_len, 2048);
+    window_batcher(&SPEC, &stream, shape, rng)
+}
+
+/// BART's validation batches: `rows` windows a batch, until `min_scored` hidden tokens.
+fn infill_eval(
+    stream: &[u32],
+    config: InfillConfig,
+    rows: usize,
+    seq_len: usize,
+    min_scored: usize,
+    seed: u64,
+) -> Result<Vec<Batch>, CoreError> {
+    let shape = shape_with(config.knobs()?, rows, seq_len, 2048);
+    eval_of(&SPEC, stream, shape, min_scored, seed)
+}
 
 /// `n` ordinary (non-special) token ids.
 fn text(n: usize, rng: &mut Rng) -> Vec<u32> {
@@ -199,7 +227,7 @@ fn bad_lengths_settings_and_texts_are_typed_errors() {
             mask_ratio,
             poisson_lambda,
         };
-        assert!(matches!(bad.validate(), Err(CoreError::Config(_))));
+        assert!(matches!(bad.validate(), Err(CoreError::Knob(_))));
     }
     assert!(matches!(
         corrupt(&[100, MASK, 101, 102], &config, SPECIALS, &mut rng),
@@ -279,8 +307,8 @@ fn batcher(
     batch_size: usize,
     seq_len: usize,
     seed: u64,
-) -> InfillBatcher {
-    InfillBatcher::new(
+) -> WindowBatcher {
+    infill_batcher(
         stream,
         config,
         batch_size,
@@ -497,33 +525,36 @@ fn same_seed_same_batches_other_seed_other() {
 }
 
 #[test]
-fn eval_batches_are_the_same_on_every_call_and_read_the_stream_in_order() {
+fn eval_batches_are_the_same_on_every_call_and_sample_the_whole_stream() {
     let stream = counting_stream(1000);
     let config = InfillConfig::default();
-    let eval = |seed| infill_eval_batches(&stream, config, 4, 32, 5, SPECIALS, seed).expect("eval");
-    let first = eval(9);
-    assert_eq!(first, eval(9));
-    assert_ne!(first, eval(10), "the seed decides the spans");
-    assert_eq!(first.len(), 5);
-    for (n, batch) in first.iter().enumerate() {
+    let eval = |seed, wanted| infill_eval(&stream, config, 4, 32, wanted, seed).expect("eval");
+    let first = eval(9, 60);
+    assert_eq!(first, eval(9, 60));
+    assert_ne!(first, eval(10, 60), "the seed decides windows and spans");
+    let all = eval(9, usize::MAX);
+    assert_eq!(all.len(), 1000 / 32 / 4);
+    let mut starts = Vec::new();
+    for batch in &all {
         assert_encoder_decoder_shapes(batch);
-        let start = 100 + (n * 4 * 32) as u32;
-        let expected: Vec<u32> = (start..start + 4 * 32).collect();
-        assert_eq!(batch.targets, expected);
+        for window in batch.targets.chunks(32) {
+            assert!(window.windows(2).all(|w| w[1] == w[0] + 1), "a contiguous window");
+            assert_eq!((window[0] - 100) % 32, 0, "non-overlapping windows");
+            starts.push(window[0]);
+        }
     }
-    let few = infill_eval_batches(&stream, config, 4, 32, 100, SPECIALS, 9).expect("eval");
-    assert_eq!(few.len(), 1000 / 32 / 4);
-    let short = infill_eval_batches(&[100, 101, 102], config, 2, 16, 3, SPECIALS, 9);
+    assert!(starts.windows(2).any(|w| w[1] < w[0]), "a shuffled order");
+    let short = infill_eval(&[100, 101, 102], config, 2, 16, 3, 9);
     assert_eq!(short.expect("cycled").len(), 1);
 }
 
 #[test]
 fn unusable_settings_and_texts_are_refused_up_front() {
     let new = |stream: Vec<u32>, config, b, s| {
-        InfillBatcher::new(stream, config, b, s, SPECIALS, Rng::new(1)).map(|_| ())
+        infill_batcher(stream, config, b, s, SPECIALS, Rng::new(1)).map(|_| ())
     };
-    let eval = |stream: &[u32], config, b, s, max| {
-        infill_eval_batches(stream, config, b, s, max, SPECIALS, 1).map(|_| ())
+    let eval = |stream: &[u32], config, b, s, _max: usize| {
+        infill_eval(stream, config, b, s, 1, 1).map(|_| ())
     };
     let config = InfillConfig::default();
     let text = counting_stream(2000);
@@ -550,7 +581,7 @@ fn unusable_settings_and_texts_are_refused_up_front() {
         Err(CoreError::Config(_))
     ));
     assert!(matches!(
-        eval(&text, config, 4, 64, 0),
+        eval(&text, config, 0, 64, 1),
         Err(CoreError::Config(_))
     ));
     let mut with_mask = text.clone();

@@ -33,9 +33,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::coherence::{PackedPair, PairLayout, TokenRow, padded_pair_batch};
+use super::spec::{
+    BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
+    TokenRole, WithPairs,
+};
 use super::Batch;
-use super::clm::cycled;
+use crate::core::config::{Recipe, Recipes, Schedule};
 use crate::core::error::CoreError;
+use crate::core::model::Architecture;
 use crate::core::masks::AttentionMask;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
@@ -63,32 +69,10 @@ impl Default for MlmConfig {
 }
 
 impl MlmConfig {
-    /// Checks the knobs: `mask_rate` in (0, 1], both fractions ≥ 0, their sum ≤ 1.
+    /// Checks the knobs: `mask_rate` in (0, 1], both fractions in [0, 1], their sum ≤ 1
+    /// ([`KnobError`] naming the knob).
     pub fn validate(&self) -> Result<(), CoreError> {
-        if !(self.mask_rate > 0.0 && self.mask_rate <= 1.0) {
-            return Err(CoreError::Config(format!(
-                "mlm mask_rate is {}; it must be above 0 and at most 1 (BERT uses 0.15)",
-                self.mask_rate
-            )));
-        }
-        for (name, value, paper) in [
-            ("mask_token", self.mask_token, 0.8),
-            ("random_token", self.random_token, 0.1),
-        ] {
-            if !(0.0..=1.0).contains(&value) {
-                return Err(CoreError::Config(format!(
-                    "mlm {name} is {value}; it is a share of the selected positions, between 0 \
-                     and 1 (BERT uses {paper})"
-                )));
-            }
-        }
-        let sum = self.mask_token + self.random_token;
-        if sum > 1.0 + 1e-9 {
-            return Err(CoreError::Config(format!(
-                "mlm mask_token + random_token is {sum}; together they must be at most 1 (the \
-                 rest of the selected positions stay unchanged; BERT uses 0.8 + 0.1)"
-            )));
-        }
+        check_knobs(&self.knobs()?, 0)?;
         Ok(())
     }
 }
@@ -227,186 +211,169 @@ impl MlmConfig {
     }
 }
 
-/// Draws training batches of masked LM from a packed token stream.
-///
-/// A sequence is a contiguous window of `seq_len` tokens of the stream, as for
-/// [`ClmBatcher`](super::clm::ClmBatcher): RoBERTa (Liu et al. 2019, §4.2 "FULL-SENTENCES")
-/// showed that an encoder trained on such packed windows, crossing sentence and document
-/// boundaries, does at least as well as BERT's sentence pairs, and sharing the windows with CLM
-/// means two runs differ only in their objective. The `[EOS]`/`[SEP]` separators inside a
-/// window are specials, so [`mask`] never selects them. Every time a window is drawn it is
-/// masked afresh — RoBERTa's *dynamic masking* (§4.1) — where BERT masked each sequence once
-/// and reused it; on a student's small text a static mask would be memorised within a few
-/// epochs. Each epoch starts at a random offset and visits the windows in a seeded random
-/// order. Full windows hold no padding, so the mask is [`AttentionMask::bidirectional`]
-/// with nothing blocked.
-#[derive(Debug, Clone)]
-pub struct MlmBatcher {
-    stream: Vec<u32>,
-    config: MlmConfig,
-    batch_size: usize,
-    seq_len: usize,
-    specials: SpecialIds,
-    vocab_size: usize,
-    rng: Rng,
-    order: Vec<usize>,
-    cursor: usize,
+/// Masked LM's spec: an encoder over packed windows (RoBERTa), or BERT's packed sentence pairs
+/// with a pair objective in the same batch.
+pub static SPEC: ObjectiveSpec = ObjectiveSpec {
+    name: "mlm",
+    title: "masked LM",
+    family: Family::MaskedLm,
+    paper: "BERT (Devlin et al. 2019) §3.1 and Appendix A; RoBERTa (Liu et al. 2019) §4",
+    how: "15% of each window masked (80% [MASK], 10% random, 10% kept) under a bidirectional mask",
+    role: Role::Tokens(TokenRole {
+        architecture: Architecture::Encoder,
+        with_pairs: WithPairs::SameBatch {
+            layout: PairLayout::ClsFirst,
+            rows: pair_rows,
+            how: "one batch: MLM on [CLS] A [SEP] B [SEP], the pair head on [CLS] (BERT, ALBERT)",
+        },
+        window_len: full_window,
+        windows_batch,
+        check,
+    }),
+    knobs: &[MASK_RATE, MASK_TOKEN, RANDOM_TOKEN],
+    check_knobs,
+    support: TargetSupport::Text,
+    recipes: RECIPES,
+};
+
+/// The rate sweep's choice for masked LM (BENCHMARKS.md).
+pub const RECIPES: Recipes = Recipes {
+    default: Recipe {
+        peak_lr: 1e-3,
+        batch_size: 32,
+        schedule: Schedule::Cosine,
+    },
+    fast: Recipe {
+        peak_lr: 3e-3,
+        batch_size: 8,
+        schedule: Schedule::Cosine,
+    },
+};
+
+/// Share of eligible positions selected.
+pub const MASK_RATE: Knob = Knob {
+    key: "mask_rate",
+    flag: "--mask-rate",
+    label: "MLM mask rate",
+    help: "MLM: share of tokens selected for prediction",
+    default: 0.15,
+    min: (0.0, false),
+    max: (1.0, true),
+    whole: false,
+    paper: "BERT uses 0.15",
+};
+
+/// Of the selected positions, the share shown as `[MASK]`.
+pub const MASK_TOKEN: Knob = Knob {
+    key: "mask_token",
+    flag: "--mask-token",
+    label: "MLM share [MASK]",
+    help: "MLM: of the selected tokens, the share replaced by [MASK]",
+    default: 0.8,
+    min: (0.0, true),
+    max: (1.0, true),
+    whole: false,
+    paper: "BERT uses 0.8; its Table 8 tries others",
+};
+
+/// Of the selected positions, the share replaced by a random token.
+pub const RANDOM_TOKEN: Knob = Knob {
+    key: "random_token",
+    flag: "--random-token",
+    label: "MLM share random",
+    help: "MLM: of the selected tokens, the share replaced by a random token (the rest are kept)",
+    default: 0.1,
+    min: (0.0, true),
+    max: (1.0, true),
+    whole: false,
+    paper: "BERT uses 0.1; its Table 8 tries others",
+};
+
+impl MlmConfig {
+    /// The masking procedure the knobs describe.
+    pub fn from_knobs(knobs: &ObjectiveKnobs) -> Self {
+        Self {
+            mask_rate: knobs.get(&MASK_RATE),
+            mask_token: knobs.get(&MASK_TOKEN),
+            random_token: knobs.get(&RANDOM_TOKEN),
+        }
+    }
+
+    /// The knobs that describe this procedure (the inverse of [`Self::from_knobs`]).
+    pub fn knobs(&self) -> Result<ObjectiveKnobs, KnobError> {
+        let mut knobs = ObjectiveKnobs::default();
+        knobs.set(&MASK_RATE, self.mask_rate)?;
+        knobs.set(&MASK_TOKEN, self.mask_token)?;
+        knobs.set(&RANDOM_TOKEN, self.random_token)?;
+        Ok(knobs)
+    }
 }
 
-impl MlmBatcher {
-    /// A batcher over `stream`, cycled (see [`cycled`]) until it holds at least one batch and
-    /// two windows, so that a student's short text still trains.
-    ///
-    /// Errors: a zero `batch_size` or `seq_len`, an invalid `config` or a vocabulary with no
-    /// ordinary ids ([`CoreError::Config`]); a stream with no ordinary token, which leaves
-    /// nothing to predict ([`CoreError::Corpus`]).
-    pub fn new(
-        stream: Vec<u32>,
-        config: MlmConfig,
-        batch_size: usize,
-        seq_len: usize,
-        specials: SpecialIds,
-        vocab_size: usize,
-        rng: Rng,
-    ) -> Result<Self, CoreError> {
-        check_batch_shape(batch_size, seq_len)?;
-        config.validate_with_vocab(vocab_size)?;
-        if stream.iter().all(|&id| specials.is_special(id)) {
-            return Err(CoreError::Corpus(format!(
-                "the training text has {} tokens but no ordinary one, which leaves nothing to \
-                 predict for masked LM; give it some text",
-                stream.len()
-            )));
-        }
-        // Two windows at least: an epoch's random offset then still leaves one whole window.
-        let stream = cycled(&stream, (batch_size * seq_len).max(2 * seq_len));
-        Ok(Self {
-            stream,
-            config,
-            batch_size,
-            seq_len,
-            specials,
-            vocab_size,
-            rng,
-            order: Vec::new(),
-            cursor: 0,
-        })
+fn check_knobs(knobs: &ObjectiveKnobs, _seq_len: usize) -> Result<(), KnobError> {
+    let sum = knobs.get(&MASK_TOKEN) + knobs.get(&RANDOM_TOKEN);
+    if sum > 1.0 + 1e-9 {
+        return Err(KnobError::Combination {
+            objective: "mlm",
+            message: format!(
+                "mask_token ({}) + random_token ({}) is {sum}; together they must be at most 1, \
+                 the rest of the selected tokens staying unchanged (BERT: 0.8 + 0.1)",
+                knobs.get(&MASK_TOKEN),
+                knobs.get(&RANDOM_TOKEN)
+            ),
+        });
     }
-
-    fn new_epoch(&mut self) {
-        let offset = self.rng.below(self.seq_len);
-        let windows = (self.stream.len() - offset) / self.seq_len; // ≥ 1: len ≥ 2·seq_len
-        self.order = (0..windows).map(|i| offset + i * self.seq_len).collect();
-        self.rng.shuffle(&mut self.order);
-        self.cursor = 0;
-    }
-
-    /// The next batch in this run's order, freshly masked.
-    ///
-    /// Errors only when a window holds nothing but specials ([`CoreError::Corpus`] from
-    /// [`mask`]), which takes `seq_len` specials in a row.
-    pub fn next_batch(&mut self) -> Result<Batch, CoreError> {
-        let mut starts = Vec::with_capacity(self.batch_size);
-        while starts.len() < self.batch_size {
-            if self.cursor >= self.order.len() {
-                self.new_epoch();
-            }
-            starts.push(self.order[self.cursor]);
-            self.cursor += 1;
-        }
-        mlm_batch(
-            &self.stream,
-            &starts,
-            self.seq_len,
-            &self.config,
-            self.specials,
-            self.vocab_size,
-            &mut self.rng,
-        )
-    }
+    Ok(())
 }
 
-/// Fixed evaluation batches of masked LM: the non-overlapping windows from the start of
-/// `stream` that [`clm_eval_batches`](super::clm::clm_eval_batches) also reads (at most
-/// `max_batches` full batches), masked once with a generator seeded by `seed`. Building them
-/// once and reusing them means every evaluation of a run scores the same positions with the
-/// same corruptions, so a falling validation loss is the model's doing, not the mask's.
-///
-/// Errors: a zero `batch_size` or `seq_len`, an invalid `config` or vocabulary
-/// ([`CoreError::Config`]); a stream shorter than one batch (cycle a short validation text
-/// with [`cycled`] first, as the trainer does for CLM) or a window of nothing but specials
-/// ([`CoreError::Corpus`]).
-#[allow(clippy::too_many_arguments)] // shape, masking and seed, each named at the call
-pub fn mlm_eval_batches(
-    stream: &[u32],
-    config: MlmConfig,
-    batch_size: usize,
-    seq_len: usize,
-    max_batches: usize,
-    specials: SpecialIds,
-    vocab_size: usize,
-    seed: u64,
-) -> Result<Vec<Batch>, CoreError> {
-    check_batch_shape(batch_size, seq_len)?;
-    config.validate_with_vocab(vocab_size)?;
-    let windows = stream.len() / seq_len;
-    let batches = (windows / batch_size).min(max_batches);
-    if batches == 0 {
+fn full_window(shape: &BatchShape) -> Result<usize, CoreError> {
+    Ok(shape.seq_len)
+}
+
+/// Refuses, before training, a vocabulary with no ordinary ids and a text with no ordinary
+/// token (nothing to predict).
+fn check(stream: &[u32], shape: &BatchShape) -> Result<(), CoreError> {
+    MlmConfig::from_knobs(&shape.knobs).validate_with_vocab(shape.vocab_size)?;
+    if stream.iter().all(|&id| shape.specials.is_special(id)) {
         return Err(CoreError::Corpus(format!(
-            "the validation text has {} tokens; {max_batches} evaluation batch(es) of \
-             {batch_size}×{seq_len} need at least {}",
-            stream.len(),
-            batch_size * seq_len
-        )));
-    }
-    let mut rng = Rng::new(seed);
-    (0..batches)
-        .map(|b| {
-            let starts: Vec<usize> = (0..batch_size)
-                .map(|i| (b * batch_size + i) * seq_len)
-                .collect();
-            mlm_batch(
-                stream, &starts, seq_len, &config, specials, vocab_size, &mut rng,
-            )
-        })
-        .collect()
-}
-
-/// Refuses a batch shape with no positions in it.
-fn check_batch_shape(batch_size: usize, seq_len: usize) -> Result<(), CoreError> {
-    if batch_size == 0 || seq_len == 0 {
-        return Err(CoreError::Config(format!(
-            "a masked-LM batch of {batch_size}×{seq_len} holds no tokens; batch size and \
-             sequence length must both be at least 1"
+            "the text has {} tokens but no ordinary one, which leaves nothing to predict for \
+             masked LM; give it some text",
+            stream.len()
         )));
     }
     Ok(())
 }
 
-/// Masks the windows `stream[start..start + seq_len]` and lays them out as a [`Batch`].
-/// Callers keep every window inside `stream`.
-fn mlm_batch(
-    stream: &[u32],
-    starts: &[usize],
-    seq_len: usize,
-    config: &MlmConfig,
-    specials: SpecialIds,
-    vocab_size: usize,
+/// Masks each window afresh and lays them out as a [`Batch`].
+///
+/// A sequence is a contiguous window of `seq_len` tokens of the packed stream: RoBERTa (Liu et
+/// al. 2019, §4.2 "FULL-SENTENCES") showed that an encoder trained on such packed windows,
+/// crossing sentence and document boundaries, does at least as well as BERT's sentence pairs,
+/// and sharing the windows with CLM means two runs differ only in their objective. The
+/// `[EOS]`/`[SEP]` separators inside a window are specials, so [`mask`] never selects them.
+/// Every time a window is drawn it is masked afresh — RoBERTa's *dynamic masking* (§4.1) —
+/// where BERT masked each sequence once and reused it. Full windows hold no padding, so the
+/// mask is [`AttentionMask::bidirectional`] with nothing blocked.
+///
+/// Errors when a window holds nothing but specials ([`CoreError::Corpus`] from [`mask`]).
+pub fn windows_batch(
+    windows: &[Vec<u32>],
+    shape: &BatchShape,
     rng: &mut Rng,
 ) -> Result<Batch, CoreError> {
-    let n = starts.len() * seq_len;
+    let config = MlmConfig::from_knobs(&shape.knobs);
+    let seq_len = windows.first().map_or(0, Vec::len);
+    let n = windows.len() * seq_len;
     let mut inputs = Vec::with_capacity(n);
     let mut targets = Vec::with_capacity(n);
     let mut loss_weights = Vec::with_capacity(n);
     let mut corrupted = Vec::with_capacity(n);
     let mut original_tokens = 0;
     let mut supervised_tokens = 0;
-    for &start in starts {
-        let window = &stream[start..start + seq_len];
-        let masked = mask(window, config, specials, vocab_size, rng)?;
+    for window in windows {
+        let masked = mask(window, &config, shape.specials, shape.vocab_size, rng)?;
         original_tokens += window
             .iter()
-            .filter(|&&id| !specials.is_special(id))
+            .filter(|&&id| !shape.specials.is_special(id))
             .count();
         supervised_tokens += masked.supervised();
         loss_weights.extend(masked.selected.iter().map(|&s| f32::from(u8::from(s))));
@@ -420,7 +387,7 @@ fn mlm_batch(
         targets.extend(masked.targets);
     }
     Ok(Batch {
-        batch_size: starts.len(),
+        batch_size: windows.len(),
         seq_len,
         inputs,
         segments: None,
@@ -434,6 +401,40 @@ fn mlm_batch(
         pairs: None,
         original_tokens,
         supervised_tokens,
+    })
+}
+
+/// BERT's pre-training batch: masked LM on each packed pair `[CLS] A [SEP] B [SEP]`, the pair
+/// label beside it (Devlin et al. 2019, §3.1 and Appendix A.2: one input, the two losses
+/// summed). `[CLS]`, `[SEP]` and padding are never masked.
+fn pair_rows(
+    packed: &[PackedPair],
+    labels: &[u8],
+    shape: &BatchShape,
+    rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    let config = MlmConfig::from_knobs(&shape.knobs);
+    padded_pair_batch(packed, labels, shape, PairLayout::ClsFirst, |ids| {
+        // Two empty segments leave only specials: the row still carries its pair label, so it
+        // is kept with no token supervision rather than refused.
+        if ids.iter().all(|&id| shape.specials.is_special(id)) {
+            return Ok(TokenRow::unscored(ids));
+        }
+        let masked = mask(ids, &config, shape.specials, shape.vocab_size, rng)?;
+        Ok(TokenRow {
+            loss_weights: masked
+                .selected
+                .iter()
+                .map(|&s| f32::from(u8::from(s)))
+                .collect(),
+            corrupted: masked
+                .corruption
+                .iter()
+                .map(|c| f32::from(u8::from(c.is_corrupted())))
+                .collect(),
+            inputs: masked.inputs,
+            targets: masked.targets,
+        })
     })
 }
 

@@ -1,7 +1,23 @@
 //! Tests of masked-LM masking and batching.
 
 use super::*;
-use crate::core::objective::test_support::SPECIALS;
+use crate::core::objective::spec::BatchSource;
+use crate::core::objective::test_support::{SPECIALS, eval_of, shape_with, window_batcher};
+use crate::core::objective::windows::{WindowBatcher, cycled};
+
+/// MLM's training batcher with these knobs, as the trainer builds it.
+fn mlm_batcher(
+    stream: Vec<u32>,
+    config: MlmConfig,
+    batch_size: usize,
+    seq_len: usize,
+    _specials: SpecialIds,
+    vocab: usize,
+    rng: Rng,
+) -> Result<WindowBatcher, CoreError> {
+    let shape = shape_with(config.knobs()?, batch_size, seq_len, vocab);
+    window_batcher(&SPEC, &stream, shape, rng)
+}
 
 const VOCAB: usize = 300;
 
@@ -252,16 +268,16 @@ fn config_validation_names_the_knob() {
                 mask_token: 0.95,
                 ..base
             },
-            "mask_token + random_token",
+            "random_token",
         ),
     ];
     for (config, knob) in cases {
         match config.validate() {
-            Err(CoreError::Config(msg)) => assert!(msg.contains(knob), "{msg}"),
+            Err(CoreError::Knob(e)) => assert!(e.to_string().contains(knob), "{e}"),
             other => panic!("{config:?} gave {other:?}"),
         }
         let err = mask(&[30, 31], &config, SPECIALS, VOCAB, &mut Rng::new(1));
-        assert!(matches!(err, Err(CoreError::Config(_))));
+        assert!(matches!(err, Err(CoreError::Knob(_))));
     }
     let edge = MlmConfig {
         mask_rate: 1.0,
@@ -368,7 +384,7 @@ fn assert_mlm_batch(batch: &Batch, stream: &[u32], batch_size: usize, seq_len: u
 #[test]
 fn mlm_batches_have_every_field_in_shape_and_mask_only_text() {
     let stream = separated_stream(3000);
-    let mut batcher = MlmBatcher::new(
+    let mut batcher = mlm_batcher(
         stream.clone(),
         MlmConfig::default(),
         4,
@@ -392,7 +408,7 @@ fn mlm_batches_have_every_field_in_shape_and_mask_only_text() {
 fn mlm_epochs_visit_each_window_once() {
     // 10 windows of 16; batches of 2 draw 4 distinct windows before an epoch can end.
     let stream: Vec<u32> = (100..260).collect();
-    let mut batcher = MlmBatcher::new(
+    let mut batcher = mlm_batcher(
         stream.clone(),
         MlmConfig::default(),
         2,
@@ -426,7 +442,7 @@ fn mlm_epochs_visit_each_window_once() {
 fn mlm_same_seed_same_batches_other_seed_other_batches() {
     let stream = separated_stream(2000);
     let draw = |seed| {
-        let mut b = MlmBatcher::new(
+        let mut b = mlm_batcher(
             stream.clone(),
             MlmConfig::default(),
             4,
@@ -448,7 +464,7 @@ fn mlm_same_seed_same_batches_other_seed_other_batches() {
 fn mlm_masks_a_window_afresh_each_time_it_is_drawn() {
     // Two windows only: the same window comes back often, and its mask should not.
     let stream: Vec<u32> = (100..132).collect();
-    let mut batcher = MlmBatcher::new(
+    let mut batcher = mlm_batcher(
         stream,
         MlmConfig::default(),
         1,
@@ -482,7 +498,7 @@ fn mlm_masks_a_window_afresh_each_time_it_is_drawn() {
 #[test]
 fn mlm_short_text_is_cycled_and_impossible_inputs_are_typed_errors() {
     let short: Vec<u32> = vec![100, 101, 102, 6, 103];
-    let mut batcher = MlmBatcher::new(
+    let mut batcher = mlm_batcher(
         short.clone(),
         MlmConfig::default(),
         4,
@@ -497,7 +513,7 @@ fn mlm_short_text_is_cycled_and_impossible_inputs_are_typed_errors() {
         assert_mlm_batch(&batcher.next_batch().expect("batch"), &cycled_stream, 4, 16);
     }
     // Batch size one: the cycled text still leaves a window at any offset.
-    let mut one = MlmBatcher::new(
+    let mut one = mlm_batcher(
         short.clone(),
         MlmConfig::default(),
         1,
@@ -512,7 +528,7 @@ fn mlm_short_text_is_cycled_and_impossible_inputs_are_typed_errors() {
     }
 
     let new = |stream: Vec<u32>, config, batch_size, seq_len, vocab| {
-        MlmBatcher::new(
+        mlm_batcher(
             stream,
             config,
             batch_size,
@@ -538,7 +554,7 @@ fn mlm_short_text_is_cycled_and_impossible_inputs_are_typed_errors() {
     };
     assert!(matches!(
         new(short.clone(), bad, 4, 16, VOCAB),
-        Err(CoreError::Config(_))
+        Err(CoreError::Knob(_))
     ));
     assert!(matches!(
         new(short.clone(), base, 4, 16, 23),
@@ -555,51 +571,35 @@ fn mlm_short_text_is_cycled_and_impossible_inputs_are_typed_errors() {
 }
 
 #[test]
-fn mlm_eval_batches_are_fixed_windows_with_a_fixed_mask() {
-    let stream = separated_stream(1000); // 62 windows of 16 → 15 batches of 4
-    let eval = |seed, max| {
-        mlm_eval_batches(
-            &stream,
-            MlmConfig::default(),
-            4,
-            16,
-            max,
-            SPECIALS,
-            VOCAB,
-            seed,
-        )
-        .expect("eval")
+fn mlm_eval_batches_sample_the_whole_stream_with_a_fixed_mask() {
+    let stream = separated_stream(1000); // 62 windows of 16
+    let knobs = MlmConfig::default().knobs().expect("knobs");
+    let eval = |seed, wanted| {
+        eval_of(&SPEC, &stream, shape_with(knobs.clone(), 4, 16, VOCAB), wanted, seed)
+            .expect("eval")
     };
-    let first = eval(9, 5);
-    assert_eq!(first.len(), 5);
-    assert_eq!(
-        first,
-        eval(9, 5),
-        "every evaluation scores the same positions"
-    );
-    assert_eq!(eval(9, 100).len(), 15);
-    assert_ne!(first, eval(10, 5), "the seed decides the mask");
-    for (b, batch) in first.iter().enumerate() {
+    let first = eval(9, 40);
+    let scored: f32 = first.iter().flat_map(|b| &b.corrupted).sum();
+    assert!(scored >= 40.0, "batches until 40 positions are scored: {scored}");
+    assert_eq!(first, eval(9, 40), "every evaluation scores the same positions");
+    assert_ne!(first, eval(10, 40), "the seed decides windows and mask");
+    let all = eval(9, usize::MAX);
+    assert_eq!(all.len(), 15, "every whole batch of windows when more is asked for");
+    let mut starts = Vec::new();
+    for batch in &all {
         assert_mlm_batch(batch, &stream, 4, 16);
-        for row in 0..4 {
-            let start = (b * 4 + row) * 16;
-            assert_eq!(
-                &batch.targets[row * 16..(row + 1) * 16],
-                &stream[start..start + 16],
-                "consecutive windows from the start"
-            );
+        for row in batch.targets.chunks(16) {
+            let start = stream
+                .windows(16)
+                .position(|w| w == row)
+                .expect("a window of the stream");
+            assert_eq!(start % 16, 0, "non-overlapping windows");
+            starts.push(start);
         }
     }
-
-    let err = mlm_eval_batches(
-        &stream[..63],
-        MlmConfig::default(),
-        4,
-        16,
-        5,
-        SPECIALS,
-        VOCAB,
-        1,
+    assert!(
+        starts.windows(2).any(|w| w[1] < w[0]),
+        "windows come from across the stream in a shuffled order"
     );
-    assert!(matches!(err, Err(CoreError::Corpus(_))), "{err:?}");
+    assert!(starts.iter().any(|&s| s >= 800), "the end of the stream is read too");
 }

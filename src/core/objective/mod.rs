@@ -1,21 +1,90 @@
 //! Pre-training objectives. An objective turns text into a [`Batch`] — inputs, targets, loss
 //! weights (which positions are supervised) and the attention mask — and knows nothing of the
-//! model. One objective, one file; the skeleton has causal LM ([`clm`]).
+//! model. One objective, one file: each fills an [`spec::ObjectiveSpec`] (its network, knobs,
+//! batches, target support and training recipe), and [`Objective::spec`] is the table the rest
+//! of the lab reads. Adding an objective is a file and a row here.
 
 pub mod clm;
 pub mod coherence;
 pub mod infill;
 pub mod mlm;
+pub mod nsp;
 pub mod plm;
+pub mod sop;
 pub mod span;
+pub mod spec;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
+pub mod windows;
 
-use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::error::CoreError;
 use super::masks::{AttentionMask, CrossMask};
 use super::model::encdec::DecoderInputs;
+use super::model::network::BatchTensors;
+use spec::ObjectiveSpec;
+
+/// The pre-training objectives the lab knows by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    Mlm,
+    Nsp,
+    Sop,
+    Clm,
+    Span,
+    Infill,
+    Plm,
+}
+
+impl Objective {
+    pub const ALL: [Objective; 7] = [
+        Objective::Mlm,
+        Objective::Nsp,
+        Objective::Sop,
+        Objective::Clm,
+        Objective::Span,
+        Objective::Infill,
+        Objective::Plm,
+    ];
+
+    /// The table: every objective's spec, each in its own file.
+    pub fn spec(self) -> &'static ObjectiveSpec {
+        match self {
+            Objective::Mlm => &mlm::SPEC,
+            Objective::Nsp => &nsp::SPEC,
+            Objective::Sop => &sop::SPEC,
+            Objective::Clm => &clm::SPEC,
+            Objective::Span => &span::SPEC,
+            Objective::Infill => &infill::SPEC,
+            Objective::Plm => &plm::SPEC,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The objective called `name`, or an error listing the names (and presets).
+    pub fn parse(name: &str) -> Result<Self, CoreError> {
+        Self::ALL
+            .into_iter()
+            .find(|o| o.name() == name)
+            .ok_or_else(|| CoreError::UnknownObjective {
+                name: name.to_string(),
+                objectives: Self::ALL.map(|o| o.name()).join(" "),
+                presets: crate::core::mix::PRESETS.map(|(p, _)| p).join(" "),
+            })
+    }
+}
+
+impl std::fmt::Display for Objective {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// One batch as plain data (the same on every backend). The single-stack fields serve every
 /// architecture: for an encoder-decoder they are the encoder's side (and `targets` are the
@@ -82,29 +151,6 @@ pub struct PairBatch {
     pub heads: Vec<u32>,
     /// `[batch]`: 1 iff B is A's true next segment, in order.
     pub labels: Vec<u32>,
-}
-
-/// A batch on a device.
-#[derive(Debug, Clone)]
-pub struct BatchTensors {
-    /// `[batch, seq]`
-    pub inputs: Tensor<2, Int>,
-    /// `[batch, seq]`
-    pub segments: Option<Tensor<2, Int>>,
-    /// `[batch, seq, seq]`, true = blocked
-    pub mask: Tensor<3, Bool>,
-    /// `[batch * target_len, 1]`
-    pub targets: Tensor<2, Int>,
-    /// `[batch * target_len, 1]`
-    pub loss_weights: Tensor<2>,
-    /// `[batch * target_len, 1]`
-    pub corrupted: Tensor<2>,
-    pub decoder: Option<DecoderInputs>,
-    /// Query mask `[batch, seq, seq]` and row validity `[batch, seq]`.
-    pub query: Option<(Tensor<3, Bool>, Tensor<2>)>,
-    /// Heads `[batch]` and labels `[batch, 1]`.
-    pub pairs: Option<(Tensor<1, Int>, Tensor<2, Int>)>,
-    pub supervised_tokens: usize,
 }
 
 fn ints(v: &[u32]) -> Vec<i64> {

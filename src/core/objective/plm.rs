@@ -1,8 +1,8 @@
 //! Permuted language modelling (XLNet; Yang et al. 2019, §2.2–2.3), the data side:
 //! factorisation orders, which positions are predicted, and the two attention masks of
 //! two-stream self-attention, as pure functions of sizes, orders and padding (no tensors, no
-//! model); and [`PlmBatcher`], which builds batches of them from windows of the packed stream or
-//! from sentence pairs.
+//! model); and [`windows_batch`], which builds batches of them from windows of the packed stream
+//! (and, with a sentence-pair task, from packed pairs).
 //!
 //! - **Factorisation orders (§2.2).** A left-to-right model factorises `p(x)` in one fixed
 //!   order. XLNet samples a random order `z` (a permutation of the positions) per sequence and
@@ -25,19 +25,28 @@
 //!   its position encoding, and reads only the content of strictly earlier positions
 //!   (`rank(j) < rank(i)`). The LM head reads `g_i` at the predicted positions.
 //!
-//! The lab keeps the paper's full order for the context too. XLNet's released code
-//! (`_local_perm` in `data_utils.py`) gives every non-target token the same smallest rank, so
-//! context tokens see one another both ways; targets see exactly the same keys either way, but
-//! the picture here is the order of §2.2 and Figure 2 as written.
+//! - **Context and targets (the reference implementation).** Only the targets are factorised
+//!   one after another. XLNet's released code (`_local_perm` in `data_utils.py`) gives every
+//!   non-target, non-functional token — the *context* — one shared lowest rank: context tokens
+//!   read one another in both directions (and never a target or a functional token), every
+//!   target reads all of the context and the targets before it, and a functional token
+//!   (`[SEP]`, `[CLS]`, and here `[EOS]`) keeps its place in the order. So from the second layer
+//!   on, the context a target reads is built from the whole context, not from whatever part of
+//!   it came earlier in a random order. The query stream is the same either way (targets come
+//!   after all the context). [`two_stream_masks_for`] builds exactly this; with every position a
+//!   target it is the plain order of §2.2 ([`two_stream_masks`]).
 
 use serde::{Deserialize, Serialize};
 
-use super::coherence::{
-    MIN_PAIR_LEN, PairItem, PairLayout, PairTask, SegmentIds, check_pairs, make_items, pack,
+use super::coherence::{PackedPair, PairLayout};
+use super::spec::{
+    BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
+    TokenRole, WithPairs,
 };
-use super::span::{Windows, eval_windows};
 use super::{Batch, PairBatch, QueryBatch};
+use crate::core::config::{Recipe, Recipes, Schedule};
 use crate::core::error::CoreError;
+use crate::core::model::Architecture;
 use crate::core::masks::AttentionMask;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
@@ -58,17 +67,83 @@ impl Default for PlmConfig {
 }
 
 impl PlmConfig {
-    /// Checks the knob: `k ≥ 1`.
-    pub fn validate(&self) -> Result<(), CoreError> {
-        if self.k == 0 {
-            return Err(CoreError::Config(
-                "plm k is 0; it must be at least 1 (the last 1/k of each factorisation order is \
-                 predicted; XLNet uses 6, and 1 predicts every position)"
-                    .to_string(),
-            ));
+    /// The knob as set.
+    pub fn from_knobs(knobs: &ObjectiveKnobs) -> Self {
+        Self {
+            k: knobs.get(&PLM_K) as usize,
         }
+    }
+
+    /// Checks the knob: a whole `k ≥ 1` ([`KnobError`] naming it).
+    pub fn validate(&self) -> Result<(), CoreError> {
+        PLM_K.check(self.k as f64)?;
         Ok(())
     }
+}
+
+/// Permuted LM's spec: the two-stream network over packed windows; with a pair objective, the
+/// pair packed as `A [SEP] B [SEP] [CLS]` with `[CLS]` last in every order.
+pub static SPEC: ObjectiveSpec = ObjectiveSpec {
+    name: "plm",
+    title: "permuted LM",
+    family: Family::PermutedLm,
+    paper: "XLNet (Yang et al. 2019) §2.2–2.3, Table 6",
+    how: "one factorisation order per sequence, the last 1/K predicted by the query stream",
+    role: Role::Tokens(TokenRole {
+        architecture: Architecture::TwoStream,
+        with_pairs: WithPairs::SameBatch {
+            layout: PairLayout::ClsLast,
+            rows: pair_rows,
+            how: "one batch: PLM on the packed pair with [CLS] last in every order, the pair head \
+                  on [CLS]",
+        },
+        window_len: full_window,
+        windows_batch,
+        check,
+    }),
+    knobs: &[PLM_K],
+    check_knobs: no_combination_beyond_range,
+    support: TargetSupport::Text,
+    recipes: RECIPES,
+};
+
+/// The rate sweep's choice for permuted LM (BENCHMARKS.md).
+pub const RECIPES: Recipes = Recipes {
+    default: Recipe {
+        peak_lr: 1e-3,
+        batch_size: 32,
+        schedule: Schedule::Cosine,
+    },
+    fast: Recipe {
+        peak_lr: 3e-3,
+        batch_size: 8,
+        schedule: Schedule::Cosine,
+    },
+};
+
+/// The partial-prediction constant K.
+pub const PLM_K: Knob = Knob {
+    key: "plm_k",
+    flag: "--plm-k",
+    label: "XLNet K",
+    help: "XLNet: predict the last 1/K of each factorisation order",
+    default: 6.0,
+    min: (1.0, true),
+    max: (64.0, true),
+    whole: true,
+    paper: "XLNet uses 6 (Table 6 tries 6 and 7)",
+};
+
+fn no_combination_beyond_range(_: &ObjectiveKnobs, _: usize) -> Result<(), KnobError> {
+    Ok(())
+}
+
+fn full_window(shape: &BatchShape) -> Result<usize, CoreError> {
+    Ok(shape.seq_len)
+}
+
+fn check(_stream: &[u32], shape: &BatchShape) -> Result<(), CoreError> {
+    check_plm_setting(&PlmConfig::from_knobs(&shape.knobs), shape.seq_len, 2)
 }
 
 /// A uniformly random factorisation order of `0..seq_len`, except that the positions in `last`
@@ -179,55 +254,95 @@ impl TwoStreamMasks {
     }
 }
 
-/// Two-stream masks for unpadded sequences, one order per sequence of the batch. See
-/// [`two_stream_masks_with_padding`].
+/// What a position is in one sequence's factorisation (XLNet's `_local_perm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PositionRole {
+    /// Not predicted: part of the shared context, all of it at one lowest rank.
+    Context,
+    /// Predicted, at its place in the order.
+    Target,
+    /// A structural token (`[SEP]`, `[CLS]`, `[EOS]`): never predicted, but keeps its place
+    /// in the order, as the reference's "functional" tokens do.
+    Functional,
+    /// `[PAD]`: no key for anyone.
+    Pad,
+}
+
+/// Two-stream masks for unpadded sequences in the plain order of §2.2 (every position a
+/// target): `i` reads `j` iff `rank(j) ≤ rank(i)` (content) or `rank(j) < rank(i)` (query).
 pub fn two_stream_masks(orders: &[Vec<usize>]) -> TwoStreamMasks {
     two_stream_masks_with_padding(orders, &[])
 }
 
-/// Two-stream masks, one order per sequence, with optional padding (`pad` empty for none, or
-/// one `[seq_len]` flag vector per sequence, `true` = padding).
+/// [`two_stream_masks`] with padding (`pad` empty for none, or one `[seq_len]` flag vector per
+/// sequence, `true` = padding): every real position a target.
+pub fn two_stream_masks_with_padding(orders: &[Vec<usize>], pad: &[Vec<bool>]) -> TwoStreamMasks {
+    let seq_len = orders.first().map_or(0, Vec::len);
+    let roles: Vec<Vec<PositionRole>> = (0..orders.len())
+        .map(|b| {
+            (0..seq_len)
+                .map(|p| match pad.get(b).and_then(|v| v.get(p)) {
+                    Some(true) => PositionRole::Pad,
+                    _ => PositionRole::Target,
+                })
+                .collect()
+        })
+        .collect();
+    two_stream_masks_for(orders, &roles)
+}
+
+/// The two masks of two-stream attention as XLNet's reference builds them, one order and one
+/// role per position for each sequence.
 ///
-/// With `rank(p)` the index of `p` in its order, a real query `i` reads a real key `j` in the
-/// content stream iff `rank(j) ≤ rank(i)` and in the query stream iff `rank(j) < rank(i)`.
+/// With `rank(p)` the index of `p` in its order and *context* the positions whose role is
+/// [`PositionRole::Context`], a real query `i` reads a real key `j`:
+/// - **content stream**: iff `j` is context, or `i` is not context and `rank(j) ≤ rank(i)`.
+///   Context reads all of the context both ways and nothing else; a target or a functional
+///   token reads the context, itself and every target or functional token before it.
+/// - **query stream**: iff `rank(j) < rank(i)`. A target comes after all the context in its
+///   order, so it reads the whole context and the targets before it, never itself. (Rows of
+///   context and functional tokens are never read by the loss.)
+///
 /// Padded positions are blocked as keys in every row of both streams, so where padding falls in
 /// the order changes nothing for real positions. A padded *query* row, in both streams, reads
 /// every real key of its sequence (as a padded row of a BERT batch does): its output is never
-/// read (padding is no key and is never predicted), and this keeps its rows non-empty.
+/// read, and this keeps its rows non-empty.
 ///
 /// # Panics
-/// If an order is not a permutation of `0..seq_len`, if orders differ in length, or if `pad`
-/// is neither empty nor one vector of `seq_len` flags per order. Orders from [`sample_order`]
-/// always satisfy this.
-pub fn two_stream_masks_with_padding(orders: &[Vec<usize>], pad: &[Vec<bool>]) -> TwoStreamMasks {
+/// If an order is not a permutation of `0..seq_len`, if orders differ in length, or if `roles`
+/// is not one vector of `seq_len` roles per order. Orders from [`sample_order`] and roles from
+/// [`PlmExample::roles`] always satisfy this.
+pub fn two_stream_masks_for(orders: &[Vec<usize>], roles: &[Vec<PositionRole>]) -> TwoStreamMasks {
     let batch_size = orders.len();
     let seq_len = orders.first().map_or(0, Vec::len);
-    assert!(
-        pad.is_empty() || pad.len() == batch_size,
-        "two_stream_masks: {} padding vectors for {batch_size} orders",
-        pad.len()
+    assert_eq!(
+        roles.len(),
+        batch_size,
+        "two_stream_masks: {} role vectors for {batch_size} orders",
+        roles.len()
     );
     let mut content = vec![true; batch_size * seq_len * seq_len];
     let mut query = vec![true; batch_size * seq_len * seq_len];
     let mut query_row_valid = vec![false; batch_size * seq_len];
-    let no_padding = vec![false; seq_len];
     for (b, order) in orders.iter().enumerate() {
         let Some(rank) = ranks(order).filter(|r| r.len() == seq_len) else {
             panic!("two_stream_masks: order {b} is not a permutation of 0..{seq_len}: {order:?}");
         };
-        let is_pad = pad.get(b).unwrap_or(&no_padding);
-        assert_eq!(
-            is_pad.len(),
-            seq_len,
-            "two_stream_masks: padding {b} length"
-        );
+        let role = &roles[b];
+        assert_eq!(role.len(), seq_len, "two_stream_masks: roles {b} length");
+        let is_pad = |p: usize| role[p] == PositionRole::Pad;
+        let is_context = |p: usize| role[p] == PositionRole::Context;
         for i in 0..seq_len {
             let row = (b * seq_len + i) * seq_len;
-            for j in (0..seq_len).filter(|&j| !is_pad[j]) {
-                let (sees_content, sees_query) = if is_pad[i] {
+            for j in (0..seq_len).filter(|&j| !is_pad(j)) {
+                let (sees_content, sees_query) = if is_pad(i) {
                     (true, true)
                 } else {
-                    (rank[j] <= rank[i], rank[j] < rank[i])
+                    (
+                        is_context(j) || (!is_context(i) && rank[j] <= rank[i]),
+                        rank[j] < rank[i],
+                    )
                 };
                 content[row + j] = !sees_content;
                 query[row + j] = !sees_query;
@@ -277,8 +392,30 @@ pub struct PlmExample {
     pub order: Vec<usize>,
     /// Positions the loss scores.
     pub predicted: Vec<bool>,
-    /// `true` on `[PAD]`: pass to [`two_stream_masks_with_padding`].
+    /// `true` on `[PAD]`.
     pub padding: Vec<bool>,
+    /// `true` on the structural specials that keep their place in the order (`[SEP]`, `[CLS]`,
+    /// `[EOS]`, …; every special but padding).
+    pub functional: Vec<bool>,
+}
+
+impl PlmExample {
+    /// Each position's role, for [`two_stream_masks_for`].
+    pub fn roles(&self) -> Vec<PositionRole> {
+        (0..self.inputs.len())
+            .map(|p| {
+                if self.padding[p] {
+                    PositionRole::Pad
+                } else if self.predicted[p] {
+                    PositionRole::Target
+                } else if self.functional[p] {
+                    PositionRole::Functional
+                } else {
+                    PositionRole::Context
+                }
+            })
+            .collect()
+    }
 }
 
 /// Samples an order and the targets for one sequence. Every `[CLS]` is forced last (in
@@ -302,202 +439,73 @@ pub fn plm_example(
         targets: tokens.to_vec(),
         predicted: predicted(&order, config.k, &exclude),
         padding: tokens.iter().map(|&id| id == specials.pad).collect(),
+        functional: tokens
+            .iter()
+            .map(|&id| id != specials.pad && specials.is_special(id))
+            .collect(),
         order,
     }
 }
 
-// ── The batcher ────────────────────────────────────────────────────────────────────────────────
+// ── The batch ──────────────────────────────────────────────────────────────────────────────────
 
-/// Draws permuted-LM batches for the two-stream model, from windows of a packed stream or, for
-/// XLNet with a sentence-pair task (NSP or SOP), from packed pairs.
+/// Permuted-LM batches for the two-stream model from windows of the packed stream.
 ///
 /// Each sequence gets its own factorisation order and predicted positions ([`plm_example`]):
 /// inputs and targets are the tokens themselves, in place; `loss_weights` and `corrupted` are 1
 /// on the predicted positions only (the last `1/K` of the order, never a special token or
 /// padding); `mask` is the content stream's mask and `query` the query stream's mask with its
-/// row validity ([`two_stream_masks_with_padding`]). A position whose query row reads nothing
-/// (the first real position of its order, when `K = 1` or a sequence has a single text token)
-/// is not scored either: it would have to guess its token with no context at all, and the
-/// model zeroes that row's attention.
-///
-/// With pairs ([`with_pairs`](Self::with_pairs)), each sequence is a labelled pair packed as
-/// `A [SEP] B [SEP] [CLS]` ([`PairLayout::ClsLast`]) and right-padded with `[PAD]`. The `[CLS]`
-/// is forced last in every order, so its content stream has read the whole pair when the pair
-/// head reads it (XLNet's own pair format also ends in `[CLS]`); padding is never predicted
-/// and blocked as a key. Each batch's labels are exactly half positive for an even
-/// batch size ([`make_items`]); the pairs are visited in seeded epochs.
-#[derive(Debug, Clone)]
-pub struct PlmBatcher {
-    source: PlmSource,
-    config: PlmConfig,
-    batch_size: usize,
-    seq_len: usize,
-    specials: SpecialIds,
-    rng: Rng,
+/// row validity ([`two_stream_masks_for`]). A position whose query row reads nothing (when
+/// `K = 1` or a sequence has a single text token) is not scored either: it would have to guess
+/// its token with no context at all, and the model zeroes that row's attention.
+pub fn windows_batch(
+    windows: &[Vec<u32>],
+    shape: &BatchShape,
+    rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    Ok(plm_batch(
+        windows,
+        &PlmConfig::from_knobs(&shape.knobs),
+        shape.specials,
+        rng,
+    ))
 }
 
-#[derive(Debug, Clone)]
-enum PlmSource {
-    Windows(Windows),
-    Pairs {
-        task: PairTask,
-        pairs: Vec<SegmentIds>,
-        order: Vec<usize>,
-        cursor: usize,
-    },
-}
-
-impl PlmBatcher {
-    /// Permuted LM over windows of `seq_len` tokens of `stream`, drawn in seeded epochs as for
-    /// [`SpanBatcher`](super::span::SpanBatcher).
-    pub fn new(
-        stream: Vec<u32>,
-        config: PlmConfig,
-        batch_size: usize,
-        seq_len: usize,
-        specials: SpecialIds,
-        rng: Rng,
-    ) -> Result<Self, CoreError> {
-        check_plm_setting(&config, seq_len, 2)?;
-        Ok(Self {
-            source: PlmSource::Windows(Windows::new(
-                &stream,
-                batch_size,
-                seq_len,
-                "permuted language modelling",
-            )?),
-            config,
-            batch_size,
-            seq_len,
-            specials,
-            rng,
-        })
+/// XLNet with a sentence-pair task: each pair packed as `A [SEP] B [SEP] [CLS]`
+/// ([`PairLayout::ClsLast`]) and right-padded with `[PAD]`. The `[CLS]` is forced last in every
+/// order, so its content stream has read the whole pair when the pair head reads it (XLNet's
+/// own pair format also ends in `[CLS]`); padding is never predicted and blocked as a key.
+fn pair_rows(
+    packed: &[PackedPair],
+    labels: &[u8],
+    shape: &BatchShape,
+    rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    let config = PlmConfig::from_knobs(&shape.knobs);
+    let seq_len = shape.seq_len;
+    let mut rows = Vec::with_capacity(packed.len());
+    let mut segments = Vec::with_capacity(packed.len() * seq_len);
+    let mut heads = Vec::with_capacity(packed.len());
+    let mut original_tokens = 0;
+    for pair in packed {
+        let mut ids = pair.ids.clone();
+        ids.resize(seq_len, shape.specials.pad);
+        rows.push(ids);
+        segments.extend(pair.segments.iter().map(|&s| u32::from(s)));
+        segments.resize(rows.len() * seq_len, 0);
+        heads.push(pair.head as u32);
+        original_tokens += pair.original_tokens;
     }
-
-    /// Permuted LM over sentence pairs, with the pair task's labels and heads in
-    /// [`Batch::pairs`]. Refuses pair sets that cannot give the task both labels
-    /// ([`check_pairs`]) and a `seq_len` below [`MIN_PAIR_LEN`].
-    pub fn with_pairs(
-        task: PairTask,
-        pairs: Vec<SegmentIds>,
-        config: PlmConfig,
-        batch_size: usize,
-        seq_len: usize,
-        specials: SpecialIds,
-        rng: Rng,
-    ) -> Result<Self, CoreError> {
-        check_plm_setting(&config, seq_len, MIN_PAIR_LEN)?;
-        check_pairs(task, &pairs)?;
-        if batch_size == 0 {
-            return Err(CoreError::Config(
-                "permuted language modelling: the batch size must be at least 1".into(),
-            ));
-        }
-        Ok(Self {
-            source: PlmSource::Pairs {
-                task,
-                pairs,
-                order: Vec::new(),
-                cursor: 0,
-            },
-            config,
-            batch_size,
-            seq_len,
-            specials,
-            rng,
-        })
-    }
-
-    /// The next batch in this run's order.
-    pub fn next_batch(&mut self) -> Result<Batch, CoreError> {
-        let (config, seq_len, specials) = (self.config, self.seq_len, self.specials);
-        match &mut self.source {
-            PlmSource::Windows(windows) => {
-                let rows = windows.next(self.batch_size, &mut self.rng);
-                Ok(plm_batch(&rows, &config, specials, &mut self.rng))
-            }
-            PlmSource::Pairs {
-                task,
-                pairs,
-                order,
-                cursor,
-            } => {
-                let mut indices = Vec::with_capacity(self.batch_size);
-                while indices.len() < self.batch_size {
-                    if *cursor >= order.len() {
-                        *order = (0..pairs.len()).collect();
-                        self.rng.shuffle(order);
-                        *cursor = 0;
-                    }
-                    indices.push(order[*cursor]);
-                    *cursor += 1;
-                }
-                let items = make_items(*task, pairs, &indices, &mut self.rng);
-                plm_pair_batch(&items, &config, seq_len, specials, &mut self.rng)
-            }
-        }
-    }
-}
-
-/// Fixed evaluation batches of permuted LM: non-overlapping windows from the start of `stream`
-/// (at most `max_batches` full batches), with orders drawn from a generator seeded by `seed`,
-/// so every call returns the same batches.
-pub fn plm_eval_batches(
-    stream: &[u32],
-    config: PlmConfig,
-    batch_size: usize,
-    seq_len: usize,
-    max_batches: usize,
-    specials: SpecialIds,
-    seed: u64,
-) -> Result<Vec<Batch>, CoreError> {
-    check_plm_setting(&config, seq_len, 2)?;
-    let mut rng = Rng::new(seed);
-    Ok(eval_windows(
-        stream,
-        batch_size,
-        seq_len,
-        max_batches,
-        "permuted language modelling",
-    )?
-    .iter()
-    .map(|rows| plm_batch(rows, &config, specials, &mut rng))
-    .collect())
-}
-
-/// Fixed evaluation batches of permuted LM with the pair task: `pairs` in their order (cycled
-/// to one batch), at most `max_batches` full batches, labels and orders drawn from a generator
-/// seeded by `seed`, so every call returns the same batches.
-#[allow(clippy::too_many_arguments)] // the eval shape of every objective, plus the pair task
-pub fn plm_pair_eval_batches(
-    task: PairTask,
-    pairs: &[SegmentIds],
-    config: PlmConfig,
-    batch_size: usize,
-    seq_len: usize,
-    max_batches: usize,
-    specials: SpecialIds,
-    seed: u64,
-) -> Result<Vec<Batch>, CoreError> {
-    check_plm_setting(&config, seq_len, MIN_PAIR_LEN)?;
-    check_pairs(task, pairs)?;
-    if batch_size == 0 || max_batches == 0 {
-        return Err(CoreError::Config(format!(
-            "permuted language modelling: {max_batches} evaluation batches of {batch_size} pairs \
-             is none; both must be at least 1"
-        )));
-    }
-    let batches = (pairs.len() / batch_size).clamp(1, max_batches);
-    let mut rng = Rng::new(seed);
-    (0..batches)
-        .map(|b| {
-            let indices: Vec<usize> = (0..batch_size)
-                .map(|i| (b * batch_size + i) % pairs.len())
-                .collect();
-            let items = make_items(task, pairs, &indices, &mut rng);
-            plm_pair_batch(&items, &config, seq_len, specials, &mut rng)
-        })
-        .collect()
+    // `plm_example` forces the [CLS] last: the packed A and B hold no specials, so the head is
+    // the only [CLS] of each row.
+    let mut batch = plm_batch(&rows, &config, shape.specials, rng);
+    batch.segments = Some(segments);
+    batch.pairs = Some(PairBatch {
+        heads,
+        labels: labels.iter().map(|&l| u32::from(l)).collect(),
+    });
+    batch.original_tokens = original_tokens;
+    Ok(batch)
 }
 
 fn check_plm_setting(config: &PlmConfig, seq_len: usize, shortest: usize) -> Result<(), CoreError> {
@@ -521,15 +529,15 @@ fn plm_batch(rows: &[Vec<u32>], config: &PlmConfig, specials: SpecialIds, rng: &
     let batch_size = rows.len();
     let seq_len = rows.first().map_or(0, Vec::len);
     let mut orders = Vec::with_capacity(batch_size);
-    let mut padding = Vec::with_capacity(batch_size);
+    let mut roles = Vec::with_capacity(batch_size);
     let mut predicted = Vec::with_capacity(batch_size * seq_len);
     for row in rows {
         let example = plm_example(row, config, specials, rng);
+        roles.push(example.roles());
         predicted.extend(example.predicted);
         orders.push(example.order);
-        padding.push(example.padding);
     }
-    let masks = two_stream_masks_with_padding(&orders, &padding);
+    let masks = two_stream_masks_for(&orders, &roles);
     let weights: Vec<f32> = predicted
         .iter()
         .zip(&masks.query_row_valid)
@@ -562,40 +570,6 @@ fn plm_batch(rows: &[Vec<u32>], config: &PlmConfig, specials: SpecialIds, rng: &
             .count(),
         inputs,
     }
-}
-
-/// One permuted-LM batch of packed, padded pairs, with their segments, heads and labels.
-fn plm_pair_batch(
-    items: &[PairItem],
-    config: &PlmConfig,
-    seq_len: usize,
-    specials: SpecialIds,
-    rng: &mut Rng,
-) -> Result<Batch, CoreError> {
-    let mut rows = Vec::with_capacity(items.len());
-    let mut segments = Vec::with_capacity(items.len() * seq_len);
-    let mut heads = Vec::with_capacity(items.len());
-    let mut original_tokens = 0;
-    for item in items {
-        let packed = pack(item, PairLayout::ClsLast, seq_len, specials)?;
-        let mut ids = packed.ids;
-        ids.resize(seq_len, specials.pad);
-        rows.push(ids);
-        segments.extend(packed.segments.iter().map(|&s| u32::from(s)));
-        segments.resize(rows.len() * seq_len, 0);
-        heads.push(packed.head as u32);
-        original_tokens += packed.original_tokens;
-    }
-    // `plm_example` forces the [CLS] last: the packed A and B hold no specials, so the head is
-    // the only [CLS] of each row.
-    let mut batch = plm_batch(&rows, config, specials, rng);
-    batch.segments = Some(segments);
-    batch.pairs = Some(PairBatch {
-        heads,
-        labels: items.iter().map(|item| u32::from(item.label)).collect(),
-    });
-    batch.original_tokens = original_tokens;
-    Ok(batch)
 }
 
 #[cfg(test)]

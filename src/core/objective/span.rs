@@ -1,5 +1,5 @@
 //! Span corruption, T5's denoising objective (Raffel et al. 2020, §3.1.4; the "replace corrupted
-//! spans" row of Table 5): [`corrupt`] as a pure function on token ids, and [`SpanBatcher`],
+//! spans" row of Table 5): [`corrupt`] as a pure function on token ids, and [`windows_batch`],
 //! which turns windows of the packed stream into encoder-decoder batches.
 //!
 //! Some tokens of a sequence are hidden in contiguous spans. The encoder sees the sequence with
@@ -33,17 +33,22 @@
 //! The lab's tokenizer reserves [`SPAN_SENTINELS`] sentinels and a sequence needs one per span
 //! plus the closing one, so long sequences at the defaults run out (64 tokens need 4; more than
 //! 310 need 17). [`max_sentinels_needed`] and [`SpanConfig::check_seq_len`] check a setting
-//! before training starts; [`SpanBatcher::new`] refuses one that does not fit.
+//! before training starts; the batcher refuses one that does not fit.
 //!
 //! The batch: the encoder reads the corrupted window padded with `[PAD]`; the decoder reads
 //! `[BOS]` and the target shifted right and writes the target. Sentinels and span tokens are all
-//! scored, but only span tokens count as corrupted (see [`SpanBatcher`]).
+//! scored, but only span tokens count as corrupted (see [`windows_batch`]).
 
 use serde::{Deserialize, Serialize};
 
-use super::clm::cycled;
+use super::spec::{
+    BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
+    TokenRole, WithPairs,
+};
 use super::{Batch, DecoderBatch};
+use crate::core::config::{Recipe, Recipes, Schedule};
 use crate::core::error::CoreError;
+use crate::core::model::Architecture;
 use crate::core::masks::{AttentionMask, CrossMask};
 use crate::core::rng::Rng;
 use crate::core::tokenizer::{SPAN_SENTINELS, SpecialIds};
@@ -68,43 +73,164 @@ impl Default for SpanConfig {
 }
 
 impl SpanConfig {
+    /// The corruption the knobs describe.
+    pub fn from_knobs(knobs: &ObjectiveKnobs) -> Self {
+        Self {
+            noise_density: knobs.get(&NOISE_DENSITY),
+            mean_span: knobs.get(&MEAN_SPAN),
+        }
+    }
+
+    /// The knobs that describe this corruption.
+    pub fn knobs(&self) -> Result<ObjectiveKnobs, KnobError> {
+        let mut knobs = ObjectiveKnobs::default();
+        knobs.set(&NOISE_DENSITY, self.noise_density)?;
+        knobs.set(&MEAN_SPAN, self.mean_span)?;
+        Ok(knobs)
+    }
+
+    /// Checks each knob's range ([`KnobError`] naming it).
     pub fn validate(&self) -> Result<(), CoreError> {
-        if !(self.noise_density.is_finite() && self.noise_density > 0.0 && self.noise_density < 1.0)
-        {
-            return Err(CoreError::Config(format!(
-                "span corruption: noise_density {} must be above 0 and below 1 (the paper uses 0.15)",
-                self.noise_density
-            )));
-        }
-        if !(self.mean_span.is_finite() && self.mean_span >= 1.0) {
-            return Err(CoreError::Config(format!(
-                "span corruption: mean_span {} must be at least 1 token (the paper uses 3)",
-                self.mean_span
-            )));
-        }
+        self.knobs()?;
         Ok(())
     }
 
     /// Checks the settings and that every sequence of up to `seq_len` tokens can be corrupted:
     /// at least 2 tokens, and no more sentinels than the tokenizer has.
     pub fn check_seq_len(&self, seq_len: usize) -> Result<(), CoreError> {
-        self.validate()?;
+        self.knobs()?;
         if seq_len < 2 {
             return Err(CoreError::Config(format!(
-                "span corruption needs sequences of at least 2 tokens (one to hide, one to see); got {seq_len}"
+                "span corruption needs sequences of at least 2 tokens (one to hide, one to \
+                 see); got {seq_len}"
             )));
         }
         let needed = max_sentinels_needed(seq_len, self);
         if needed > SPAN_SENTINELS {
             return Err(CoreError::Config(format!(
-                "span corruption of a {seq_len}-token sequence with noise_density {} and mean_span {} \
-                 needs {needed} sentinels; the tokenizer has {SPAN_SENTINELS}: lower noise_density \
-                 or raise mean_span, or shorten seq_len",
+                "span corruption of a {seq_len}-token sequence with noise_density {} and \
+                 mean_span {} needs {needed} sentinels; the tokenizer has {SPAN_SENTINELS}: lower \
+                 noise_density or raise mean_span, or shorten seq_len",
                 self.noise_density, self.mean_span
             )));
         }
         Ok(())
     }
+}
+
+/// Span corruption's spec: an encoder-decoder over packed windows; with a pair objective,
+/// alternate batches (pairs go through the encoder alone).
+pub static SPEC: ObjectiveSpec = ObjectiveSpec {
+    name: "span",
+    title: "span corruption",
+    family: Family::Denoising,
+    paper: "T5 (Raffel et al. 2020) §3.1.4, Tables 4–7",
+    how: "T5 span corruption: spans become sentinels in the encoder, the decoder writes them out",
+    role: Role::Tokens(TokenRole {
+        architecture: Architecture::EncoderDecoder,
+        with_pairs: WithPairs::Alternate {
+            how: "alternate batches: denoising, then sentence pairs through the encoder with the \
+                  pair head on [CLS]",
+        },
+        window_len: full_window,
+        windows_batch,
+        check,
+    }),
+    knobs: &[NOISE_DENSITY, MEAN_SPAN],
+    check_knobs,
+    support: TargetSupport::TextAndSeparators,
+    recipes: RECIPES,
+};
+
+/// The rate sweep's choice for span corruption (BENCHMARKS.md).
+pub const RECIPES: Recipes = Recipes {
+    default: Recipe {
+        peak_lr: 1e-3,
+        batch_size: 32,
+        schedule: Schedule::Cosine,
+    },
+    fast: Recipe {
+        peak_lr: 3e-3,
+        batch_size: 8,
+        schedule: Schedule::Cosine,
+    },
+};
+
+/// Fraction of tokens hidden.
+pub const NOISE_DENSITY: Knob = Knob {
+    key: "noise_density",
+    flag: "--noise-density",
+    label: "T5 noise density",
+    help: "T5 span corruption: share of tokens corrupted",
+    default: 0.15,
+    min: (0.0, false),
+    max: (1.0, false),
+    whole: false,
+    paper: "T5 uses 0.15; its Table 6 tries 0.10–0.50",
+};
+
+/// Mean length of a hidden span.
+pub const MEAN_SPAN: Knob = Knob {
+    key: "mean_span",
+    flag: "--mean-span",
+    label: "T5 mean span",
+    help: "T5 span corruption: mean span length in tokens",
+    default: 3.0,
+    min: (1.0, true),
+    max: (f64::INFINITY, false),
+    whole: false,
+    paper: "T5 uses 3; its Table 7 tries 2–10",
+};
+
+/// Every sequence of up to `seq_len` tokens must be corruptible: at least 2 tokens, no more
+/// sentinels than the tokenizer has, and a target that fits the decoder.
+fn check_knobs(knobs: &ObjectiveKnobs, seq_len: usize) -> Result<(), KnobError> {
+    let config = SpanConfig::from_knobs(knobs);
+    let refuse = |message: String| {
+        Err(KnobError::Combination {
+            objective: "span",
+            message,
+        })
+    };
+    if seq_len == 0 {
+        return Ok(()); // ranges only: no sequence to fit yet
+    }
+    if let Err(e) = config.check_seq_len(seq_len) {
+        return refuse(e.to_string());
+    }
+    let Plan { noise, spans } = plan(seq_len, &config);
+    let target_len = noise + spans + 1;
+    if target_len > seq_len {
+        return refuse(format!(
+            "a {seq_len}-token sequence with noise_density {} and mean_span {} makes a target of \
+             {target_len} tokens ({noise} hidden, {} sentinels), longer than the decoder's \
+             {seq_len} positions: lower noise_density or raise mean_span",
+            config.noise_density,
+            config.mean_span,
+            spans + 1
+        ));
+    }
+    Ok(())
+}
+
+fn full_window(shape: &BatchShape) -> Result<usize, CoreError> {
+    Ok(shape.seq_len)
+}
+
+/// The up-front check: the knobs fit `seq_len`, and no sentinel is in the text.
+fn check(stream: &[u32], shape: &BatchShape) -> Result<(), CoreError> {
+    check_knobs(&shape.knobs, shape.seq_len)?;
+    if let Some((pos, k)) = stream
+        .iter()
+        .enumerate()
+        .find_map(|(pos, &id)| sentinel_index(shape.specials, id).map(|k| (pos, k)))
+    {
+        return Err(CoreError::Corpus(format!(
+            "span corruption: the text holds [SPAN{k}] at token {pos}; sentinels are markers, so \
+             the text must not contain them"
+        )));
+    }
+    Ok(())
 }
 
 /// One corrupted sequence.
@@ -282,118 +408,7 @@ fn sentinel_index(specials: SpecialIds, id: u32) -> Option<usize> {
     (k < SPAN_SENTINELS).then_some(k)
 }
 
-// ── The batcher ────────────────────────────────────────────────────────────────────────────────
-
-/// Contiguous windows of `len` tokens from a packed stream, in seeded epochs, as
-/// [`ClmBatcher`](super::clm::ClmBatcher) draws them: each epoch starts at a random offset below
-/// `len` (so window boundaries move between epochs) and visits that epoch's windows in a random
-/// order. A stream shorter than one batch (a student's short text) is cycled ([`cycled`]) to a
-/// batch, and to at least two windows so that every epoch holds one. Shared by the batchers that
-/// corrupt or reorder fixed-length windows: T5 here, BART ([`super::infill`]) and XLNet
-/// ([`super::plm`]). Unlike CLM's, a window needs no extra token for a shifted target.
-#[derive(Debug, Clone)]
-pub(crate) struct Windows {
-    stream: Vec<u32>,
-    len: usize,
-    order: Vec<usize>,
-    cursor: usize,
-}
-
-impl Windows {
-    /// `what` names the objective in error messages.
-    pub(crate) fn new(
-        stream: &[u32],
-        batch_size: usize,
-        len: usize,
-        what: &str,
-    ) -> Result<Self, CoreError> {
-        check_batch_shape(batch_size, len, what)?;
-        if stream.is_empty() {
-            return Err(CoreError::Corpus(format!(
-                "{what}: the training text has no tokens"
-            )));
-        }
-        Ok(Self {
-            stream: cycled(stream, (batch_size * len).max(2 * len)),
-            len,
-            order: Vec::new(),
-            cursor: 0,
-        })
-    }
-
-    fn new_epoch(&mut self, rng: &mut Rng) {
-        let offset = rng.below(self.len);
-        // `new` cycled the stream to at least two windows, so every epoch holds one.
-        let windows = (self.stream.len() - offset) / self.len;
-        self.order = (0..windows).map(|i| offset + i * self.len).collect();
-        rng.shuffle(&mut self.order);
-        self.cursor = 0;
-    }
-
-    /// Tokens per window.
-    pub(crate) fn window_len(&self) -> usize {
-        self.len
-    }
-
-    /// The next `count` windows in this run's order.
-    pub(crate) fn next(&mut self, count: usize, rng: &mut Rng) -> Vec<Vec<u32>> {
-        let mut windows = Vec::with_capacity(count);
-        while windows.len() < count {
-            if self.cursor >= self.order.len() {
-                self.new_epoch(rng);
-            }
-            let start = self.order[self.cursor];
-            windows.push(self.stream[start..start + self.len].to_vec());
-            self.cursor += 1;
-        }
-        windows
-    }
-}
-
-/// Fixed evaluation windows, batch by batch: non-overlapping windows of `len` tokens from the
-/// start of `stream` (cycled to one batch), at most `max_batches` full batches — the same
-/// windows on every call, as [`clm_eval_batches`](super::clm::clm_eval_batches) takes them.
-pub(crate) fn eval_windows(
-    stream: &[u32],
-    batch_size: usize,
-    len: usize,
-    max_batches: usize,
-    what: &str,
-) -> Result<Vec<Vec<Vec<u32>>>, CoreError> {
-    check_batch_shape(batch_size, len, what)?;
-    if max_batches == 0 {
-        return Err(CoreError::Config(format!(
-            "{what}: evaluation needs at least one batch"
-        )));
-    }
-    if stream.is_empty() {
-        return Err(CoreError::Corpus(format!(
-            "{what}: the validation text has no tokens"
-        )));
-    }
-    let stream = cycled(stream, batch_size * len);
-    let batches = (stream.len() / len / batch_size).min(max_batches);
-    Ok((0..batches)
-        .map(|b| {
-            (0..batch_size)
-                .map(|i| {
-                    let start = (b * batch_size + i) * len;
-                    stream[start..start + len].to_vec()
-                })
-                .collect()
-        })
-        .collect())
-}
-
-fn check_batch_shape(batch_size: usize, len: usize, what: &str) -> Result<(), CoreError> {
-    if batch_size == 0 || len == 0 {
-        return Err(CoreError::Config(format!(
-            "{what}: a batch of {batch_size}×{len} is empty; batch size and sequence length must \
-             be at least 1"
-        )));
-    }
-    Ok(())
-}
+// ── The batch ──────────────────────────────────────────────────────────────────────────────────
 
 /// One encoder-decoder example before padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -499,116 +514,29 @@ pub(crate) fn original_tokens(windows: &[Vec<u32>], specials: SpecialIds) -> usi
         .count()
 }
 
-/// Draws T5 span-corruption batches for the encoder-decoder from a packed stream.
+/// Span corruption of windows of the packed stream, as an encoder-decoder batch.
 ///
-/// Each sequence is a window of `seq_len` tokens of the stream, drawn in seeded epochs as
-/// [`ClmBatcher`](super::clm::ClmBatcher) draws them (a random offset per epoch, windows in
-/// random order, a text shorter than a batch cycled), and corrupted by [`corrupt`]. The
-/// encoder reads the corrupted input (kept text and sentinels, shorter than the window, padded
-/// to `seq_len`). The decoder writes the T5 target — every sentinel and every hidden token — so
-/// all of it is scored (`loss_weights` 1, padding 0), but only the hidden span tokens count as
-/// corrupted: the sentinels are markers the model can copy from its input, not text it had to
-/// recover. Every window has the same length, so every target does too; `target_len` is that
-/// length, `noise + spans + 1`, about `seq_len × noise_density × (1 + 1/mean_span)`: T5's
-/// targets are short, which is why the objective is cheap (Raffel et al. 2020, §3.3.4).
-#[derive(Debug, Clone)]
-pub struct SpanBatcher {
-    windows: Windows,
-    config: SpanConfig,
-    batch_size: usize,
-    seq_len: usize,
-    specials: SpecialIds,
-    rng: Rng,
-}
-
-impl SpanBatcher {
-    /// Refuses, before any training, settings whose sentinels or target cannot fit `seq_len`
-    /// ([`SpanConfig::check_seq_len`]) and a stream that holds a sentinel.
-    pub fn new(
-        stream: Vec<u32>,
-        config: SpanConfig,
-        batch_size: usize,
-        seq_len: usize,
-        specials: SpecialIds,
-        rng: Rng,
-    ) -> Result<Self, CoreError> {
-        check_span_setting(&stream, &config, seq_len, specials)?;
-        Ok(Self {
-            windows: Windows::new(&stream, batch_size, seq_len, "span corruption")?,
-            config,
-            batch_size,
-            seq_len,
-            specials,
-            rng,
-        })
-    }
-
-    /// The next batch in this run's order.
-    pub fn next_batch(&mut self) -> Result<Batch, CoreError> {
-        let windows = self.windows.next(self.batch_size, &mut self.rng);
-        span_batch(
-            &windows,
-            &self.config,
-            self.seq_len,
-            self.specials,
-            &mut self.rng,
-        )
-    }
-}
-
-/// Fixed evaluation batches of span corruption: non-overlapping windows from the start of
-/// `stream` (at most `max_batches` full batches), corrupted with a generator seeded by `seed`,
-/// so every call returns the same batches and validation losses are comparable across steps.
-pub fn span_eval_batches(
-    stream: &[u32],
-    config: SpanConfig,
-    batch_size: usize,
-    seq_len: usize,
-    max_batches: usize,
-    specials: SpecialIds,
-    seed: u64,
-) -> Result<Vec<Batch>, CoreError> {
-    check_span_setting(stream, &config, seq_len, specials)?;
-    let mut rng = Rng::new(seed);
-    eval_windows(stream, batch_size, seq_len, max_batches, "span corruption")?
-        .iter()
-        .map(|windows| span_batch(windows, &config, seq_len, specials, &mut rng))
-        .collect()
-}
-
-/// The up-front check: enough sentinels for `seq_len`, a target that fits the decoder, and no
-/// sentinel in the text.
-fn check_span_setting(
-    stream: &[u32],
-    config: &SpanConfig,
-    seq_len: usize,
-    specials: SpecialIds,
-) -> Result<(), CoreError> {
-    config.check_seq_len(seq_len)?;
-    let Plan { noise, spans } = plan(seq_len, config);
-    let target_len = noise + spans + 1;
-    if target_len > seq_len {
-        return Err(CoreError::Config(format!(
-            "span corruption of a {seq_len}-token sequence with noise_density {} and mean_span {} \
-             makes a target of {target_len} tokens ({noise} hidden, {} sentinels), longer than \
-             the decoder's {seq_len} positions: lower noise_density, raise mean_span or use \
-             longer sequences",
-            config.noise_density,
-            config.mean_span,
-            spans + 1
-        )));
-    }
-    if let Some((pos, k)) = stream
-        .iter()
-        .enumerate()
-        .find_map(|(pos, &id)| sentinel_index(specials, id).map(|k| (pos, k)))
-    {
-        return Err(CoreError::Corpus(format!(
-            "span corruption: the text holds [SPAN{k}] at token {pos}; sentinels are markers, so \
-             the text must not contain them"
-        )));
-    }
-    Ok(())
+/// Each window is corrupted by [`corrupt`]. The encoder reads the corrupted input (kept text
+/// and sentinels, shorter than the window, padded to `seq_len`). The decoder writes the T5
+/// target — every sentinel and every hidden token — so all of it is scored (`loss_weights` 1,
+/// padding 0), but only the hidden span tokens count as corrupted: the sentinels are markers,
+/// not text, and no word-frequency baseline can score them (sentinels never occur in the
+/// training text), so both sides of that comparison leave them out. Every window has the same
+/// length, so every target does too; `target_len` is `noise + spans + 1`, about `seq_len ×
+/// noise_density × (1 + 1/mean_span)`: T5's targets are short, which is why the objective is
+/// cheap (Raffel et al. 2020, §3.3.4).
+pub fn windows_batch(
+    windows: &[Vec<u32>],
+    shape: &BatchShape,
+    rng: &mut Rng,
+) -> Result<Batch, CoreError> {
+    span_batch(
+        windows,
+        &SpanConfig::from_knobs(&shape.knobs),
+        shape.seq_len,
+        shape.specials,
+        rng,
+    )
 }
 
 /// One span-corruption batch from `windows` (each at most `seq_len` tokens).

@@ -1,5 +1,33 @@
 use super::*;
+use crate::core::objective::spec::BatchSource;
 use crate::core::objective::test_support::*;
+use crate::core::objective::windows::WindowBatcher;
+
+/// T5's training batcher with these knobs, as the trainer builds it.
+fn span_batcher(
+    stream: Vec<u32>,
+    config: SpanConfig,
+    batch_size: usize,
+    seq_len: usize,
+    _specials: SpecialIds,
+    rng: Rng,
+) -> Result<WindowBatcher, CoreError> {
+    let shape = shape_with(config.knobs()?, batch_size, seq_len, 2048);
+    window_batcher(&SPEC, &stream, shape, rng)
+}
+
+/// T5's validation batches: `rows` windows a batch, until `min_scored` span tokens.
+fn span_eval(
+    stream: &[u32],
+    config: SpanConfig,
+    rows: usize,
+    seq_len: usize,
+    min_scored: usize,
+    seed: u64,
+) -> Result<Vec<Batch>, CoreError> {
+    let shape = shape_with(config.knobs()?, rows, seq_len, 2048);
+    eval_of(&SPEC, stream, shape, min_scored, seed)
+}
 
 /// `n` ordinary (non-special) token ids.
 fn text(n: usize, rng: &mut Rng) -> Vec<u32> {
@@ -183,7 +211,7 @@ fn degenerate_inputs_and_settings_are_refused() {
             noise_density,
             mean_span,
         };
-        assert!(matches!(bad.validate(), Err(CoreError::Config(_))));
+        assert!(matches!(bad.validate(), Err(CoreError::Knob(_))));
     }
     let with_sentinel = [100, 101, 9, 102];
     assert!(matches!(
@@ -257,8 +285,8 @@ fn is_sentinel(id: u32) -> bool {
     sentinel_index(SPECIALS, id).is_some()
 }
 
-fn batcher(config: SpanConfig, batch_size: usize, seq_len: usize, seed: u64) -> SpanBatcher {
-    SpanBatcher::new(
+fn batcher(config: SpanConfig, batch_size: usize, seq_len: usize, seed: u64) -> WindowBatcher {
+    span_batcher(
         packed_stream(4000, seed),
         config,
         batch_size,
@@ -409,7 +437,7 @@ fn input_and_target_rebuild_each_window() {
     for (config, b, s) in settings() {
         let stream = counting_stream(5000);
         let mut batcher =
-            SpanBatcher::new(stream, config, b, s, SPECIALS, Rng::new(5)).expect("batcher");
+            span_batcher(stream, config, b, s, SPECIALS, Rng::new(5)).expect("batcher");
         for _ in 0..10 {
             let batch = batcher.next_batch().expect("batch");
             let t = batch.target_len;
@@ -453,7 +481,7 @@ fn padded_encoder_positions_are_blocked_as_keys_everywhere() {
 #[test]
 fn same_seed_same_batches_other_seed_other() {
     let draw = |seed| {
-        let mut b = SpanBatcher::new(
+        let mut b = span_batcher(
             packed_stream(3000, 0),
             SpanConfig::default(),
             4,
@@ -471,46 +499,45 @@ fn same_seed_same_batches_other_seed_other() {
 }
 
 #[test]
-fn eval_batches_are_the_same_on_every_call_and_read_the_stream_in_order() {
+fn eval_batches_are_the_same_on_every_call_and_sample_the_whole_stream() {
     let stream = counting_stream(1000);
-    let eval = |seed| {
-        span_eval_batches(&stream, SpanConfig::default(), 4, 32, 5, SPECIALS, seed).expect("eval")
-    };
-    let first = eval(9);
-    assert_eq!(first, eval(9));
-    assert_ne!(first, eval(10), "the seed decides the spans");
-    assert_eq!(first.len(), 5);
-    for (n, batch) in first.iter().enumerate() {
+    let eval = |seed, wanted| span_eval(&stream, SpanConfig::default(), 4, 32, wanted, seed).expect("eval");
+    let first = eval(9, 50);
+    assert_eq!(first, eval(9, 50));
+    assert_ne!(first, eval(10, 50), "the seed decides windows and spans");
+    let scored: f32 = first.iter().flat_map(|b| &b.corrupted).sum();
+    assert!(scored >= 50.0, "{scored}");
+    let all = eval(9, usize::MAX);
+    assert_eq!(all.len(), 1000 / 32 / 4, "only as many whole batches as the text holds");
+    let mut starts = Vec::new();
+    for batch in &all {
         assert_encoder_decoder_shapes(batch);
         for i in 0..4 {
             let input = unpadded(row(&batch.inputs, 32, i));
             let target = unpadded(row(&batch.targets, batch.target_len, i));
-            let start = 100 + ((n * 4 + i) * 32) as u32;
-            let expected: Vec<u32> = (start..start + 32).collect();
-            assert_eq!(
-                reconstruct(input, target, SPECIALS).expect("rebuild"),
-                expected
-            );
+            let window = reconstruct(input, target, SPECIALS).expect("rebuild");
+            assert!(window.windows(2).all(|w| w[1] == w[0] + 1), "a contiguous window");
+            assert_eq!((window[0] - 100) % 32, 0, "non-overlapping windows");
+            starts.push(window[0]);
         }
     }
-    // Only as many batches as the text holds; a short text is cycled to one.
-    let few = span_eval_batches(&stream, SpanConfig::default(), 4, 32, 100, SPECIALS, 9);
-    assert_eq!(few.expect("eval").len(), 1000 / 32 / 4);
-    let short = span_eval_batches(
-        &[100, 101, 102],
-        SpanConfig::default(),
-        2,
-        8,
-        3,
-        SPECIALS,
-        9,
-    );
+    assert!(starts.windows(2).any(|w| w[1] < w[0]), "a shuffled order");
+    // A short text is cycled to one batch.
+    let short = span_eval(&[100, 101, 102], SpanConfig::default(), 2, 8, 3, 9);
     assert_eq!(short.expect("cycled").len(), 1);
+    // Sentinels are markers: the corrupted positions are the hidden text only.
+    for batch in &first {
+        for (t, c) in batch.targets.iter().zip(&batch.corrupted) {
+            if *c > 0.0 {
+                assert!(!is_sentinel(*t));
+            }
+        }
+    }
 }
 
 #[test]
 fn a_text_shorter_than_a_batch_is_cycled() {
-    let mut batcher = SpanBatcher::new(
+    let mut batcher = span_batcher(
         counting_stream(5),
         SpanConfig::default(),
         4,
@@ -527,10 +554,10 @@ fn a_text_shorter_than_a_batch_is_cycled() {
 #[test]
 fn settings_that_cannot_fit_and_unusable_texts_are_refused_up_front() {
     let new = |stream: Vec<u32>, config, b, s| {
-        SpanBatcher::new(stream, config, b, s, SPECIALS, Rng::new(1)).map(|_| ())
+        span_batcher(stream, config, b, s, SPECIALS, Rng::new(1)).map(|_| ())
     };
-    let eval = |stream: &[u32], config, b, s, max| {
-        span_eval_batches(stream, config, b, s, max, SPECIALS, 1).map(|_| ())
+    let eval = |stream: &[u32], config, b, s, _max: usize| {
+        span_eval(stream, config, b, s, 1, 1).map(|_| ())
     };
     let config = SpanConfig::default();
     let text = counting_stream(2000);
@@ -540,8 +567,11 @@ fn settings_that_cannot_fit_and_unusable_texts_are_refused_up_front() {
         eval(&text, config, 4, 512, 2),
     ] {
         match err {
-            Err(CoreError::Config(m)) => assert!(m.contains("sentinels") && m.contains("seq_len")),
-            other => panic!("expected a config error, got {other:?}"),
+            Err(CoreError::Knob(e)) => {
+                let m = e.to_string();
+                assert!(m.contains("sentinels") && m.contains("noise_density"), "{m}")
+            }
+            other => panic!("expected a knob error, got {other:?}"),
         }
     }
     // A target longer than the decoder: 9 hidden + 2 sentinels for 10 positions.
@@ -554,7 +584,7 @@ fn settings_that_cannot_fit_and_unusable_texts_are_refused_up_front() {
         new(text.clone(), dense, 4, 10),
         eval(&text, dense, 4, 10, 2),
     ] {
-        assert!(matches!(err, Err(CoreError::Config(m)) if m.contains("target of 11")));
+        assert!(matches!(&err, Err(CoreError::Knob(e)) if e.to_string().contains("target of 11")), "{err:?}");
     }
     assert!(
         new(text.clone(), dense, 4, 100).is_ok(),
@@ -586,10 +616,10 @@ fn settings_that_cannot_fit_and_unusable_texts_are_refused_up_front() {
     ));
     assert!(matches!(
         new(text.clone(), config, 4, 1),
-        Err(CoreError::Config(_))
+        Err(CoreError::Knob(_))
     ));
     assert!(matches!(
-        eval(&text, config, 4, 64, 0),
+        eval(&text, config, 0, 64, 1),
         Err(CoreError::Config(_))
     ));
 }

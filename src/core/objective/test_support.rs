@@ -73,3 +73,58 @@ pub(crate) fn assert_encoder_decoder_shapes(batch: &Batch) {
         "a cross row reads nothing"
     );
 }
+
+use super::spec::{BatchShape, ObjectiveKnobs, ObjectiveSpec};
+use super::windows::{EvalSize, WindowBatcher, eval_batches};
+use crate::core::error::CoreError;
+
+/// A batch shape with the default knobs and the default size's vocabulary.
+pub(crate) fn shape(batch_size: usize, seq_len: usize) -> BatchShape {
+    shape_with(ObjectiveKnobs::default(), batch_size, seq_len, 2048)
+}
+
+pub(crate) fn shape_with(
+    knobs: ObjectiveKnobs,
+    batch_size: usize,
+    seq_len: usize,
+    vocab_size: usize,
+) -> BatchShape {
+    BatchShape {
+        knobs,
+        batch_size,
+        seq_len,
+        vocab_size,
+        specials: SPECIALS,
+    }
+}
+
+/// The training batcher of a token objective over `stream`, as the trainer builds one.
+pub(crate) fn window_batcher(
+    spec: &ObjectiveSpec,
+    stream: &[u32],
+    shape: BatchShape,
+    rng: Rng,
+) -> Result<WindowBatcher, CoreError> {
+    let role = spec.tokens().expect("a token objective");
+    WindowBatcher::new(*role, stream, shape, rng, spec.title)
+}
+
+/// A token objective's validation batches over `stream` (rows per batch, positions wanted).
+pub(crate) fn eval_of(
+    spec: &ObjectiveSpec,
+    stream: &[u32],
+    shape: BatchShape,
+    min_scored: usize,
+    seed: u64,
+) -> Result<Vec<Batch>, CoreError> {
+    let role = spec.tokens().expect("a token objective");
+    let rows = shape.batch_size;
+    eval_batches(
+        role,
+        stream,
+        &shape,
+        EvalSize { rows, min_scored },
+        seed,
+        spec.title,
+    )
+}

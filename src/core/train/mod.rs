@@ -1,68 +1,43 @@
-//! The training loop, hand-written (burn's `Learner` does not run in wasm): Adam with linear
-//! warm-up then cosine decay, gradient clipping, a token budget, periodic validation and a
-//! sampled continuation of a fixed prompt. It runs on whatever burn `Device` it is given and
-//! reads numbers back only through `async` calls, so the native CLI and the browser worker
-//! drive the very same code; they differ only in the [`Clock`] they pass and in how they wait.
+//! The training loop, hand-written (burn's `Learner` does not run in wasm): Adam with a linear
+//! warm-up then the recipe's schedule ([`schedule`]), gradient clipping, a token budget,
+//! evaluations along the way ([`evaluate`]) and a sampled continuation of a fixed prompt. It
+//! runs on whatever burn `Device` it is given and reads numbers back only through `async` calls,
+//! so the native CLI and the browser worker drive the very same code; they differ only in the
+//! [`Clock`] they pass and in how they wait.
 
 mod batches;
-pub mod network;
+pub mod evaluate;
+pub mod schedule;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::Module;
 use burn::optim::AdamConfig;
 use burn::optim::ModuleOptimizer;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
+pub use self::batches::{EVAL_ROWS, MIN_EVAL_PAIRS, MIN_EVAL_POSITIONS};
+use self::evaluate::{EvalSet, Evaluation, evaluate};
+pub use self::schedule::learning_rate;
+use super::backend::Backend;
 use super::config::{ModelConfig, RunConfig};
 use super::data::Dataset;
 use super::error::CoreError;
 use super::exec::Clock;
-use super::masks::AttentionMask;
-use super::metrics::unigram_entropy;
-use super::mix::{Objective, ObjectiveMix};
-use super::model::Transformer;
-use super::objective::{Batch, BatchTensors};
-use super::plan::{BatchKind, PairTaskKind, Plan, TokenTask, plan};
-use super::rng::{Rng, Stream};
-use super::summary::{BackendKind, CurvePoint, RunStatus, RunSummary, StepReport, TrainEvent};
-use batches::Batcher;
-use network::{Network, loss_terms};
+use super::generate::write_continuation;
+use super::metrics::{UnigramBaseline, training_flops};
+use super::mix::ObjectiveMix;
+use super::model::network::{Network, loss_terms};
+use burn::module::Module;
 
-/// Where a run trains: the device and how to describe it.
-#[derive(Debug, Clone)]
-pub struct Backend {
-    pub device: Device,
-    pub kind: BackendKind,
-    pub label: String,
-}
+use super::objective::Batch;
+use super::objective::spec::BatchSource;
+use super::plan::{BatchKind, Plan, plan};
+use super::summary::{CurvePoint, RunStatus, RunSummary, StepReport, TrainEvent};
 
-impl Backend {
-    /// burn's pure-Rust CPU backend.
-    pub fn cpu() -> Self {
-        Self {
-            device: Device::flex(),
-            kind: BackendKind::Cpu,
-            label: "CPU (burn flex)".into(),
-        }
-    }
-}
-
-/// Learning rate at 1-based `step`: linear warm-up, then cosine decay to 10% of the peak at
-/// `total_steps` (Loshchilov & Hutter 2017; the GPT-2/3 recipe).
-pub fn learning_rate(step: usize, total_steps: usize, warmup_steps: usize, peak: f64) -> f64 {
-    let warmup = warmup_steps.max(1);
-    if step <= warmup {
-        return peak * step as f64 / warmup as f64;
-    }
-    let span = total_steps.saturating_sub(warmup).max(1) as f64;
-    let progress = ((step - warmup) as f64 / span).min(1.0);
-    let floor = 0.1 * peak;
-    floor + (peak - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
-}
-
-pub use network::weighted_nll_sum;
+/// How many training batches per kind the trainer looks at, on clones of its batchers, to learn
+/// how much text and compute a step takes before the first step.
+const LOOKAHEAD_BATCHES: usize = 16;
 
 /// A training run in progress. Call [`Trainer::start`], then [`Trainer::advance`] until it
 /// returns a `Finished` event; [`Trainer::cancel`] ends it early.
@@ -76,7 +51,7 @@ pub struct Trainer {
     plan: Plan,
     model: Option<Network>,
     optim: ModuleOptimizer,
-    batchers: Vec<(BatchKind, Batcher)>,
+    batchers: Vec<(BatchKind, Box<dyn BatchSource>)>,
     eval_sets: Vec<EvalSet>,
     dataset: Dataset,
     clock: Box<dyn Clock>,
@@ -85,6 +60,8 @@ pub struct Trainer {
     step: usize,
     tokens: u64,
     supervised: u64,
+    positions: u64,
+    padding: u64,
     started_s: f64,
     first_step_s: Option<f64>,
     train_s: f64,
@@ -97,10 +74,8 @@ pub struct Trainer {
     initial_val_loss: f32,
     last_val_loss: f32,
     last_eval: Option<Evaluation>,
-    last_eval_step: usize,
-    unigram_entropy: f64,
-    unigram_corrupted: Option<f64>,
     supervised_per_step: f64,
+    flops_per_step: f64,
     status: Option<RunStatus>,
     diverged_at_step: Option<usize>,
 }
@@ -123,7 +98,7 @@ impl Trainer {
     }
 
     /// Builds the model, optimizer and batchers, ready to step. The page announces the run
-    /// here, before the first evaluation: a forward pass over every validation batch, which
+    /// here, before the first evaluation: a forward pass over the validation batches, which
     /// on a CPU takes longer than everything before it.
     pub fn new(
         dataset: Dataset,
@@ -134,7 +109,7 @@ impl Trainer {
         clock: Box<dyn Clock>,
     ) -> Result<Self, CoreError> {
         config.validate()?;
-        mix.ensure_trainable()?;
+        let plan = plan(&mix)?;
         let model_config = config.size.model();
         if dataset.tokenizer.vocab_size() > model_config.vocab_size {
             return Err(CoreError::Config(format!(
@@ -145,50 +120,50 @@ impl Trainer {
             )));
         }
         let started_s = clock.now_s();
-        let plan = plan(&mix)?;
+        let specials = dataset.tokenizer.specials();
         let mut batchers = Vec::new();
-        let mut eval_plain: Vec<(BatchKind, Vec<Batch>)> = Vec::new();
+        let mut eval_sets = Vec::new();
         for (index, &kind) in plan.batches.iter().enumerate() {
             let (batcher, eval) = batches::build(kind, index, &dataset, &config)?;
+            // Word frequencies over the ids this kind's token objective can predict.
+            let baseline = kind.tokens.map(|t| {
+                UnigramBaseline::new(
+                    &dataset.train,
+                    model_config.vocab_size,
+                    t.spec().support,
+                    specials,
+                )
+            });
+            eval_sets.push(EvalSet::new(kind, &eval, baseline.as_ref(), &backend.device));
             batchers.push((kind, batcher));
-            eval_plain.push((kind, eval));
         }
-        // The word-frequency baselines, on the positions the token losses score.
-        let token_batches: Vec<Batch> = eval_plain
-            .iter()
-            .filter(|(k, _)| k.tokens.is_some())
-            .flat_map(|(_, b)| b.iter().cloned())
-            .collect();
-        let unigram = if token_batches.is_empty() {
-            f64::NAN
-        } else {
-            unigram_entropy(&dataset.train, model_config.vocab_size, &token_batches)
-        };
-        let corrupted_batches: Vec<Batch> = token_batches
-            .iter()
-            .map(|b| Batch {
-                loss_weights: b.corrupted.clone(),
-                ..b.clone()
-            })
-            .collect();
-        let unigram_corrupted = (!corrupted_batches.is_empty())
-            .then(|| unigram_entropy(&dataset.train, model_config.vocab_size, &corrupted_batches));
-        let eval_sets: Vec<EvalSet> = eval_plain
-            .iter()
-            .map(|(kind, batches)| EvalSet::new(*kind, batches, &backend.device))
-            .collect();
-        let per_kind = |f: &dyn Fn(&Batch) -> usize| {
-            eval_plain
-                .iter()
-                .filter_map(|(_, b)| b.first().map(f))
-                .sum::<usize>() as f64
-                / eval_plain.len().max(1) as f64
-        };
-        let original_per_step = per_kind(&|b: &Batch| b.original_tokens);
-        let supervised_per_step = per_kind(&|b: &Batch| b.supervised_tokens);
 
         let train_device = backend.device.clone().autodiff();
-        let model = Network::init(&plan, &model_config, config.seed, &train_device);
+        let model = Network::init(
+            plan.architecture,
+            plan.extras(),
+            &model_config,
+            config.seed,
+            &train_device,
+        );
+        // What a step takes, from the training stream itself: the mean over a look-ahead on
+        // clones of the batchers (the schedule's length depends on it).
+        let mut original = 0.0;
+        let mut supervised = 0.0;
+        let mut flops = 0.0;
+        let mut looked = 0.0;
+        for (_, batcher) in &batchers {
+            let mut probe = batcher.boxed_clone();
+            for _ in 0..LOOKAHEAD_BATCHES {
+                let batch = probe.next_batch()?;
+                original += batch.original_tokens as f64;
+                supervised += batch.supervised_tokens as f64;
+                flops += step_flops(&batch, &model, &model_config);
+                looked += 1.0;
+            }
+        }
+        let looked = f64::max(looked, 1.0);
+        let original_per_step = original / looked;
         let optim = AdamConfig::new()
             .with_epsilon(1e-8)
             .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip)))
@@ -214,6 +189,8 @@ impl Trainer {
             step: 0,
             tokens: 0,
             supervised: 0,
+            positions: 0,
+            padding: 0,
             started_s,
             first_step_s: None,
             train_s: 0.0,
@@ -224,10 +201,8 @@ impl Trainer {
             initial_val_loss: f32::NAN,
             last_val_loss: f32::NAN,
             last_eval: None,
-            last_eval_step: 0,
-            unigram_entropy: unigram,
-            unigram_corrupted,
-            supervised_per_step,
+            supervised_per_step: supervised / looked,
+            flops_per_step: flops / looked,
             status: None,
             diverged_at_step: None,
             backend,
@@ -247,18 +222,9 @@ impl Trainer {
         if self.is_primed() {
             return Ok(Vec::new());
         }
-        let evaluation = self.validation().await?;
-        let val_loss = evaluation.loss;
-        let mut events = vec![TrainEvent::Eval {
-            step: 0,
-            tokens: 0,
-            val_loss,
-            val_loss_corrupted: evaluation.corrupted,
-            val_pair_accuracy: evaluation.pair_accuracy,
-        }];
-        self.initial_val_loss = val_loss;
-        self.last_val_loss = val_loss;
-        self.last_eval = Some(evaluation);
+        let evaluation = self.validation(false).await?;
+        self.initial_val_loss = evaluation.loss;
+        let mut events = vec![self.record_eval(evaluation)];
         events.extend(self.sample().await?);
         Ok(events)
     }
@@ -279,9 +245,24 @@ impl Trainer {
         self.model.as_ref().map_or(0, |m| m.num_params())
     }
 
-    /// The word-frequency baseline the validation loss is read against.
+    /// The word-frequency baseline the token loss is read against (the whole validation
+    /// set's; NaN without a token objective).
     pub fn unigram_entropy(&self) -> f64 {
-        self.unigram_entropy
+        self.baseline(true).unwrap_or(f64::NAN)
+    }
+
+    fn baseline(&self, full: bool) -> Option<f64> {
+        // Pooled over the token sets, weighted by their scored positions.
+        let mut pooled = crate::core::metrics::Moments::default();
+        for set in &self.eval_sets {
+            pooled.merge(set.baseline(full));
+        }
+        pooled.mean()
+    }
+
+    /// Evaluations along the curve: every `planned / evaluations` steps.
+    fn eval_every(&self) -> usize {
+        (self.planned_steps / self.config.evaluations.max(1)).max(1)
     }
 
     /// One optimizer step, then whatever evaluation or sample is due. The last call returns a
@@ -302,50 +283,80 @@ impl Trainer {
         };
         let index = self.step % self.batchers.len().max(1);
         let Some((kind, batcher)) = self.batchers.get_mut(index) else {
+            self.model = Some(model);
             return Err(CoreError::Config("the plan has no batches".into()));
         };
         let kind = *kind;
-        let batch = batcher.next_batch()?;
+        let batch = match batcher.next_batch() {
+            Ok(batch) => batch,
+            Err(e) => {
+                self.model = Some(model);
+                return Err(e);
+            }
+        };
         let t0 = self.clock.now_s();
         self.first_step_s.get_or_insert(t0);
         let tensors = batch.to_tensors(&self.train_device);
         let output = model.forward(&tensors, false);
         let terms = loss_terms(output, &tensors, kind.tokens.is_some());
-        let mut loss: Option<Tensor<1>> = None;
-        let mut add = |term: Tensor<1>| {
-            loss = Some(match loss.take() {
-                Some(l) => l + term,
-                None => term,
-            })
+        let device = tensors.inputs.device();
+        let mut token_part: Option<Tensor<1>> = None;
+        let mut pair_part: Option<Tensor<1>> = None;
+        if let (Some(_), Some(nll)) = (kind.tokens, terms.token_nll) {
+            token_part = Some(nll.mul_scalar(1.0 / batch.supervised_tokens.max(1) as f64));
+        }
+        if let (Some(_), Some(nll)) = (kind.pairs, terms.pair_nll) {
+            pair_part = Some(nll.mul_scalar(1.0 / batch.batch_size.max(1) as f64));
+        }
+        let weight = |o: Option<crate::core::objective::Objective>| {
+            o.map_or(0.0, |o| self.mix.weight_of(o))
         };
-        if let (Some(task), Some(nll)) = (kind.tokens, terms.token_nll) {
-            let weight = self.weight_of(token_objective(task));
-            add(nll.mul_scalar(weight / batch.supervised_tokens.max(1) as f64));
-        }
-        if let (Some(task), Some(nll)) = (kind.pairs, terms.pair_nll) {
-            let weight = self.weight_of(pair_objective(task));
-            add(nll.mul_scalar(weight / batch.batch_size.max(1) as f64));
-        }
-        let Some(loss) = loss else {
-            self.model = Some(model);
-            return Err(CoreError::Config("a batch carried no loss".into()));
+        let loss = match (&token_part, &pair_part) {
+            (Some(t), Some(p)) => {
+                t.clone().mul_scalar(weight(kind.tokens)) + p.clone().mul_scalar(weight(kind.pairs))
+            }
+            (Some(t), None) => t.clone().mul_scalar(weight(kind.tokens)),
+            (None, Some(p)) => p.clone().mul_scalar(weight(kind.pairs)),
+            (None, None) => {
+                self.model = Some(model);
+                return Err(CoreError::Config("a batch carried no loss".into()));
+            }
         };
         let lr = learning_rate(
             self.step + 1,
             self.planned_steps,
             self.warmup_steps,
             self.config.peak_lr,
+            self.config.schedule,
         );
         self.model = Some(model.step(&mut self.optim, lr, &loss));
-        let loss_value: f32 = loss
-            .into_scalar_async()
+        // One read-back per step: [mix, token part, pair part].
+        let zero = || Tensor::<1>::zeros([1], &device);
+        let parts = Tensor::cat(
+            vec![
+                loss,
+                token_part.clone().unwrap_or_else(zero),
+                pair_part.clone().unwrap_or_else(zero),
+            ],
+            0,
+        );
+        let values: Vec<f32> = parts
+            .into_data_async()
             .await
-            .map_err(|e| CoreError::read(&self.backend.label, e))?;
+            .map_err(|e| CoreError::read(&self.backend.label, e))?
+            .try_into_vec::<f32>()
+            .map_err(|e| CoreError::read(&self.backend.label, format!("{e:?}")))?;
+        let loss_value = values.first().copied().unwrap_or(f32::NAN);
+        let token_loss = token_part.is_some().then(|| values.get(1).copied()).flatten();
+        let pair_loss = pair_part.is_some().then(|| values.get(2).copied()).flatten();
         let step_s = self.clock.now_s() - t0;
 
         self.step += 1;
         self.tokens += batch.original_tokens as u64;
         self.supervised += batch.supervised_tokens as u64;
+        let (positions, padding) = positions_and_padding(&batch);
+        self.positions += positions as u64;
+        self.padding += padding as u64;
         self.train_s += step_s;
         self.recent.push_back((batch.original_tokens, step_s));
         if self.recent.len() > 20 {
@@ -353,6 +364,8 @@ impl Trainer {
         }
         let mut events = vec![TrainEvent::Step(self.report(
             loss_value,
+            token_loss,
+            pair_loss,
             lr,
             batch.supervised_tokens,
         ))];
@@ -366,14 +379,19 @@ impl Trainer {
             step: self.step,
             tokens: self.tokens,
             train_loss: loss_value,
+            train_token_loss: token_loss,
+            train_pair_loss: pair_loss,
             val_loss: None,
             val_loss_corrupted: None,
+            val_baseline: None,
+            val_pair_loss: None,
             val_pair_accuracy: None,
         });
 
         let budget_used = self.tokens >= self.config.budget_tokens;
-        if budget_used || self.step.is_multiple_of(self.config.eval_every_steps) {
-            events.push(self.evaluate().await?);
+        if budget_used || self.step.is_multiple_of(self.eval_every()) {
+            let evaluation = self.validation(budget_used).await?;
+            events.push(self.record_eval(evaluation));
         }
         let now = self.clock.now_s();
         let sample_gap = self.config.sample_every_s.max(4.0 * self.sample_cost_s);
@@ -395,7 +413,14 @@ impl Trainer {
         self.summary()
     }
 
-    fn report(&self, loss: f32, lr: f64, supervised_tokens: usize) -> StepReport {
+    fn report(
+        &self,
+        loss: f32,
+        token_loss: Option<f32>,
+        pair_loss: Option<f32>,
+        lr: f64,
+        supervised_tokens: usize,
+    ) -> StepReport {
         let (tok, secs) = self
             .recent
             .iter()
@@ -413,6 +438,8 @@ impl Trainer {
             tokens: self.tokens,
             budget_tokens: self.config.budget_tokens,
             loss,
+            token_loss,
+            pair_loss,
             lr,
             supervised_tokens,
             tokens_per_s: if secs > 0.0 { tok as f64 / secs } else { 0.0 },
@@ -421,126 +448,49 @@ impl Trainer {
         }
     }
 
-    async fn evaluate(&mut self) -> Result<TrainEvent, CoreError> {
-        let evaluation = self.validation().await?;
+    /// Keeps an evaluation as the run's latest and turns it into an event (and a curve point).
+    fn record_eval(&mut self, evaluation: Evaluation) -> TrainEvent {
         let val_loss = evaluation.loss;
-        let (corrupted, accuracy) = (evaluation.corrupted, evaluation.pair_accuracy);
+        let corrupted = evaluation.token.map(|t| t.loss);
+        // The baseline of the positions this evaluation scored (the curve's quarter, or all).
+        let baseline = evaluation.token.map(|t| t.baseline);
+        let (pair_loss, accuracy) = (
+            evaluation.pair.map(|p| p.loss),
+            evaluation.pair.map(|p| p.accuracy),
+        );
         self.last_val_loss = val_loss;
         self.last_eval = Some(evaluation);
-        self.last_eval_step = self.step;
         if let Some(point) = self.curve.last_mut() {
             point.val_loss = Some(val_loss);
             point.val_loss_corrupted = corrupted;
+            point.val_baseline = baseline;
+            point.val_pair_loss = pair_loss;
             point.val_pair_accuracy = accuracy;
         }
-        Ok(TrainEvent::Eval {
+        TrainEvent::Eval {
             step: self.step,
             tokens: self.tokens,
             val_loss,
             val_loss_corrupted: corrupted,
+            val_baseline: baseline,
+            val_pair_loss: pair_loss,
             val_pair_accuracy: accuracy,
-        })
-    }
-
-    /// The loss weight of an objective in this mix: 1 for the primary, the mix's weight for
-    /// the auxiliary.
-    fn weight_of(&self, objective: Objective) -> f64 {
-        if objective == self.mix.primary {
-            1.0
-        } else {
-            f64::from(self.mix.aux_weight)
         }
     }
 
-    /// Every validation measure over the fixed validation batches, read back once per sum.
-    async fn validation(&self) -> Result<Evaluation, CoreError> {
+    /// Every validation measure over the curve's quarter of the validation set, or over all
+    /// of it (`full`, the run's last evaluation).
+    async fn validation(&self, full: bool) -> Result<Evaluation, CoreError> {
         let Some(model) = self.model.as_ref() else {
             return Ok(Evaluation::nan());
         };
-        let model = model.valid();
-        let read = |t: Tensor<1>| async move {
-            t.into_scalar_async()
-                .await
-                .map_err(|e| CoreError::read(&self.backend.label, e))
-        };
-        let mut evaluation = Evaluation::default();
-        let (mut corrupted_nll, mut corrupted_count) = (0.0f64, 0.0f64);
-        let (mut pair_correct, mut pair_count) = (0i64, 0usize);
-        for set in &self.eval_sets {
-            let mut sums: [Option<Tensor<1>>; 3] = [None, None, None];
-            let mut correct: Option<Tensor<1, Int>> = None;
-            for batch in &set.batches {
-                let terms = loss_terms(
-                    model.forward(batch, false),
-                    batch,
-                    set.kind.tokens.is_some(),
-                );
-                for (slot, term) in
-                    sums.iter_mut()
-                        .zip([terms.token_nll, terms.corrupted_nll, terms.pair_nll])
-                {
-                    if let Some(term) = term {
-                        *slot = Some(match slot.take() {
-                            Some(s) => s + term,
-                            None => term,
-                        });
-                    }
-                }
-                if let Some(c) = terms.pair_correct {
-                    correct = Some(match correct.take() {
-                        Some(s) => s + c,
-                        None => c,
-                    });
-                }
-            }
-            let [token, corrupted, pair] = sums;
-            if let (Some(task), Some(token)) = (set.kind.tokens, token) {
-                let value: f32 = read(token).await?;
-                let loss = value / set.supervised.max(1) as f32;
-                evaluation
-                    .components
-                    .insert(token_objective(task).name().to_string(), loss);
-            }
-            if let Some(corrupted) = corrupted {
-                let value: f32 = read(corrupted).await?;
-                corrupted_nll += f64::from(value);
-                corrupted_count += set.corrupted;
-            }
-            if let (Some(task), Some(pair)) = (set.kind.pairs, pair) {
-                let value: f32 = read(pair).await?;
-                evaluation.components.insert(
-                    pair_objective(task).name().to_string(),
-                    value / set.pairs.max(1) as f32,
-                );
-                if let Some(correct) = correct {
-                    let n: i64 = correct
-                        .into_scalar_async()
-                        .await
-                        .map_err(|e| CoreError::read(&self.backend.label, e))?;
-                    pair_correct += n;
-                    pair_count += set.pairs;
-                }
-            }
-        }
-        evaluation.loss = evaluation
-            .components
-            .iter()
-            .map(|(name, loss)| {
-                let objective = Objective::ALL.into_iter().find(|o| o.name() == name);
-                objective.map_or(0.0, |o| self.weight_of(o) as f32 * loss)
-            })
-            .sum();
-        evaluation.corrupted =
-            (corrupted_count > 0.0).then(|| (corrupted_nll / corrupted_count) as f32);
-        evaluation.pair_accuracy =
-            (pair_count > 0).then(|| pair_correct as f32 / pair_count as f32);
-        Ok(evaluation)
+        evaluate(model, &self.eval_sets, &self.mix, full, &self.backend.label).await
     }
 
-    /// Continues the dataset's sample prompt ([`Dataset::sample_prompt`]) with temperature sampling (T = 0.8, top-k 40). The draw is
-    /// seeded by the run seed and the step, so it changes only because the model changed.
-    /// `None` for networks that do not generate left to right (encoders, encoder-decoders and
-    /// XLNet are judged by their losses and, later, by the evaluation issue's probes).
+    /// Continues the dataset's sample prompt ([`Dataset::sample_prompt`]) with temperature
+    /// sampling (T = 0.8, top-k 40). The draw is seeded by the run seed and the step, so it
+    /// changes only because the model changed. `None` for networks that do not generate left
+    /// to right (encoders, encoder-decoders and XLNet are judged by their losses).
     pub async fn sample(&mut self) -> Result<Option<TrainEvent>, CoreError> {
         if !self.generates() {
             return Ok(None);
@@ -557,7 +507,7 @@ impl Trainer {
         self.plan.generates()
     }
 
-    /// How this run's mix is trained, in one line.
+    /// How this run's mix is trained.
     pub fn plan(&self) -> &Plan {
         &self.plan
     }
@@ -567,16 +517,19 @@ impl Trainer {
         self.model.as_ref()
     }
 
-    /// What a saved run needs to rebuild this network.
-    pub fn saved_config(&self) -> super::saved::SavedConfig {
-        super::saved::SavedConfig {
-            config: self.config.clone(),
-            mix: self.preset.clone().unwrap_or_else(|| self.mix.canonical()),
-            plan: self.plan.clone(),
-            vocab_size: self.model_config.vocab_size,
-            corpus: self.dataset.corpus.describe(),
-            sample_prompt: self.dataset.sample_prompt(),
-        }
+    /// The run's settings.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// The mix and the preset it came from.
+    pub fn mix(&self) -> (&ObjectiveMix, Option<&str>) {
+        (&self.mix, self.preset.as_deref())
+    }
+
+    /// The text, tokenizer and corpus the run trains on.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
     }
 
     /// Where the tensors live, in words.
@@ -611,7 +564,9 @@ impl Trainer {
 
     /// The run summary as it stands.
     pub fn summary(&self) -> RunSummary {
-        let batch_size = self.config.size.batch_size();
+        let token = self.last_eval.as_ref().and_then(|e| e.token);
+        let pair = self.last_eval.as_ref().and_then(|e| e.pair);
+        let full = self.last_eval.as_ref().is_some_and(|e| e.full);
         RunSummary {
             schema_version: super::summary::SCHEMA_VERSION,
             status: self.status.unwrap_or(RunStatus::Cancelled),
@@ -624,7 +579,10 @@ impl Trainer {
             backend: self.backend.kind,
             backend_label: self.backend.label.clone(),
             budget_tokens: self.config.budget_tokens,
-            tokens_per_step: batch_size * self.model_config.max_seq_len,
+            tokens_per_step: self.config.batch_size * self.model_config.max_seq_len,
+            batch_size: self.config.batch_size,
+            peak_lr: Some(self.config.peak_lr),
+            schedule: Some(self.config.schedule),
             steps: self.step,
             tokens: self.tokens,
             supervised_tokens: self.supervised,
@@ -632,7 +590,7 @@ impl Trainer {
             train_s: self.train_s,
             initial_val_loss: self.initial_val_loss,
             final_val_loss: self.last_val_loss,
-            unigram_entropy: self.unigram_entropy,
+            unigram_entropy: token.map_or(f64::NAN, |t| f64::from(t.baseline)),
             diverged_at_step: self.diverged_at_step,
             curve: self.curve.clone(),
             architecture: Some(self.plan.architecture.name().to_string()),
@@ -641,161 +599,90 @@ impl Trainer {
                 .as_ref()
                 .map(|e| e.components.clone())
                 .unwrap_or_default(),
-            val_loss_corrupted: self.last_eval.as_ref().and_then(|e| e.corrupted),
-            unigram_entropy_corrupted: self.unigram_corrupted,
-            val_pair_accuracy: self.last_eval.as_ref().and_then(|e| e.pair_accuracy),
+            val_loss_corrupted: token.map(|t| t.loss),
+            val_loss_corrupted_se: token.filter(|_| full).map(|t| t.loss_se),
+            unigram_entropy_corrupted: token.map(|t| f64::from(t.baseline)),
+            unigram_margin_se: token.filter(|_| full).map(|t| t.margin_se),
+            eval_positions: token.map(|t| t.positions),
+            val_pair_loss: pair.map(|p| p.loss),
+            val_pair_accuracy: pair.map(|p| p.accuracy),
+            val_pair_accuracy_se: pair.filter(|_| full).map(|p| p.accuracy_se),
+            eval_pairs: pair.map(|p| p.pairs),
             supervised_tokens_per_step: self.supervised_per_step,
-            flops_per_step: self.flops_per_step(),
+            flops_per_step: self.flops_per_step,
+            padding_share: if self.positions > 0 {
+                self.padding as f64 / self.positions as f64
+            } else {
+                0.0
+            },
         }
     }
 
-    /// Training FLOPs of one step ([`super::bench::training_flops`]).
+    /// Training FLOPs of one step, the mean over the look-ahead batches ([`step_flops`]).
     pub fn flops_per_step(&self) -> f64 {
-        let c = &self.model_config;
-        let positions = self.config.size.batch_size() * c.max_seq_len;
-        super::bench::training_flops(self.params(), c, positions, c.max_seq_len)
+        self.flops_per_step
     }
 }
 
-/// The objective a token task trains.
-fn token_objective(task: TokenTask) -> Objective {
-    match task {
-        TokenTask::Clm => Objective::Clm,
-        TokenTask::Mlm => Objective::Mlm,
-        TokenTask::Span => Objective::Span,
-        TokenTask::Infill => Objective::Infill,
-        TokenTask::Plm => Objective::Plm,
-    }
-}
-
-fn pair_objective(task: PairTaskKind) -> Objective {
-    match task {
-        PairTaskKind::Nsp => Objective::Nsp,
-        PairTaskKind::Sop => Objective::Sop,
-    }
-}
-
-/// The fixed validation batches of one batch kind, on the device, with their counts.
-struct EvalSet {
-    kind: BatchKind,
-    batches: Vec<BatchTensors>,
-    supervised: usize,
-    corrupted: f64,
-    pairs: usize,
-}
-
-impl EvalSet {
-    fn new(kind: BatchKind, batches: &[Batch], device: &Device) -> Self {
-        Self {
-            kind,
-            supervised: batches.iter().map(|b| b.supervised_tokens).sum(),
-            corrupted: batches
-                .iter()
-                .map(|b| b.corrupted.iter().map(|&c| f64::from(c)).sum::<f64>())
-                .sum(),
-            pairs: batches
-                .iter()
-                .filter(|b| b.pairs.is_some())
-                .map(|b| b.batch_size)
-                .sum(),
-            batches: batches.iter().map(|b| b.to_tensors(device)).collect(),
-        }
-    }
-}
-
-/// One evaluation: the mix's validation loss (primary + weight · auxiliary), each objective's
-/// own loss, the token loss on corrupted positions only, and the pair head's accuracy.
-#[derive(Debug, Clone, Default)]
-struct Evaluation {
-    loss: f32,
-    components: BTreeMap<String, f32>,
-    corrupted: Option<f32>,
-    pair_accuracy: Option<f32>,
-}
-
-impl Evaluation {
-    fn nan() -> Self {
-        Self {
-            loss: f32::NAN,
-            ..Self::default()
-        }
-    }
-}
-
-/// Continues `prompt` with temperature sampling (T = 0.8, top-k 40) for at most
-/// `max_tokens` tokens or until `[EOS]`, drawing from a stream seeded by `seed`. Used for the
-/// live samples of a run and for a saved run loaded back.
-pub async fn write_continuation(
-    model: &Transformer,
-    tokenizer: &super::tokenizer::LabTokenizer,
-    prompt: &str,
-    seed: u64,
-    max_tokens: usize,
-    backend: &Backend,
-) -> Result<String, CoreError> {
-    let prompt_ids = tokenizer.encode(prompt)?;
-    let device = &backend.device;
-    let mut rng = Rng::for_stream(seed, Stream::Sampling);
-    let mut ids = prompt_ids.clone();
-    let max_len = model.max_seq_len();
-    for _ in 0..max_tokens {
-        let window = &ids[ids.len().saturating_sub(max_len)..];
-        let len = window.len();
-        let input: Vec<i64> = window.iter().map(|&x| x as i64).collect();
-        let input = Tensor::<2, Int>::from_data(TensorData::new(input, [1, len]), device);
-        let mask = AttentionMask::causal(1, len).to_tensor(device);
-        let logits = model.forward(input, &mask, false).logits; // [1, len, vocab]
-        let vocab = logits.dims()[2];
-        let last = logits.narrow(1, len - 1, 1).reshape([vocab]); // [vocab]
-        let data = last
-            .into_data_async()
-            .await
-            .map_err(|e| CoreError::read(&backend.label, e))?;
-        let values: Vec<f32> = data
-            .try_into_vec::<f32>()
-            .map_err(|e| CoreError::read(&backend.label, format!("{e:?}")))?;
-        let next = sample_top_k(&values, 0.8, 40, &mut rng, tokenizer.specials().eos);
-        if next == tokenizer.specials().eos {
-            break;
-        }
-        ids.push(next);
-    }
-    // An untrained model emits stray bytes; show control characters as spaces.
-    Ok(tokenizer
-        .decode(&ids[prompt_ids.len()..])?
-        .chars()
-        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-        .collect())
-}
-
-/// Samples an id from logits with temperature and top-k, never a special id other than `eos`.
-pub fn sample_top_k(logits: &[f32], temperature: f32, k: usize, rng: &mut Rng, eos: u32) -> u32 {
-    let allowed = |id: usize| id as u32 == eos || id >= super::tokenizer::SpecialIds::count_fixed();
-    let mut candidates: Vec<(usize, f32)> = logits
+/// The first training batch of each kind `mix`'s plan draws for `config` (its shape, knobs and
+/// seed): what a step of that run is made of, for the pictures of it and for tests.
+pub fn first_batches(
+    dataset: &Dataset,
+    config: &RunConfig,
+    mix: &ObjectiveMix,
+) -> Result<Vec<(BatchKind, Batch)>, CoreError> {
+    let plan = plan(mix)?;
+    plan.batches
         .iter()
         .enumerate()
-        .filter(|(id, v)| allowed(*id) && v.is_finite())
-        .map(|(id, &v)| (id, v))
-        .collect();
-    if candidates.is_empty() {
-        return eos;
+        .map(|(index, &kind)| {
+            let (mut batcher, _) = batches::build(kind, index, dataset, config)?;
+            Ok((kind, batcher.next_batch()?))
+        })
+        .collect()
+}
+
+/// Input positions of `batch` (encoder and decoder sides) and how many of them are padding.
+fn positions_and_padding(batch: &Batch) -> (usize, usize) {
+    let pad = |ids: &[u32]| ids.iter().filter(|&&id| id == 0).count();
+    let mut positions = batch.inputs.len();
+    let mut padding = pad(&batch.inputs);
+    if let Some(decoder) = &batch.decoder {
+        positions += decoder.inputs.len();
+        padding += batch
+            .loss_weights
+            .iter()
+            .zip(&decoder.inputs)
+            .filter(|(w, _)| **w == 0.0)
+            .count();
     }
-    candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
-    candidates.truncate(k.max(1));
-    let top = candidates[0].1;
-    let weights: Vec<f64> = candidates
-        .iter()
-        .map(|(_, v)| (((v - top) / temperature.max(1e-3)) as f64).exp())
-        .collect();
-    let total: f64 = weights.iter().sum();
-    let mut draw = rng.next_f64() * total;
-    for ((id, _), w) in candidates.iter().zip(&weights) {
-        if draw < *w {
-            return *id as u32;
+    (positions, padding)
+}
+
+/// Training FLOPs of one step on `batch` ([`training_flops`], Kaplan et al. 2020 §2.1): every
+/// input position of the stack, padding included; for an encoder-decoder the encoder's
+/// parameters over the encoder positions and the rest over the decoder positions, whose
+/// attention reads the decoder's positions and the encoder's.
+pub fn step_flops(batch: &Batch, network: &Network, c: &ModelConfig) -> f64 {
+    let rows = batch.batch_size;
+    match network {
+        Network::Stack(m) => training_flops(m.num_params(), c, rows * batch.seq_len, batch.seq_len),
+        Network::EncoderDecoder(m) => {
+            let encoder = m.encoder.num_params();
+            let decoder = m.num_params().saturating_sub(encoder);
+            let half = ModelConfig {
+                n_layers: (c.n_layers / 2).max(1),
+                ..*c
+            };
+            training_flops(encoder, &half, rows * batch.seq_len, batch.seq_len)
+                + training_flops(
+                    decoder,
+                    &half,
+                    rows * batch.target_len,
+                    batch.target_len + batch.seq_len,
+                )
         }
-        draw -= w;
     }
-    candidates[candidates.len() - 1].0 as u32
 }
 
 #[cfg(test)]
@@ -837,5 +724,7 @@ mod tests {
         assert!(block_on(trainer.advance()).expect("after").is_empty());
         let json = serde_json::to_string(summary.as_ref()).expect("json");
         assert!(json.contains("\"status\":\"diverged\""));
+        let back: RunSummary = serde_json::from_str(&json).expect("a diverged run loads back");
+        assert_eq!(back.status, RunStatus::Diverged);
     }
 }

@@ -1,7 +1,8 @@
 //! Sentence splitting for bring-your-own text, in every script.
 //!
 //! A sentence ends at a terminator (`. ! ? …`, `。！？`, `।`, `۔ ؟`, `։`, `።`…) together with
-//! the closing quotes and brackets after it, and at every line break. The Latin full stop is
+//! the closing quotes and brackets after it, and at every line break that means one (a
+//! hard-wrapped paragraph's soft breaks are joined first: [`super::lines`]). The Latin full stop is
 //! the ambiguous one: it ends a sentence only before whitespace (not in `3.5` or
 //! `example.com`), not before a lowercase word (`e.g. this`), and not after a known
 //! abbreviation, an initial, a dotted acronym (`U.S.`) or a list number. A run without any
@@ -21,14 +22,21 @@ pub(super) fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Splits text into paragraphs (blank-line separated) of sentences, as [`super::build`] does.
+/// Splits text into paragraphs (blank-line separated) of sentences, as [`super::build`] does:
+/// soft line breaks of hard-wrapped text joined first ([`super::lines`]).
 pub fn paragraphs(text: &str) -> Vec<Vec<String>> {
+    paragraphs_with_report(text).0
+}
+
+/// [`paragraphs`], with what happened to the text's line breaks.
+pub fn paragraphs_with_report(text: &str) -> (Vec<Vec<String>>, super::lines::LineReport) {
+    let (logical, report) = super::lines::logical_lines(lines(text));
     let mut splitter = Splitter::default();
-    for line in lines(text) {
+    for line in &logical {
         splitter.line(line);
     }
     splitter.end_paragraph();
-    splitter.paragraphs
+    (splitter.paragraphs, report)
 }
 
 /// Abbreviations whose full stop does not end a sentence (lowercase, without the final dot).

@@ -187,6 +187,7 @@ pub fn generate(corpus_seed: u64, size: SupportSize) -> Corpus {
         documents,
         pair_sets,
         segment_pairs,
+        line_report: None,
     }
 }
 

@@ -8,11 +8,34 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor};
 
+use burn::tensor::Bool;
+
 use crate::core::config::ModelConfig;
-use crate::core::model::encdec::EncoderDecoder;
-use crate::core::model::{ModelOutput, PairInputs, Transformer};
-use crate::core::objective::BatchTensors;
-use crate::core::plan::{Architecture, Plan};
+use crate::core::model::encdec::{DecoderInputs, EncoderDecoder};
+use crate::core::model::{Architecture, Extras, ModelOutput, PairInputs, Transformer};
+
+/// A batch on a device.
+#[derive(Debug, Clone)]
+pub struct BatchTensors {
+    /// `[batch, seq]`
+    pub inputs: Tensor<2, Int>,
+    /// `[batch, seq]`
+    pub segments: Option<Tensor<2, Int>>,
+    /// `[batch, seq, seq]`, true = blocked
+    pub mask: Tensor<3, Bool>,
+    /// `[batch * target_len, 1]`
+    pub targets: Tensor<2, Int>,
+    /// `[batch * target_len, 1]`
+    pub loss_weights: Tensor<2>,
+    /// `[batch * target_len, 1]`
+    pub corrupted: Tensor<2>,
+    pub decoder: Option<DecoderInputs>,
+    /// Query mask `[batch, seq, seq]` and row validity `[batch, seq]`.
+    pub query: Option<(Tensor<3, Bool>, Tensor<2>)>,
+    /// Heads `[batch]` and labels `[batch, 1]`.
+    pub pairs: Option<(Tensor<1, Int>, Tensor<2, Int>)>,
+    pub supervised_tokens: usize,
+}
 
 /// One network of any architecture.
 #[derive(Debug)]
@@ -23,12 +46,18 @@ pub enum Network {
 }
 
 impl Network {
-    pub fn init(plan: &Plan, config: &ModelConfig, seed: u64, device: &Device) -> Self {
-        match plan.architecture {
+    pub fn init(
+        architecture: Architecture,
+        extras: Extras,
+        config: &ModelConfig,
+        seed: u64,
+        device: &Device,
+    ) -> Self {
+        match architecture {
             Architecture::EncoderDecoder => {
-                Network::EncoderDecoder(EncoderDecoder::init(config, plan.extras(), seed, device))
+                Network::EncoderDecoder(EncoderDecoder::init(config, extras, seed, device))
             }
-            _ => Network::Stack(Transformer::init(config, plan.extras(), seed, device)),
+            _ => Network::Stack(Transformer::init(config, extras, seed, device)),
         }
     }
 
@@ -106,6 +135,16 @@ pub fn weighted_nll_sum(
     (picked * weights).sum().neg() // [1]
 }
 
+/// Negative log-likelihood of the target at every position.
+///
+/// # Shapes
+/// - logits `[batch, seq, vocab]`, targets `[batch * seq, 1]` → `[batch * seq, 1]`
+pub fn position_nll(logits: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<2> {
+    let [b, s, v] = logits.dims();
+    let log_probs = log_softmax(logits.reshape([b * s, v]), 1); // [b*s, v]
+    log_probs.gather(1, targets).neg() // [b*s, 1]
+}
+
 /// The loss terms of one batch, as sums with their counts (so evaluation can pool batches).
 pub struct LossTerms {
     /// Token NLL summed over supervised positions, and over corrupted positions.
@@ -129,9 +168,7 @@ pub fn loss_terms(output: ModelOutput, batch: &BatchTensors, with_tokens: bool) 
         _ => (None, None),
     };
     let (token_nll, corrupted_nll) = if with_tokens {
-        let [b, s, v] = output.logits.dims();
-        let log_probs = log_softmax(output.logits.reshape([b * s, v]), 1); // [b*s, v]
-        let picked = log_probs.gather(1, batch.targets.clone()).neg(); // [b*s, 1]
+        let picked = position_nll(output.logits, batch.targets.clone()); // [b*t, 1]
         (
             Some((picked.clone() * batch.loss_weights.clone()).sum()),
             Some((picked * batch.corrupted.clone()).sum()),
