@@ -9,7 +9,6 @@ check_prerequisites
 fetch_crates
 need_wasm_target
 need_npm_tools
-need_wasm_bindgen
-need_trunk
+need_cargo_tools
 trunk build --release --locked
 exec node scripts/static-server.cjs dist "${PORT:-8080}"

@@ -31,8 +31,13 @@ bench_quick() {
 }
 wasm_build() {
   # Dev profile (dependencies at opt-level 2, no debuginfo) and no wasm-opt: the test build is
-  # chosen for build time; the serve command makes the optimised release build.
-  trunk build --locked
+  # chosen for build time; the serve command makes the optimised release build. All three bins
+  # are built with the same features (`wgpu`), so burn and its dependencies compile once, not
+  # once per feature set: the page, the WebGPU worker and the CPU worker run the same code as
+  # in the release build, the CPU worker with WebGPU code linked in but never asked for.
+  sed -E 's/(data-trunk rel="rust" data-bin="(app|worker_cpu)")/\1 data-cargo-features="wgpu"/' \
+    index.html >test-index.html
+  trunk build --locked test-index.html
 }
 browser_tests() {
   NODE_PATH="$PP_CACHE/npm/node_modules" node --test --test-reporter=spec tests/e2e/ 2>&1 | tee "$LOGS/browser.log"

@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::audit::AuditLine;
 use crate::core::bench::StepTiming;
-use crate::core::config::{LECTURE_BUDGET_TOKENS, MAX_BUDGET_TOKENS, ModelSize, ObjectiveKnobs, Schedule};
-use crate::core::objective::spec::find_knob;
+use crate::core::config::{
+    LECTURE_BUDGET_TOKENS, MAX_BUDGET_TOKENS, ModelSize, ObjectiveKnobs, Schedule,
+};
 use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
 use crate::core::error::CoreError;
 use crate::core::mix::ObjectiveMix;
+use crate::core::objective::spec::find_knob;
 use crate::core::saved::SavedFiles;
 use crate::core::summary::{BackendKind, TrainEvent};
 use crate::core::tokenizer::TokenPiece;

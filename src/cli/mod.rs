@@ -508,10 +508,18 @@ mod tests {
         assert_eq!(a.out, "x.json");
         let p = parse_train(&args("--preset gpt")).expect("preset");
         assert_eq!(p.preset.as_deref(), Some("gpt"));
-        let k = parse_train(&args("--preset t5 --noise-density 0.25 --batch-size 16 --schedule wsd"))
-            .expect("knobs");
-        assert_eq!(k.config.knobs.changed().collect::<Vec<_>>(), [("noise_density", 0.25)]);
-        assert_eq!((k.config.batch_size, k.config.schedule), (16, Schedule::Wsd));
+        let k = parse_train(&args(
+            "--preset t5 --noise-density 0.25 --batch-size 16 --schedule wsd",
+        ))
+        .expect("knobs");
+        assert_eq!(
+            k.config.knobs.changed().collect::<Vec<_>>(),
+            [("noise_density", 0.25)]
+        );
+        assert_eq!(
+            (k.config.batch_size, k.config.schedule),
+            (16, Schedule::Wsd)
+        );
     }
 
     #[test]

@@ -45,7 +45,9 @@ fn list<T>(
         .map(|s| parse(s.trim()))
         .collect::<Result<_, _>>()?;
     if items.is_empty() {
-        return Err(CoreError::Config(format!("{flag} needs at least one value")));
+        return Err(CoreError::Config(format!(
+            "{flag} needs at least one value"
+        )));
     }
     Ok(items)
 }
@@ -131,7 +133,13 @@ impl Job {
     fn file_name(&self) -> String {
         self.setting()
             .chars()
-            .map(|c| if c.is_alphanumeric() || c == '.' || c == '=' { c } else { '_' })
+            .map(|c| {
+                if c.is_alphanumeric() || c == '.' || c == '=' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect::<String>()
             + &format!("_seed{}", self.seed)
     }
@@ -316,7 +324,11 @@ pub fn run(args: &SweepArgs) -> Result<(), CoreError> {
                         "  [{done}] {} seed {}: {} ({:.0} s into the sweep)",
                         job.setting(),
                         job.seed,
-                        if status.success() { "done" } else { "FAILED (see logs/)" },
+                        if status.success() {
+                            "done"
+                        } else {
+                            "FAILED (see logs/)"
+                        },
                         started.elapsed().as_secs_f64()
                     );
                 }
@@ -384,9 +396,7 @@ fn row(job: &Job, summaries: &[Option<RunSummary>]) -> SweepRow {
     };
     let loss = of(&|s| s.val_loss_corrupted.map(f64::from));
     let base = of(&|s| s.unigram_entropy_corrupted);
-    let margin = of(&|s| {
-        Some(s.unigram_entropy_corrupted? - f64::from(s.val_loss_corrupted?))
-    });
+    let margin = of(&|s| Some(s.unigram_entropy_corrupted? - f64::from(s.val_loss_corrupted?)));
     let below: Vec<f64> = ok
         .iter()
         .filter_map(|s| {

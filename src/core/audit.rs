@@ -270,7 +270,11 @@ fn training_items(
 }
 
 /// A training item packed as BERT reads it, with its features.
-fn packed_item(item: &PairItem, seq_len: usize, tokenizer: &LabTokenizer) -> Result<Item, CoreError> {
+fn packed_item(
+    item: &PairItem,
+    seq_len: usize,
+    tokenizer: &LabTokenizer,
+) -> Result<Item, CoreError> {
     let specials = tokenizer.specials();
     let packed = pack(item, PairLayout::ClsFirst, seq_len, specials)?;
     let sep = packed
@@ -286,10 +290,18 @@ fn packed_item(item: &PairItem, seq_len: usize, tokenizer: &LabTokenizer) -> Res
     let real = packed.ids.len();
     artifact.bin("real", real, seq_len);
     artifact.bin("pad", seq_len - real, seq_len);
-    artifact.bin("cut", item.a.len() + item.b.len() - packed.original_tokens, seq_len);
+    artifact.bin(
+        "cut",
+        item.a.len() + item.b.len() - packed.original_tokens,
+        seq_len,
+    );
     artifact.flag(
         "specials",
-        packed.ids.iter().filter(|&&id| specials.is_special(id)).count() as u64,
+        packed
+            .ids
+            .iter()
+            .filter(|&&id| specials.is_special(id))
+            .count() as u64,
     );
     token_form(&mut artifact, "a", first, tokenizer);
     token_form(&mut artifact, "b", second, tokenizer);
@@ -351,7 +363,9 @@ fn whitespace(f: &mut Features, side: &str, text: &str) {
     );
 }
 
-const GREETINGS: &[&str] = &["hi", "hello", "dear", "hey", "good", "hallo", "bonjour", "hola"];
+const GREETINGS: &[&str] = &[
+    "hi", "hello", "dear", "hey", "good", "hallo", "bonjour", "hola",
+];
 const SIGN_OFFS: &[&str] = &["thanks", "thank", "regards", "best", "cheers", "sincerely"];
 
 /// The text's own surface (see the module doc).
@@ -365,8 +379,14 @@ fn surface_of(f: &mut Features, a: &str, b: &str) {
             })
             .filter(|w| !w.is_empty())
             .collect();
-        f.word(&format!("{side}_first"), words.first().map_or("", String::as_str));
-        f.word(&format!("{side}_last"), words.last().map_or("", String::as_str));
+        f.word(
+            &format!("{side}_first"),
+            words.first().map_or("", String::as_str),
+        );
+        f.word(
+            &format!("{side}_last"),
+            words.last().map_or("", String::as_str),
+        );
         f.bin_log(&format!("{side}_words"), words.len());
         let last = text.trim_end().chars().last().unwrap_or(' ');
         f.word(
@@ -385,10 +405,17 @@ fn surface_of(f: &mut Features, a: &str, b: &str) {
         let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
         f.flag(
             &format!("{side}_greeting"),
-            u64::from(words.first().is_some_and(|w| GREETINGS.contains(&w.as_str()))),
+            u64::from(
+                words
+                    .first()
+                    .is_some_and(|w| GREETINGS.contains(&w.as_str())),
+            ),
         );
         f.flag(&format!("{side}_signoff"), u64::from(has(SIGN_OFFS)));
-        f.flag(&format!("{side}_question"), u64::from(text.contains(['?', '？'])));
+        f.flag(
+            &format!("{side}_question"),
+            u64::from(text.contains(['?', '？'])),
+        );
         f.flag(
             &format!("{side}_digit"),
             u64::from(text.chars().any(|c| c.is_ascii_digit())),
@@ -460,7 +487,13 @@ impl Features {
 }
 
 /// Fits the two classifiers on `fit` and scores them on `held`.
-fn score(split: &str, set: &str, fit: &[Item], held: &[Item], mismatches: Option<usize>) -> AuditLine {
+fn score(
+    split: &str,
+    set: &str,
+    fit: &[Item],
+    held: &[Item],
+    mismatches: Option<usize>,
+) -> AuditLine {
     let accuracy = |features: fn(&Item) -> &[u32]| {
         let model = LogisticRegression::fit(fit.iter().map(|i| (features(i), i.label)));
         model.accuracy(held.iter().map(|i| (features(i), i.label)))
@@ -579,7 +612,10 @@ mod tests {
         let fit = make(&mut rng, 2000, true);
         let held = make(&mut rng, 1000, true);
         let model = LogisticRegression::fit(fit.iter().map(|(f, l)| (f.as_slice(), *l)));
-        assert_eq!(model.accuracy(held.iter().map(|(f, l)| (f.as_slice(), *l))), 1.0);
+        assert_eq!(
+            model.accuracy(held.iter().map(|(f, l)| (f.as_slice(), *l))),
+            1.0
+        );
         let fit = make(&mut rng, 2000, false);
         let held = make(&mut rng, 1000, false);
         let model = LogisticRegression::fit(fit.iter().map(|(f, l)| (f.as_slice(), *l)));

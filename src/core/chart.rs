@@ -238,7 +238,10 @@ mod tests {
         ] {
             let t = ticks(lo, hi);
             assert!(t.len() <= MAX_TICKS, "{lo}..{hi}: {t:?}");
-            assert!(t.iter().all(|v| *v >= lo - 1e-9 && *v <= hi + 1e-9 * hi.abs().max(1.0)));
+            assert!(
+                t.iter()
+                    .all(|v| *v >= lo - 1e-9 && *v <= hi + 1e-9 * hi.abs().max(1.0))
+            );
         }
         assert_eq!(ticks(0.0, 8.0), vec![0.0, 2.0, 4.0, 6.0, 8.0]);
         assert!(ticks(f64::NAN, 1.0).is_empty());
@@ -283,7 +286,10 @@ mod tests {
         };
         let b = l.baseline.expect("baseline");
         assert!((b.y - s.y(5.5)).abs() < 1e-9);
-        assert!(l.val_tokens[0].1 > b.y, "a loss below the baseline is drawn lower");
+        assert!(
+            l.val_tokens[0].1 > b.y,
+            "a loss below the baseline is drawn lower"
+        );
         assert!(l.chance.is_none());
     }
 }

@@ -91,4 +91,3 @@ pub fn sample_top_k(logits: &[f32], temperature: f32, k: usize, rng: &mut Rng, e
     }
     candidates[candidates.len() - 1].0 as u32
 }
-

@@ -122,8 +122,8 @@ impl Moments {
             return None;
         }
         let mean = self.sum / self.weight;
-        let variance = (self.sum_sq / self.weight - mean * mean).max(0.0) * self.weight
-            / (self.weight - 1.0);
+        let variance =
+            (self.sum_sq / self.weight - mean * mean).max(0.0) * self.weight / (self.weight - 1.0);
         Some((variance / self.weight).sqrt())
     }
 }
@@ -194,7 +194,9 @@ mod tests {
         // Scored: 23 and 24; the sentinel (7) is scored by the objective but not by the
         // baseline, and the last position is not scored at all.
         let b = batch(vec![23, 24, 7, 23], vec![1.0, 1.0, 1.0, 0.0]);
-        let mean = base.mean(&[b.clone()], |b| &b.corrupted).expect("scored");
+        let mean = base
+            .mean(std::slice::from_ref(&b), |b| &b.corrupted)
+            .expect("scored");
         let want = ((6.0f64 / 4.0).ln() + 3.0f64.ln()) / 2.0;
         assert!((mean - want).abs() < 1e-12, "{mean} vs {want}");
         let (nll, weights) = base.per_position(&b, &b.corrupted);

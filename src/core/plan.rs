@@ -307,7 +307,10 @@ mod tests {
         for bad in ["clm+span", "mlm+plm", "infill+span", "nsp+sop", "plm+clm"] {
             let err = plan_of(bad).expect_err(bad);
             assert!(matches!(err, CoreError::Pairing { .. }), "{bad}: {err}");
-            assert!(err.to_string().contains("cannot be trained"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("cannot be trained"),
+                "{bad}: {err}"
+            );
         }
     }
 

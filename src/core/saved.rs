@@ -198,14 +198,16 @@ pub fn load(files: &SavedFiles, device: &Device) -> Result<LoadedRun, CoreError>
     let summary: RunSummary =
         serde_json::from_str(&files.summary_json).map_err(|e| bad(SUMMARY_FILE, &e))?;
     let tokenizer = LabTokenizer::from_json(&files.tokenizer_json)?;
-    saved
-        .config
-        .validate()
-        .map_err(|e| CoreError::SavedRun(format!("{CONFIG_FILE} holds a setting this version refuses: {e}")))?;
+    saved.config.validate().map_err(|e| {
+        CoreError::SavedRun(format!(
+            "{CONFIG_FILE} holds a setting this version refuses: {e}"
+        ))
+    })?;
     let (mix, _) = ObjectiveMix::parse(&saved.mix)?;
     let expected = plan(&mix)?;
     // The network and its batches must match; the wording of `how` may have changed since.
-    if (expected.architecture, &expected.batches) != (saved.plan.architecture, &saved.plan.batches) {
+    if (expected.architecture, &expected.batches) != (saved.plan.architecture, &saved.plan.batches)
+    {
         return Err(CoreError::SavedRun(format!(
             "{CONFIG_FILE} describes the mix `{}` with another plan than this version trains; \
              train and save it again with this version",

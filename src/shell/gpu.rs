@@ -9,8 +9,8 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::core::summary::BackendKind;
 use crate::core::backend::Backend;
+use crate::core::summary::BackendKind;
 use crate::protocol::{BackendInfo, BackendRequest};
 
 fn get(target: &JsValue, key: &str) -> Option<JsValue> {

@@ -33,7 +33,9 @@ fn mix_text(preset: &str, primary: &str, aux: &str, weight: &str) -> Result<Stri
             .ok()
             .filter(|w| w.is_finite() && (low..=high).contains(w))
             .ok_or_else(|| {
-                format!("the auxiliary weight must be a number from {low} to {high}, got `{weight}`")
+                format!(
+                    "the auxiliary weight must be a number from {low} to {high}, got `{weight}`"
+                )
             })?
     } else {
         1.0

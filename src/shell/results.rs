@@ -42,7 +42,9 @@ fn rows(summary: &RunSummary) -> Vec<(&'static str, &'static str, String)> {
         let margin = unigram - f64::from(loss);
         let se = summary.unigram_margin_se.map_or(f64::NAN, f64::from);
         let verdict = if margin > 2.0 * se {
-            format!("{margin:.3} below word frequencies, more than twice its standard error ({se:.3})")
+            format!(
+                "{margin:.3} below word frequencies, more than twice its standard error ({se:.3})"
+            )
         } else if margin > 0.0 {
             format!("{margin:.3} below word frequencies, within noise (standard error {se:.3})")
         } else {

@@ -12,6 +12,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 use std::sync::Arc;
 
 use crate::core::audit::{self, AuditLine};
+use crate::core::backend::Backend;
 use crate::core::bench::{StepShape, time_training_step};
 use crate::core::config::{ModelSize, RunConfig};
 use crate::core::corpus::custom::Needs;
@@ -21,10 +22,9 @@ use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::Clock;
 use crate::core::mix::ObjectiveMix;
+use crate::core::plan::plan;
 use crate::core::saved::{self, LoadedRun, SavedFiles};
 use crate::core::summary::{BackendKind, RunSummary, StepReport, TrainEvent};
-use crate::core::backend::Backend;
-use crate::core::plan::plan;
 use crate::core::train::Trainer;
 use crate::protocol::{BackendInfo, BenchRequest, ReadyInfo, Settings, WorkerInput, WorkerOutput};
 

@@ -56,6 +56,16 @@ test('the corpus panel shows the support-desk corpus, its pairs, the tokenizer a
 
     await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector('[data-testid="corpus-fingerprint"]')?.innerText ?? ''), null, { timeout: 120_000 });
     assert.equal(await text(page, 'corpus-fingerprint'), committedFingerprint(), 'the page and the native build disagree on the corpus');
+    // The shortcut audit: every labelled set's artifact classifier at chance, surface reported.
+    await page.waitForFunction(() => /^Shortcut audit$/.test(document.querySelector('[data-testid="corpus-audit"] summary')?.innerText ?? ''), null, { timeout: 180_000 });
+    await page.locator('[data-testid="corpus-audit"] summary').click();
+    const rows = await page.locator('[data-testid="audit-table"] tbody tr').allInnerTexts();
+    assert.ok(rows.length >= 11, `${rows.length} audit rows: ${rows.join(' | ')}`);
+    for (const row of rows) {
+      const [split, set, artifact, surface, held] = row.split('\t').map((c) => c.trim());
+      assert.ok(parseFloat(artifact) <= 0.55, `artifact above chance: ${row}`);
+      assert.ok(parseFloat(surface) >= 0 && parseInt(held, 10) >= 1000, `${split} ${set}: ${row}`);
+    }
     await screenshot(page, 'corpus-panel.png');
     assertClean(problems);
   } finally {
@@ -79,6 +89,10 @@ test('a student pastes a short text, sees its stats and trains on it', { timeout
     assert.equal(await text(page, 'corpus-message'), '');
     const pairs = await text(page, 'corpus-pairs');
     for (const kind of ['random', 'hard', 'swapped']) assert.ok(pairs.toLowerCase().includes(kind), `no ${kind} example`);
+    // How the text was split: the rules, what happened to its line breaks, its first sentences.
+    assert.match(await text(page, 'splitting-report'), /line breaks joined inside paragraphs/);
+    const first = await page.locator('[data-testid="split-sentences"] li').allInnerTexts();
+    assert.ok(first.includes('She wrote each name in the log.'), first.join(' | '));
     await page.getByTestId('train').click();
     await waitForSteps(page, 5, 120_000);
     const loss = parseFloat(await text(page, 'loss'));

@@ -3,6 +3,8 @@
 
 use burn::module::Module;
 use burn::tensor::Device;
+use pretrain_playground::core::backend::Backend;
+use pretrain_playground::core::config::Schedule;
 use pretrain_playground::core::config::{ModelSize, RunConfig};
 use pretrain_playground::core::data::Dataset;
 use pretrain_playground::core::exec::{SystemClock, block_on};
@@ -10,8 +12,6 @@ use pretrain_playground::core::masks::AttentionMask;
 use pretrain_playground::core::mix::ObjectiveMix;
 use pretrain_playground::core::model::{Extras, Transformer};
 use pretrain_playground::core::summary::{RunStatus, TrainEvent};
-use pretrain_playground::core::backend::Backend;
-use pretrain_playground::core::config::Schedule;
 use pretrain_playground::core::train::{Trainer, learning_rate};
 
 use crate::support::{ids, small_config};

@@ -118,11 +118,11 @@ fn a_students_text_builds_a_dataset_and_bad_text_is_a_typed_error() {
 
 #[test]
 fn the_shortest_accepted_text_trains_on_the_default_size() {
+    use pretrain_playground::core::backend::Backend;
     use pretrain_playground::core::config::RunConfig;
     use pretrain_playground::core::exec::{SystemClock, block_on};
     use pretrain_playground::core::mix::ObjectiveMix;
     use pretrain_playground::core::summary::TrainEvent;
-    use pretrain_playground::core::backend::Backend;
     use pretrain_playground::core::train::Trainer;
     // 20 sentences is the floor; one `default` batch (32 × 64 tokens) is far more text.
     let text: String = (0..20)

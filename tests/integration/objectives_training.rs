@@ -3,13 +3,13 @@
 //! corrected baseline: only ids it can predict), by more than twice the standard error of the
 //! difference — more than a fall from an untrained start, which word frequencies alone give.
 
+use pretrain_playground::core::backend::Backend;
 use pretrain_playground::core::config::{ModelSize, RunConfig};
 use pretrain_playground::core::data::Dataset;
 use pretrain_playground::core::exec::{SystemClock, block_on};
 use pretrain_playground::core::mix::ObjectiveMix;
-use pretrain_playground::core::summary::{RunStatus, RunSummary, TrainEvent};
-use pretrain_playground::core::backend::Backend;
 use pretrain_playground::core::plan::plan;
+use pretrain_playground::core::summary::{RunStatus, RunSummary, TrainEvent};
 use pretrain_playground::core::train::Trainer;
 
 /// The budget of the "every preset learns" check: the smallest round budget at which every

@@ -2,11 +2,11 @@
 //! architecture; damaged files are typed errors.
 
 use burn::tensor::Device;
+use pretrain_playground::core::backend::Backend;
 use pretrain_playground::core::config::{ModelSize, RunConfig};
 use pretrain_playground::core::data::Dataset;
 use pretrain_playground::core::exec::{SystemClock, block_on};
 use pretrain_playground::core::mix::ObjectiveMix;
-use pretrain_playground::core::backend::Backend;
 use pretrain_playground::core::model::network::{BatchTensors, Network};
 use pretrain_playground::core::saved;
 use pretrain_playground::core::summary::TrainEvent;

@@ -43,23 +43,116 @@ fn no_artifact_predicts_a_label_on_the_support_desk_corpus() {
 /// each script with its own words and punctuation.
 fn multi_script_text(paragraphs: usize) -> String {
     const SUBJECTS: [[&str; 6]; 6] = [
-        ["The keeper", "A fisher", "The baker", "My sister", "The old clerk", "A traveller"],
-        ["Der Wärter", "Eine Fischerin", "Der Bäcker", "Meine Schwester", "Der alte Schreiber", "Ein Reisender"],
-        ["Смотритель", "Рыбачка", "Пекарь", "Моя сестра", "Старый писарь", "Путник"],
-        ["Ο φύλακας", "Μια ψαρού", "Ο φούρναρης", "Η αδελφή μου", "Ο γέρος γραφέας", "Ένας ταξιδιώτης"],
-        ["灯台守は", "漁師は", "パン屋は", "姉は", "年老いた書記は", "旅人は"],
-        ["الحارس", "الصيادة", "الخباز", "أختي", "الكاتب العجوز", "المسافر"],
+        [
+            "The keeper",
+            "A fisher",
+            "The baker",
+            "My sister",
+            "The old clerk",
+            "A traveller",
+        ],
+        [
+            "Der Wärter",
+            "Eine Fischerin",
+            "Der Bäcker",
+            "Meine Schwester",
+            "Der alte Schreiber",
+            "Ein Reisender",
+        ],
+        [
+            "Смотритель",
+            "Рыбачка",
+            "Пекарь",
+            "Моя сестра",
+            "Старый писарь",
+            "Путник",
+        ],
+        [
+            "Ο φύλακας",
+            "Μια ψαρού",
+            "Ο φούρναρης",
+            "Η αδελφή μου",
+            "Ο γέρος γραφέας",
+            "Ένας ταξιδιώτης",
+        ],
+        [
+            "灯台守は",
+            "漁師は",
+            "パン屋は",
+            "姉は",
+            "年老いた書記は",
+            "旅人は",
+        ],
+        [
+            "الحارس",
+            "الصيادة",
+            "الخباز",
+            "أختي",
+            "الكاتب العجوز",
+            "المسافر",
+        ],
     ];
     const VERBS: [[&str; 6]; 6] = [
-        ["counted the ships", "mended a net", "baked dark bread", "wrote a long letter", "sorted the mail", "crossed the bridge"],
-        ["zählte die Schiffe", "flickte ein Netz", "backte dunkles Brot", "schrieb einen langen Brief", "sortierte die Post", "überquerte die Brücke"],
-        ["считал корабли", "чинила сеть", "пёк тёмный хлеб", "писала длинное письмо", "разбирал почту", "перешёл мост"],
-        ["μέτρησε τα πλοία", "έραψε ένα δίχτυ", "έψησε μαύρο ψωμί", "έγραψε ένα μακρύ γράμμα", "τακτοποίησε το ταχυδρομείο", "διέσχισε τη γέφυρα"],
-        ["船を数えた", "網を繕った", "黒いパンを焼いた", "長い手紙を書いた", "郵便を仕分けた", "橋を渡った"],
-        ["عدّ السفن", "أصلحت الشبكة", "خبز خبزاً أسمر", "كتبت رسالة طويلة", "رتّب البريد", "عبر الجسر"],
+        [
+            "counted the ships",
+            "mended a net",
+            "baked dark bread",
+            "wrote a long letter",
+            "sorted the mail",
+            "crossed the bridge",
+        ],
+        [
+            "zählte die Schiffe",
+            "flickte ein Netz",
+            "backte dunkles Brot",
+            "schrieb einen langen Brief",
+            "sortierte die Post",
+            "überquerte die Brücke",
+        ],
+        [
+            "считал корабли",
+            "чинила сеть",
+            "пёк тёмный хлеб",
+            "писала длинное письмо",
+            "разбирал почту",
+            "перешёл мост",
+        ],
+        [
+            "μέτρησε τα πλοία",
+            "έραψε ένα δίχτυ",
+            "έψησε μαύρο ψωμί",
+            "έγραψε ένα μακρύ γράμμα",
+            "τακτοποίησε το ταχυδρομείο",
+            "διέσχισε τη γέφυρα",
+        ],
+        [
+            "船を数えた",
+            "網を繕った",
+            "黒いパンを焼いた",
+            "長い手紙を書いた",
+            "郵便を仕分けた",
+            "橋を渡った",
+        ],
+        [
+            "عدّ السفن",
+            "أصلحت الشبكة",
+            "خبز خبزاً أسمر",
+            "كتبت رسالة طويلة",
+            "رتّب البريد",
+            "عبر الجسر",
+        ],
     ];
     const ENDS: [&str; 6] = [".", ".", ".", ".", "。", "."];
-    const TIMES: [&str; 8] = ["at dawn", "in March", "on day 3", "after the storm", "by lamplight", "at noon", "in winter", "on Sunday"];
+    const TIMES: [&str; 8] = [
+        "at dawn",
+        "in March",
+        "on day 3",
+        "after the storm",
+        "by lamplight",
+        "at noon",
+        "in winter",
+        "on Sunday",
+    ];
     let mut rng = Rng::new(5);
     let mut text = String::new();
     for p in 0..paragraphs {
@@ -91,8 +184,8 @@ fn no_artifact_predicts_a_label_on_a_multi_script_text() {
     }
     .build(1, Needs::PAIRS)
     .expect("a valid text");
-    let dataset = Dataset::new(Arc::new(corpus), ModelSize::Default.model().vocab_size)
-        .expect("dataset");
+    let dataset =
+        Dataset::new(Arc::new(corpus), ModelSize::Default.model().vocab_size).expect("dataset");
     assert_at_chance(&dataset, "multi-script text");
 }
 
@@ -115,14 +208,22 @@ fn a_hard_wrapped_text_splits_into_whole_sentences() {
         "the water sings,",
         "Kind regards,",
     ] {
-        assert!(sentences.contains(&whole), "missing `{whole}` in {sentences:#?}");
+        assert!(
+            sentences.contains(&whole),
+            "missing `{whole}` in {sentences:#?}"
+        );
     }
     assert!(
-        !sentences.iter().any(|s| s.starts_with("programmers") || s.starts_with("wonder")),
+        !sentences
+            .iter()
+            .any(|s| s.starts_with("programmers") || s.starts_with("wonder")),
         "a line end inside a sentence is not a sentence end: {sentences:#?}"
     );
     assert!(report.joined >= 8 && report.kept_code >= 3, "{report:?}");
-    assert!(report.wrap_width.is_some_and(|w| (70..=80).contains(&w)), "{report:?}");
+    assert!(
+        report.wrap_width.is_some_and(|w| (70..=80).contains(&w)),
+        "{report:?}"
+    );
 }
 
 #[test]
@@ -136,19 +237,31 @@ fn the_audit_catches_a_planted_artifact() {
     let plant = |items: Vec<_>| -> Vec<_> {
         items
             .into_iter()
-            .map(|mut item: pretrain_playground::core::objective::coherence::PairItem| {
-                if item.label == 0 && item.b.len() > 1 {
-                    item.b.remove(0);
-                }
-                item
-            })
+            .map(
+                |mut item: pretrain_playground::core::objective::coherence::PairItem| {
+                    if item.label == 0 && item.b.len() > 1 {
+                        item.b.remove(0);
+                    }
+                    item
+                },
+            )
             .collect()
     };
     let (fit, _) = epoch_items(PairTask::Sop, train, seq_len - 3, &mut Rng::new(1));
     let (held, _) = epoch_items(PairTask::Sop, validation, seq_len - 3, &mut Rng::new(2));
     let clean = audit::score_items("sop", &fit, &held, seq_len, &dataset.tokenizer).expect("audit");
     assert!(clean.passes(), "{}", clean.line());
-    let leaky = audit::score_items("sop", &plant(fit), &plant(held), seq_len, &dataset.tokenizer)
-        .expect("audit");
-    assert!(!leaky.passes(), "the audit must see the planted form: {}", leaky.line());
+    let leaky = audit::score_items(
+        "sop",
+        &plant(fit),
+        &plant(held),
+        seq_len,
+        &dataset.tokenizer,
+    )
+    .expect("audit");
+    assert!(
+        !leaky.passes(),
+        "the audit must see the planted form: {}",
+        leaky.line()
+    );
 }

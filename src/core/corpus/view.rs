@@ -174,7 +174,14 @@ mod tests {
         let view = CorpusView::new(&corpus, "test".into(), stats);
         assert_eq!(view.pair_examples.len(), 6);
         assert_eq!(view.samples.len(), 3);
-        let splitting = view.splitting.expect("a student's text says how it was split");
-        assert!(splitting.first_sentences.iter().any(|s| s == "She wrote each name."));
+        let splitting = view
+            .splitting
+            .expect("a student's text says how it was split");
+        assert!(
+            splitting
+                .first_sentences
+                .iter()
+                .any(|s| s == "She wrote each name.")
+        );
     }
 }

@@ -3,11 +3,11 @@
 //! packed token stream ([`super::windows`]); the target is the input shifted left by one, done
 //! here in the batcher, never in the model.
 
+use super::Batch;
 use super::coherence::{PackedPair, PairLayout, TokenRow, padded_pair_batch};
 use super::spec::{
     BatchShape, Family, ObjectiveSpec, Role, TargetSupport, TokenRole, WithPairs, no_combination,
 };
-use super::Batch;
 use crate::core::config::{Recipe, Recipes, Schedule};
 use crate::core::error::CoreError;
 use crate::core::masks::AttentionMask;

@@ -584,8 +584,7 @@ pub fn pair_eval_batches(
     }
     let mut order: Vec<usize> = (0..all.len()).collect();
     rng.shuffle(&mut order);
-    let batches = (order.len() / size.rows)
-        .clamp(1, size.min_scored.div_ceil(size.rows).max(1));
+    let batches = (order.len() / size.rows).clamp(1, size.min_scored.div_ceil(size.rows).max(1));
     (0..batches)
         .map(|b| {
             let picked: Vec<usize> = (0..size.rows)

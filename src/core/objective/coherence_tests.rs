@@ -17,11 +17,13 @@ enum Tokens {
 
 impl Tokens {
     fn format(self) -> PairFormat {
-        let same_batch = |spec: &crate::core::objective::spec::ObjectiveSpec| {
-            match spec.tokens().expect("a token objective").with_pairs {
-                WithPairs::SameBatch { layout, rows, .. } => PairFormat { layout, rows },
-                WithPairs::Alternate { .. } => unreachable!("same batch"),
-            }
+        let same_batch = |spec: &crate::core::objective::spec::ObjectiveSpec| match spec
+            .tokens()
+            .expect("a token objective")
+            .with_pairs
+        {
+            WithPairs::SameBatch { layout, rows, .. } => PairFormat { layout, rows },
+            WithPairs::Alternate { .. } => unreachable!("same batch"),
         };
         match self {
             Tokens::None => PairFormat::ALONE,
@@ -63,9 +65,21 @@ fn sentence_of(id: u32) -> usize {
     (((id - 30) % 1000) / 100) as usize
 }
 
-fn batcher(task: PairTask, tokens: Tokens, batch_size: usize, seq_len: usize, seed: u64) -> PairBatcher {
-    PairBatcher::new(task, docs(), tokens.format(), shape(batch_size, seq_len), Rng::new(seed))
-        .expect("pair batcher")
+fn batcher(
+    task: PairTask,
+    tokens: Tokens,
+    batch_size: usize,
+    seq_len: usize,
+    seed: u64,
+) -> PairBatcher {
+    PairBatcher::new(
+        task,
+        docs(),
+        tokens.format(),
+        shape(batch_size, seq_len),
+        Rng::new(seed),
+    )
+    .expect("pair batcher")
 }
 
 #[test]
@@ -77,14 +91,20 @@ fn chunks_are_consecutive_whole_sentences_of_one_document_split_at_a_boundary() 
             for chunk in chunks(&docs, budget, &mut rng) {
                 assert!(!chunk.a.is_empty() && !chunk.b.is_empty());
                 let ids: Vec<u32> = chunk.a.iter().chain(&chunk.b).copied().collect();
-                assert!(ids.iter().all(|&id| doc_of(id) == chunk.doc), "one document");
+                assert!(
+                    ids.iter().all(|&id| doc_of(id) == chunk.doc),
+                    "one document"
+                );
                 // Whole sentences, consecutive, in order.
                 let sentences: Vec<usize> = {
                     let mut v: Vec<usize> = ids.iter().map(|&id| sentence_of(id)).collect();
                     v.dedup();
                     v
                 };
-                assert!(sentences.windows(2).all(|w| w[1] == w[0] + 1), "{sentences:?}");
+                assert!(
+                    sentences.windows(2).all(|w| w[1] == w[0] + 1),
+                    "{sentences:?}"
+                );
                 for &k in &sentences {
                     let whole = &docs[chunk.doc].sentences[k];
                     let taken = ids.iter().filter(|&&id| sentence_of(id) == k).count();
@@ -117,7 +137,10 @@ fn labels_are_exactly_balanced_and_negatives_follow_the_task() {
             let picked: Vec<usize> = (0..all.len().min(16)).collect();
             let (items, _) = label_items(task, &all, &picked, &mut rng);
             assert_eq!(items.len(), picked.len());
-            assert_eq!(items.iter().filter(|i| i.label == 1).count() * 2, picked.len());
+            assert_eq!(
+                items.iter().filter(|i| i.label == 1).count() * 2,
+                picked.len()
+            );
             for (item, &k) in items.iter().zip(&picked) {
                 let chunk = &all[k];
                 match (item.label, task) {
@@ -161,12 +184,18 @@ fn an_nsp_negative_takes_another_documents_b_of_the_same_length() {
                 exact += usize::from(same);
                 counted += usize::from(!same);
                 // The other B is a true B: it starts a later part of its document's chunk.
-                assert!(all.iter().any(|c| c.b == item.b), "a B segment of some chunk");
+                assert!(
+                    all.iter().any(|c| c.b == item.b),
+                    "a B segment of some chunk"
+                );
             }
         }
         assert_eq!(counted, mismatched);
     }
-    assert!(exact * 10 >= total * 9, "{exact} of {total} negatives matched the length");
+    assert!(
+        exact * 10 >= total * 9,
+        "{exact} of {total} negatives matched the length"
+    );
 }
 
 #[test]
@@ -445,7 +474,6 @@ fn assert_pair_batch(batch: &Batch, tokens: Tokens, batch_size: usize, seq_len: 
     assert_eq!(batch.supervised_tokens, supervised);
 }
 
-
 // ---- Batching ---------------------------------------------------------------------------
 
 #[test]
@@ -470,7 +498,10 @@ fn pair_sop_negatives_are_the_positive_swapped_within_a_batch_frame() {
         let batch = b.next_batch().expect("batch");
         let labels = &batch.pairs.as_ref().expect("pairs").labels;
         for (row, &label) in labels.iter().enumerate() {
-            let (a, bb) = split_row(&batch.inputs[row * 24..(row + 1) * 24], PairLayout::ClsFirst);
+            let (a, bb) = split_row(
+                &batch.inputs[row * 24..(row + 1) * 24],
+                PairLayout::ClsFirst,
+            );
             let (first, second) = (sentence_of(a[0]), sentence_of(bb[0]));
             assert_eq!(doc_of(a[0]), doc_of(bb[0]), "SOP keeps one document");
             assert_eq!(label == 1, first < second, "order decides the label");
@@ -488,11 +519,20 @@ fn pair_nsp_labels_leave_lengths_and_padding_alike() {
         let labels = &batch.pairs.as_ref().expect("pairs").labels;
         for (row, &label) in labels.iter().enumerate() {
             let len = real_len(&batch.inputs[row * 24..(row + 1) * 24]);
-            if label == 1 { pos.push(len) } else { neg.push(len) }
+            if label == 1 {
+                pos.push(len)
+            } else {
+                neg.push(len)
+            }
         }
     }
     let mean = |v: &[usize]| v.iter().sum::<usize>() as f64 / v.len() as f64;
-    assert!((mean(&pos) - mean(&neg)).abs() < 0.3, "{} vs {}", mean(&pos), mean(&neg));
+    assert!(
+        (mean(&pos) - mean(&neg)).abs() < 0.3,
+        "{} vs {}",
+        mean(&pos),
+        mean(&neg)
+    );
 }
 
 #[test]
@@ -505,12 +545,20 @@ fn pair_clm_targets_are_the_next_ids_up_to_the_padding() {
 #[test]
 fn pair_mlm_never_masks_cls_sep_or_padding() {
     let mut knobs = crate::core::objective::spec::ObjectiveKnobs::default();
-    knobs.set(&mlm::MASK_RATE, 1.0).expect("every eligible position");
+    knobs
+        .set(&mlm::MASK_RATE, 1.0)
+        .expect("every eligible position");
     let s = SPECIALS;
     let mut shape = shape(8, 24);
     shape.knobs = knobs;
-    let mut b = PairBatcher::new(PairTask::Nsp, docs(), Tokens::Mlm.format(), shape, Rng::new(3))
-        .expect("batcher");
+    let mut b = PairBatcher::new(
+        PairTask::Nsp,
+        docs(),
+        Tokens::Mlm.format(),
+        shape,
+        Rng::new(3),
+    )
+    .expect("batcher");
     for _ in 0..50 {
         let batch = b.next_batch().expect("batch");
         for i in 0..batch.inputs.len() {
@@ -527,8 +575,17 @@ fn pair_mlm_never_masks_cls_sep_or_padding() {
 #[test]
 fn pair_mlm_row_of_only_specials_carries_its_label_without_token_loss() {
     let packed = vec![
-        pack(&PairItem { a: vec![], b: vec![], label: 1 }, PairLayout::ClsFirst, 8, SPECIALS)
-            .expect("pack");
+        pack(
+            &PairItem {
+                a: vec![],
+                b: vec![],
+                label: 1
+            },
+            PairLayout::ClsFirst,
+            8,
+            SPECIALS
+        )
+        .expect("pack");
         2
     ];
     let rows = Tokens::Mlm.format().rows;
@@ -542,14 +599,26 @@ fn pair_same_seed_same_batches_and_eval_batches_are_fixed_and_balanced() {
     for task in [PairTask::Nsp, PairTask::Sop] {
         let draw = |seed| {
             let mut b = batcher(task, Tokens::Mlm, 4, 20, seed);
-            (0..20).map(|_| b.next_batch().expect("batch")).collect::<Vec<_>>()
+            (0..20)
+                .map(|_| b.next_batch().expect("batch"))
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(3), draw(3));
         assert_ne!(draw(3), draw(4));
-        let size = crate::core::objective::windows::EvalSize { rows: 4, min_scored: 40 };
+        let size = crate::core::objective::windows::EvalSize {
+            rows: 4,
+            min_scored: 40,
+        };
         let eval = |seed| {
-            pair_eval_batches(task, &docs(), Tokens::None.format(), &shape(4, 20), size, seed)
-                .expect("eval")
+            pair_eval_batches(
+                task,
+                &docs(),
+                Tokens::None.format(),
+                &shape(4, 20),
+                size,
+                seed,
+            )
+            .expect("eval")
         };
         let first = eval(9);
         assert_eq!(first, eval(9));
@@ -565,17 +634,41 @@ fn pair_batcher_refuses_what_it_cannot_batch_with_typed_errors() {
     let new = |task, docs: Arc<Vec<DocSentences>>, b, s| {
         PairBatcher::new(task, docs, PairFormat::ALONE, shape(b, s), Rng::new(1)).map(|_| ())
     };
-    assert!(matches!(new(PairTask::Sop, docs(), 3, 16), Err(CoreError::Config(_))), "odd batch");
-    assert!(matches!(new(PairTask::Sop, docs(), 0, 16), Err(CoreError::Config(_))));
-    assert!(matches!(new(PairTask::Sop, docs(), 4, 4), Err(CoreError::Config(_))), "too short");
+    assert!(
+        matches!(new(PairTask::Sop, docs(), 3, 16), Err(CoreError::Config(_))),
+        "odd batch"
+    );
+    assert!(matches!(
+        new(PairTask::Sop, docs(), 0, 16),
+        Err(CoreError::Config(_))
+    ));
+    assert!(
+        matches!(new(PairTask::Sop, docs(), 4, 4), Err(CoreError::Config(_))),
+        "too short"
+    );
     assert!(new(PairTask::Sop, docs(), 4, MIN_PAIR_LEN).is_ok());
-    assert!(matches!(new(PairTask::Nsp, Arc::new(vec![]), 4, 16), Err(CoreError::Corpus(_))));
+    assert!(matches!(
+        new(PairTask::Nsp, Arc::new(vec![]), 4, 16),
+        Err(CoreError::Corpus(_))
+    ));
     let one = Arc::new(docs()[..1].to_vec());
-    assert!(matches!(new(PairTask::Nsp, one.clone(), 4, 16), Err(CoreError::Corpus(_))));
-    assert!(new(PairTask::Sop, one, 4, 16).is_ok(), "SOP needs one document only");
+    assert!(matches!(
+        new(PairTask::Nsp, one.clone(), 4, 16),
+        Err(CoreError::Corpus(_))
+    ));
+    assert!(
+        new(PairTask::Sop, one, 4, 16).is_ok(),
+        "SOP needs one document only"
+    );
     let single_sentences = Arc::new(vec![
-        DocSentences { doc: 0, sentences: vec![vec![40, 41]] },
-        DocSentences { doc: 1, sentences: vec![vec![50]] },
+        DocSentences {
+            doc: 0,
+            sentences: vec![vec![40, 41]],
+        },
+        DocSentences {
+            doc: 1,
+            sentences: vec![vec![50]],
+        },
     ]);
     assert!(matches!(
         new(PairTask::Sop, single_sentences, 4, 16),

@@ -538,7 +538,10 @@ fn eval_batches_are_the_same_on_every_call_and_sample_the_whole_stream() {
     for batch in &all {
         assert_encoder_decoder_shapes(batch);
         for window in batch.targets.chunks(32) {
-            assert!(window.windows(2).all(|w| w[1] == w[0] + 1), "a contiguous window");
+            assert!(
+                window.windows(2).all(|w| w[1] == w[0] + 1),
+                "a contiguous window"
+            );
             assert_eq!((window[0] - 100) % 32, 0, "non-overlapping windows");
             starts.push(window[0]);
         }

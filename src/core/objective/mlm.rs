@@ -33,16 +33,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Batch;
 use super::coherence::{PackedPair, PairLayout, TokenRow, padded_pair_batch};
 use super::spec::{
     BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
     TokenRole, WithPairs,
 };
-use super::Batch;
 use crate::core::config::{Recipe, Recipes, Schedule};
 use crate::core::error::CoreError;
-use crate::core::model::Architecture;
 use crate::core::masks::AttentionMask;
+use crate::core::model::Architecture;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
 

@@ -575,16 +575,33 @@ fn mlm_eval_batches_sample_the_whole_stream_with_a_fixed_mask() {
     let stream = separated_stream(1000); // 62 windows of 16
     let knobs = MlmConfig::default().knobs().expect("knobs");
     let eval = |seed, wanted| {
-        eval_of(&SPEC, &stream, shape_with(knobs.clone(), 4, 16, VOCAB), wanted, seed)
-            .expect("eval")
+        eval_of(
+            &SPEC,
+            &stream,
+            shape_with(knobs.clone(), 4, 16, VOCAB),
+            wanted,
+            seed,
+        )
+        .expect("eval")
     };
     let first = eval(9, 40);
     let scored: f32 = first.iter().flat_map(|b| &b.corrupted).sum();
-    assert!(scored >= 40.0, "batches until 40 positions are scored: {scored}");
-    assert_eq!(first, eval(9, 40), "every evaluation scores the same positions");
+    assert!(
+        scored >= 40.0,
+        "batches until 40 positions are scored: {scored}"
+    );
+    assert_eq!(
+        first,
+        eval(9, 40),
+        "every evaluation scores the same positions"
+    );
     assert_ne!(first, eval(10, 40), "the seed decides windows and mask");
     let all = eval(9, usize::MAX);
-    assert_eq!(all.len(), 15, "every whole batch of windows when more is asked for");
+    assert_eq!(
+        all.len(),
+        15,
+        "every whole batch of windows when more is asked for"
+    );
     let mut starts = Vec::new();
     for batch in &all {
         assert_mlm_batch(batch, &stream, 4, 16);
@@ -601,5 +618,8 @@ fn mlm_eval_batches_sample_the_whole_stream_with_a_fixed_mask() {
         starts.windows(2).any(|w| w[1] < w[0]),
         "windows come from across the stream in a shuffled order"
     );
-    assert!(starts.iter().any(|&s| s >= 800), "the end of the stream is read too");
+    assert!(
+        starts.iter().any(|&s| s >= 800),
+        "the end of the stream is read too"
+    );
 }

@@ -46,8 +46,8 @@ use super::spec::{
 use super::{Batch, PairBatch, QueryBatch};
 use crate::core::config::{Recipe, Recipes, Schedule};
 use crate::core::error::CoreError;
-use crate::core::model::Architecture;
 use crate::core::masks::AttentionMask;
+use crate::core::model::Architecture;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
 

@@ -325,8 +325,10 @@ fn context_reads_itself_both_ways_and_targets_read_the_context_and_earlier_targe
     use PositionRole::{Context, Functional, Pad, Target};
     // Positions 0..7; the order puts context first, then [SEP] (5), then the targets.
     let order = vec![3, 0, 4, 1, 5, 2, 6];
-    let roles = vec![Context, Context, Target, Context, Context, Functional, Target];
-    let m = two_stream_masks_for(&[order.clone()], &[roles.clone()]);
+    let roles = vec![
+        Context, Context, Target, Context, Context, Functional, Target,
+    ];
+    let m = two_stream_masks_for(std::slice::from_ref(&order), std::slice::from_ref(&roles));
     let rank = ranks(&order).expect("order");
     let is = |p: usize, r: PositionRole| roles[p] == r;
     for i in 0..7 {
@@ -334,9 +336,17 @@ fn context_reads_itself_both_ways_and_targets_read_the_context_and_earlier_targe
             let content = !m.content.is_blocked(0, i, j);
             let query = !m.query.is_blocked(0, i, j);
             if is(i, Context) {
-                assert_eq!(content, is(j, Context), "context {i} reads only context, {j}");
+                assert_eq!(
+                    content,
+                    is(j, Context),
+                    "context {i} reads only context, {j}"
+                );
             } else {
-                assert_eq!(content, is(j, Context) || rank[j] <= rank[i], "{i} reads {j}");
+                assert_eq!(
+                    content,
+                    is(j, Context) || rank[j] <= rank[i],
+                    "{i} reads {j}"
+                );
             }
             assert_eq!(query, rank[j] < rank[i], "the query stream is the order's");
             if is(i, Target) {
@@ -354,10 +364,7 @@ fn context_reads_itself_both_ways_and_targets_read_the_context_and_earlier_targe
     // The last target reads everything real.
     assert!((0..7).all(|j| !m.content.is_blocked(0, 6, j)));
     // Padding is nobody's key.
-    let padded = two_stream_masks_for(
-        &[vec![0, 1, 2, 3]],
-        &[vec![Context, Pad, Target, Context]],
-    );
+    let padded = two_stream_masks_for(&[vec![0, 1, 2, 3]], &[vec![Context, Pad, Target, Context]]);
     for i in 0..4 {
         assert!(padded.content.is_blocked(0, i, 1) && padded.query.is_blocked(0, i, 1));
     }
@@ -369,7 +376,7 @@ fn with_every_position_a_target_the_masks_are_the_plain_order() {
     let mut rng = Rng::new(11);
     for _ in 0..50 {
         let order = sample_order(9, &[], &mut rng);
-        let plain = two_stream_masks(&[order.clone()]);
+        let plain = two_stream_masks(std::slice::from_ref(&order));
         let rank = ranks(&order).expect("order");
         for i in 0..9 {
             for j in 0..9 {
@@ -383,8 +390,12 @@ fn with_every_position_a_target_the_masks_are_the_plain_order() {
 #[test]
 fn in_a_real_batch_the_context_a_target_reads_is_built_from_the_whole_context() {
     let stream = packed_stream(3000, 5);
-    let batch = windows_batch(&[stream[..32].to_vec()], &plm_shape(6, 1, 32), &mut Rng::new(3))
-        .expect("batch");
+    let batch = windows_batch(
+        &[stream[..32].to_vec()],
+        &plm_shape(6, 1, 32),
+        &mut Rng::new(3),
+    )
+    .expect("batch");
     let query = batch.query.as_ref().expect("query");
     let targets: Vec<usize> = (0..32).filter(|&p| batch.loss_weights[p] > 0.0).collect();
     let context: Vec<usize> = (0..32)
@@ -395,7 +406,10 @@ fn in_a_real_batch_the_context_a_target_reads_is_built_from_the_whole_context() 
     // Layer 2 of a target reads content rows of the context, each of which read all of it.
     for &c in &context {
         for &d in &context {
-            assert!(!batch.mask.is_blocked(0, c, d), "context {c} reads context {d}");
+            assert!(
+                !batch.mask.is_blocked(0, c, d),
+                "context {c} reads context {d}"
+            );
         }
     }
 }
@@ -486,8 +500,14 @@ fn pair_format() -> PairFormat {
 }
 
 fn pair_batcher(task: PairTask, k: usize, b: usize, s: usize, seed: u64) -> PairBatcher {
-    PairBatcher::new(task, docs(), pair_format(), plm_shape(k, b, s), Rng::new(seed))
-        .expect("pair batcher")
+    PairBatcher::new(
+        task,
+        docs(),
+        pair_format(),
+        plm_shape(k, b, s),
+        Rng::new(seed),
+    )
+    .expect("pair batcher")
 }
 
 #[test]
@@ -622,7 +642,8 @@ fn same_seed_same_batches_other_seed_other() {
 #[test]
 fn eval_batches_are_the_same_on_every_call() {
     let stream = counting_stream(1000);
-    let eval = |seed, wanted| eval_of(&SPEC, &stream, plm_shape(6, 4, 32), wanted, seed).expect("eval");
+    let eval =
+        |seed, wanted| eval_of(&SPEC, &stream, plm_shape(6, 4, 32), wanted, seed).expect("eval");
     let first = eval(9, 30);
     assert_eq!(first, eval(9, 30));
     assert_ne!(first, eval(10, 30), "the seed decides windows and orders");
@@ -631,10 +652,20 @@ fn eval_batches_are_the_same_on_every_call() {
     }
     assert_eq!(eval(9, usize::MAX).len(), 1000 / 32 / 4);
     for task in [PairTask::Nsp, PairTask::Sop] {
-        let size = EvalSize { rows: 4, min_scored: 12 };
+        let size = EvalSize {
+            rows: 4,
+            min_scored: 12,
+        };
         let eval = |seed| {
-            pair_eval_batches(task, &docs(), pair_format(), &plm_shape(6, 4, 24), size, seed)
-                .expect("eval")
+            pair_eval_batches(
+                task,
+                &docs(),
+                pair_format(),
+                &plm_shape(6, 4, 24),
+                size,
+                seed,
+            )
+            .expect("eval")
         };
         let first = eval(9);
         assert_eq!(first, eval(9));
@@ -655,9 +686,17 @@ fn unusable_settings_and_texts_are_refused_up_front() {
         knobs.set(&PLM_K, k as f64)?;
         window_batcher(&SPEC, &stream, shape_with(knobs, b, s, 2048), Rng::new(1)).map(|_| ())
     };
-    assert!(matches!(new(text.clone(), 0, 4, 32), Err(CoreError::Knob(e)) if e.to_string().contains("plm_k")));
-    assert!(matches!(new(text.clone(), 6, 4, 1), Err(CoreError::Config(_))));
-    assert!(matches!(new(text.clone(), 6, 0, 32), Err(CoreError::Config(_))));
+    assert!(
+        matches!(new(text.clone(), 0, 4, 32), Err(CoreError::Knob(e)) if e.to_string().contains("plm_k"))
+    );
+    assert!(matches!(
+        new(text.clone(), 6, 4, 1),
+        Err(CoreError::Config(_))
+    ));
+    assert!(matches!(
+        new(text.clone(), 6, 0, 32),
+        Err(CoreError::Config(_))
+    ));
     assert!(matches!(new(vec![], 6, 4, 32), Err(CoreError::Corpus(_))));
     assert!(matches!(
         eval_of(&SPEC, &[], plm_shape(6, 4, 32), 1, 1),
@@ -666,7 +705,10 @@ fn unusable_settings_and_texts_are_refused_up_front() {
     let with_pairs = |task, docs: Arc<Vec<DocSentences>>, s| {
         PairBatcher::new(task, docs, pair_format(), plm_shape(6, 4, s), Rng::new(1)).map(|_| ())
     };
-    assert!(matches!(with_pairs(PairTask::Sop, docs(), 4), Err(CoreError::Config(_))));
+    assert!(matches!(
+        with_pairs(PairTask::Sop, docs(), 4),
+        Err(CoreError::Config(_))
+    ));
     assert!(with_pairs(PairTask::Sop, docs(), 5).is_ok());
     assert!(matches!(
         with_pairs(PairTask::Sop, Arc::new(vec![]), 32),

@@ -48,8 +48,8 @@ use super::spec::{
 use super::{Batch, DecoderBatch};
 use crate::core::config::{Recipe, Recipes, Schedule};
 use crate::core::error::CoreError;
-use crate::core::model::Architecture;
 use crate::core::masks::{AttentionMask, CrossMask};
+use crate::core::model::Architecture;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::{SPAN_SENTINELS, SpecialIds};
 

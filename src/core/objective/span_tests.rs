@@ -501,14 +501,20 @@ fn same_seed_same_batches_other_seed_other() {
 #[test]
 fn eval_batches_are_the_same_on_every_call_and_sample_the_whole_stream() {
     let stream = counting_stream(1000);
-    let eval = |seed, wanted| span_eval(&stream, SpanConfig::default(), 4, 32, wanted, seed).expect("eval");
+    let eval = |seed, wanted| {
+        span_eval(&stream, SpanConfig::default(), 4, 32, wanted, seed).expect("eval")
+    };
     let first = eval(9, 50);
     assert_eq!(first, eval(9, 50));
     assert_ne!(first, eval(10, 50), "the seed decides windows and spans");
     let scored: f32 = first.iter().flat_map(|b| &b.corrupted).sum();
     assert!(scored >= 50.0, "{scored}");
     let all = eval(9, usize::MAX);
-    assert_eq!(all.len(), 1000 / 32 / 4, "only as many whole batches as the text holds");
+    assert_eq!(
+        all.len(),
+        1000 / 32 / 4,
+        "only as many whole batches as the text holds"
+    );
     let mut starts = Vec::new();
     for batch in &all {
         assert_encoder_decoder_shapes(batch);
@@ -516,7 +522,10 @@ fn eval_batches_are_the_same_on_every_call_and_sample_the_whole_stream() {
             let input = unpadded(row(&batch.inputs, 32, i));
             let target = unpadded(row(&batch.targets, batch.target_len, i));
             let window = reconstruct(input, target, SPECIALS).expect("rebuild");
-            assert!(window.windows(2).all(|w| w[1] == w[0] + 1), "a contiguous window");
+            assert!(
+                window.windows(2).all(|w| w[1] == w[0] + 1),
+                "a contiguous window"
+            );
             assert_eq!((window[0] - 100) % 32, 0, "non-overlapping windows");
             starts.push(window[0]);
         }
@@ -569,7 +578,10 @@ fn settings_that_cannot_fit_and_unusable_texts_are_refused_up_front() {
         match err {
             Err(CoreError::Knob(e)) => {
                 let m = e.to_string();
-                assert!(m.contains("sentinels") && m.contains("noise_density"), "{m}")
+                assert!(
+                    m.contains("sentinels") && m.contains("noise_density"),
+                    "{m}"
+                )
             }
             other => panic!("expected a knob error, got {other:?}"),
         }
@@ -584,7 +596,10 @@ fn settings_that_cannot_fit_and_unusable_texts_are_refused_up_front() {
         new(text.clone(), dense, 4, 10),
         eval(&text, dense, 4, 10, 2),
     ] {
-        assert!(matches!(&err, Err(CoreError::Knob(e)) if e.to_string().contains("target of 11")), "{err:?}");
+        assert!(
+            matches!(&err, Err(CoreError::Knob(e)) if e.to_string().contains("target of 11")),
+            "{err:?}"
+        );
     }
     assert!(
         new(text.clone(), dense, 4, 100).is_ok(),

@@ -87,11 +87,14 @@ pub struct TokenRole {
     /// BART's window is shorter so that `[MASK]`s for empty spans still fit).
     pub window_len: fn(&BatchShape) -> Result<usize, CoreError>,
     /// Turns windows of the packed stream into a batch (drawing corruptions from `rng`).
-    pub windows_batch: fn(&[Vec<u32>], &BatchShape, &mut Rng) -> Result<Batch, CoreError>,
+    pub windows_batch: WindowsBatch,
     /// Checks, before any batch is drawn, that the objective can train on this packed stream
     /// with this shape (a text holding `[MASK]` cannot be infilled, for instance).
     pub check: fn(&[u32], &BatchShape) -> Result<(), CoreError>,
 }
+
+/// Turns windows of the packed stream into a batch, drawing corruptions from the generator.
+pub type WindowsBatch = fn(&[Vec<u32>], &BatchShape, &mut Rng) -> Result<Batch, CoreError>;
 
 /// How a token objective trains together with a sentence-pair objective.
 #[derive(Clone, Copy)]
@@ -109,12 +112,8 @@ pub enum WithPairs {
 
 /// Builds a batch from packed pairs (unpadded) and their labels: padding, masks and the token
 /// objective's side.
-pub type PairRows = fn(
-    &[super::coherence::PackedPair],
-    &[u8],
-    &BatchShape,
-    &mut Rng,
-) -> Result<Batch, CoreError>;
+pub type PairRows =
+    fn(&[super::coherence::PackedPair], &[u8], &BatchShape, &mut Rng) -> Result<Batch, CoreError>;
 
 /// A sentence-pair objective: which negatives it makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,10 +357,7 @@ impl ObjectiveKnobs {
 fn unknown(key: &str) -> KnobError {
     KnobError::Unknown {
         key: key.to_string(),
-        known: all_knobs()
-            .map(|k| k.key)
-            .collect::<Vec<_>>()
-            .join(", "),
+        known: all_knobs().map(|k| k.key).collect::<Vec<_>>().join(", "),
     }
 }
 
@@ -390,7 +386,8 @@ impl<'de> Deserialize<'de> for ObjectiveKnobs {
             match value {
                 serde_json::Value::Number(n) => {
                     let v = n.as_f64().unwrap_or(f64::NAN);
-                    let knob = find_knob(&key).ok_or_else(|| serde::de::Error::custom(unknown(&key)))?;
+                    let knob =
+                        find_knob(&key).ok_or_else(|| serde::de::Error::custom(unknown(&key)))?;
                     knobs.set(knob, v).map_err(serde::de::Error::custom)?;
                 }
                 // Schema 1: one object per objective; `plm.k` is today's `plm_k`.
@@ -408,7 +405,11 @@ impl<'de> Deserialize<'de> for ObjectiveKnobs {
                         knobs.set(knob, v).map_err(serde::de::Error::custom)?;
                     }
                 }
-                _ => return Err(serde::de::Error::custom(format!("knob `{key}` is not a number"))),
+                _ => {
+                    return Err(serde::de::Error::custom(format!(
+                        "knob `{key}` is not a number"
+                    )));
+                }
             }
         }
         Ok(knobs)
@@ -443,7 +444,10 @@ mod tests {
             "span":{"noise_density":0.15,"mean_span":3.0},
             "infill":{"mask_ratio":0.3,"poisson_lambda":3.0},"plm":{"k":4}}"#;
         let knobs: ObjectiveKnobs = serde_json::from_str(legacy).expect("legacy");
-        assert_eq!(knobs.changed().collect::<Vec<_>>(), [("mask_rate", 0.2), ("plm_k", 4.0)]);
+        assert_eq!(
+            knobs.changed().collect::<Vec<_>>(),
+            [("mask_rate", 0.2), ("plm_k", 4.0)]
+        );
     }
 
     #[test]
@@ -470,7 +474,10 @@ mod tests {
         knobs.set_text("mean_span", "1").expect("in range");
         assert!(matches!(
             knobs.validate(64),
-            Err(KnobError::Combination { objective: "span", .. })
+            Err(KnobError::Combination {
+                objective: "span",
+                ..
+            })
         ));
     }
 
@@ -490,7 +497,11 @@ mod tests {
             assert_eq!(sorted.len(), list.len(), "{list:?}");
         }
         for knob in all_knobs() {
-            assert!(knob.check(knob.default).is_ok(), "{} default in range", knob.key);
+            assert!(
+                knob.check(knob.default).is_ok(),
+                "{} default in range",
+                knob.key
+            );
             assert_eq!(knob.flag, format!("--{}", knob.key.replace('_', "-")));
         }
     }

@@ -3,8 +3,8 @@
 //! training, and sampled once across the whole validation stream for evaluation, so that a
 //! validation figure covers every genre of the split and not just its first documents.
 
-use super::spec::{BatchShape, BatchSource, TokenRole};
 use super::Batch;
+use super::spec::{BatchShape, BatchSource, TokenRole};
 use crate::core::error::CoreError;
 use crate::core::rng::Rng;
 
@@ -31,7 +31,12 @@ pub struct Windows {
 
 impl Windows {
     /// `what` names the objective in error messages.
-    pub fn new(stream: &[u32], batch_size: usize, len: usize, what: &str) -> Result<Self, CoreError> {
+    pub fn new(
+        stream: &[u32],
+        batch_size: usize,
+        len: usize,
+        what: &str,
+    ) -> Result<Self, CoreError> {
         check_batch_shape(batch_size, len, what)?;
         if stream.is_empty() {
             return Err(CoreError::Corpus(format!(
@@ -75,7 +80,11 @@ impl Windows {
     }
 }
 
-pub(crate) fn check_batch_shape(batch_size: usize, len: usize, what: &str) -> Result<(), CoreError> {
+pub(crate) fn check_batch_shape(
+    batch_size: usize,
+    len: usize,
+    what: &str,
+) -> Result<(), CoreError> {
     if batch_size == 0 || len == 0 {
         return Err(CoreError::Config(format!(
             "{what}: a batch of {batch_size}×{len} is empty; batch size and sequence length must \

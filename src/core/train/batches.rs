@@ -113,9 +113,7 @@ pub fn build(
     }
 }
 
-fn pair_task(
-    pair: Objective,
-) -> Result<crate::core::objective::coherence::PairTask, CoreError> {
+fn pair_task(pair: Objective) -> Result<crate::core::objective::coherence::PairTask, CoreError> {
     pair.spec()
         .pairs()
         .map(|p| p.task)

@@ -64,7 +64,8 @@ impl EvalSet {
                         moments.add(f64::from(v), f64::from(w));
                     }
                 }
-                let column = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [n, 1]), device);
+                let column =
+                    |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [n, 1]), device);
                 EvalBatch {
                     tensors: batch.to_tensors(device),
                     scored: column(scored),
@@ -80,7 +81,11 @@ impl EvalSet {
 
     /// Batches a curve point scores: the first quarter (at least one).
     fn curve_len(&self) -> usize {
-        self.batches.len().div_ceil(4).max(1).min(self.batches.len())
+        self.batches
+            .len()
+            .div_ceil(4)
+            .max(1)
+            .min(self.batches.len())
     }
 
     /// The baseline's sums over the scored positions of the curve subset or of the whole set.

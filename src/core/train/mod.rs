@@ -6,7 +6,9 @@
 //! [`Clock`] they pass and in how they wait.
 
 mod batches;
+mod cost;
 pub mod evaluate;
+mod record;
 pub mod schedule;
 
 use std::collections::VecDeque;
@@ -18,6 +20,8 @@ use burn::tensor::{Device, Tensor};
 
 pub use self::batches::{EVAL_ROWS, MIN_EVAL_PAIRS, MIN_EVAL_POSITIONS};
 use self::evaluate::{EvalSet, Evaluation, evaluate};
+pub use self::cost::step_flops;
+use self::cost::positions_and_padding;
 pub use self::schedule::learning_rate;
 use super::backend::Backend;
 use super::config::{ModelConfig, RunConfig};
@@ -25,7 +29,7 @@ use super::data::Dataset;
 use super::error::CoreError;
 use super::exec::Clock;
 use super::generate::write_continuation;
-use super::metrics::{UnigramBaseline, training_flops};
+use super::metrics::UnigramBaseline;
 use super::mix::ObjectiveMix;
 use super::model::network::{Network, loss_terms};
 use burn::module::Module;
@@ -33,7 +37,7 @@ use burn::module::Module;
 use super::objective::Batch;
 use super::objective::spec::BatchSource;
 use super::plan::{BatchKind, Plan, plan};
-use super::summary::{CurvePoint, RunStatus, RunSummary, StepReport, TrainEvent};
+use super::summary::{CurvePoint, RunStatus, RunSummary, TrainEvent};
 
 /// How many training batches per kind the trainer looks at, on clones of its batchers, to learn
 /// how much text and compute a step takes before the first step.
@@ -134,7 +138,12 @@ impl Trainer {
                     specials,
                 )
             });
-            eval_sets.push(EvalSet::new(kind, &eval, baseline.as_ref(), &backend.device));
+            eval_sets.push(EvalSet::new(
+                kind,
+                &eval,
+                baseline.as_ref(),
+                &backend.device,
+            ));
             batchers.push((kind, batcher));
         }
 
@@ -308,9 +317,8 @@ impl Trainer {
         if let (Some(_), Some(nll)) = (kind.pairs, terms.pair_nll) {
             pair_part = Some(nll.mul_scalar(1.0 / batch.batch_size.max(1) as f64));
         }
-        let weight = |o: Option<crate::core::objective::Objective>| {
-            o.map_or(0.0, |o| self.mix.weight_of(o))
-        };
+        let weight =
+            |o: Option<crate::core::objective::Objective>| o.map_or(0.0, |o| self.mix.weight_of(o));
         let loss = match (&token_part, &pair_part) {
             (Some(t), Some(p)) => {
                 t.clone().mul_scalar(weight(kind.tokens)) + p.clone().mul_scalar(weight(kind.pairs))
@@ -347,8 +355,14 @@ impl Trainer {
             .try_into_vec::<f32>()
             .map_err(|e| CoreError::read(&self.backend.label, format!("{e:?}")))?;
         let loss_value = values.first().copied().unwrap_or(f32::NAN);
-        let token_loss = token_part.is_some().then(|| values.get(1).copied()).flatten();
-        let pair_loss = pair_part.is_some().then(|| values.get(2).copied()).flatten();
+        let token_loss = token_part
+            .is_some()
+            .then(|| values.get(1).copied())
+            .flatten();
+        let pair_loss = pair_part
+            .is_some()
+            .then(|| values.get(2).copied())
+            .flatten();
         let step_s = self.clock.now_s() - t0;
 
         self.step += 1;
@@ -411,71 +425,6 @@ impl Trainer {
             self.status = Some(RunStatus::Cancelled);
         }
         self.summary()
-    }
-
-    fn report(
-        &self,
-        loss: f32,
-        token_loss: Option<f32>,
-        pair_loss: Option<f32>,
-        lr: f64,
-        supervised_tokens: usize,
-    ) -> StepReport {
-        let (tok, secs) = self
-            .recent
-            .iter()
-            .fold((0usize, 0.0), |(t, s), (a, b)| (t + a, s + b));
-        let now = self.clock.now_s();
-        let since_first = now - self.first_step_s.unwrap_or(now);
-        let pace = if self.tokens > 0 {
-            since_first / self.tokens as f64
-        } else {
-            0.0
-        };
-        let remaining = self.config.budget_tokens.saturating_sub(self.tokens) as f64;
-        StepReport {
-            step: self.step,
-            tokens: self.tokens,
-            budget_tokens: self.config.budget_tokens,
-            loss,
-            token_loss,
-            pair_loss,
-            lr,
-            supervised_tokens,
-            tokens_per_s: if secs > 0.0 { tok as f64 / secs } else { 0.0 },
-            elapsed_s: now - self.started_s,
-            eta_s: remaining * pace,
-        }
-    }
-
-    /// Keeps an evaluation as the run's latest and turns it into an event (and a curve point).
-    fn record_eval(&mut self, evaluation: Evaluation) -> TrainEvent {
-        let val_loss = evaluation.loss;
-        let corrupted = evaluation.token.map(|t| t.loss);
-        // The baseline of the positions this evaluation scored (the curve's quarter, or all).
-        let baseline = evaluation.token.map(|t| t.baseline);
-        let (pair_loss, accuracy) = (
-            evaluation.pair.map(|p| p.loss),
-            evaluation.pair.map(|p| p.accuracy),
-        );
-        self.last_val_loss = val_loss;
-        self.last_eval = Some(evaluation);
-        if let Some(point) = self.curve.last_mut() {
-            point.val_loss = Some(val_loss);
-            point.val_loss_corrupted = corrupted;
-            point.val_baseline = baseline;
-            point.val_pair_loss = pair_loss;
-            point.val_pair_accuracy = accuracy;
-        }
-        TrainEvent::Eval {
-            step: self.step,
-            tokens: self.tokens,
-            val_loss,
-            val_loss_corrupted: corrupted,
-            val_baseline: baseline,
-            val_pair_loss: pair_loss,
-            val_pair_accuracy: accuracy,
-        }
     }
 
     /// Every validation measure over the curve's quarter of the validation set, or over all
@@ -562,62 +511,6 @@ impl Trainer {
         })
     }
 
-    /// The run summary as it stands.
-    pub fn summary(&self) -> RunSummary {
-        let token = self.last_eval.as_ref().and_then(|e| e.token);
-        let pair = self.last_eval.as_ref().and_then(|e| e.pair);
-        let full = self.last_eval.as_ref().is_some_and(|e| e.full);
-        RunSummary {
-            schema_version: super::summary::SCHEMA_VERSION,
-            status: self.status.unwrap_or(RunStatus::Cancelled),
-            mix: self.mix.canonical(),
-            preset: self.preset.clone(),
-            seed: self.config.seed,
-            corpus_seed: self.config.corpus_seed,
-            size: self.config.size,
-            params: self.params(),
-            backend: self.backend.kind,
-            backend_label: self.backend.label.clone(),
-            budget_tokens: self.config.budget_tokens,
-            tokens_per_step: self.config.batch_size * self.model_config.max_seq_len,
-            batch_size: self.config.batch_size,
-            peak_lr: Some(self.config.peak_lr),
-            schedule: Some(self.config.schedule),
-            steps: self.step,
-            tokens: self.tokens,
-            supervised_tokens: self.supervised,
-            wall_s: self.clock.now_s() - self.started_s,
-            train_s: self.train_s,
-            initial_val_loss: self.initial_val_loss,
-            final_val_loss: self.last_val_loss,
-            unigram_entropy: token.map_or(f64::NAN, |t| f64::from(t.baseline)),
-            diverged_at_step: self.diverged_at_step,
-            curve: self.curve.clone(),
-            architecture: Some(self.plan.architecture.name().to_string()),
-            val_loss_components: self
-                .last_eval
-                .as_ref()
-                .map(|e| e.components.clone())
-                .unwrap_or_default(),
-            val_loss_corrupted: token.map(|t| t.loss),
-            val_loss_corrupted_se: token.filter(|_| full).map(|t| t.loss_se),
-            unigram_entropy_corrupted: token.map(|t| f64::from(t.baseline)),
-            unigram_margin_se: token.filter(|_| full).map(|t| t.margin_se),
-            eval_positions: token.map(|t| t.positions),
-            val_pair_loss: pair.map(|p| p.loss),
-            val_pair_accuracy: pair.map(|p| p.accuracy),
-            val_pair_accuracy_se: pair.filter(|_| full).map(|p| p.accuracy_se),
-            eval_pairs: pair.map(|p| p.pairs),
-            supervised_tokens_per_step: self.supervised_per_step,
-            flops_per_step: self.flops_per_step,
-            padding_share: if self.positions > 0 {
-                self.padding as f64 / self.positions as f64
-            } else {
-                0.0
-            },
-        }
-    }
-
     /// Training FLOPs of one step, the mean over the look-ahead batches ([`step_flops`]).
     pub fn flops_per_step(&self) -> f64 {
         self.flops_per_step
@@ -640,49 +533,6 @@ pub fn first_batches(
             Ok((kind, batcher.next_batch()?))
         })
         .collect()
-}
-
-/// Input positions of `batch` (encoder and decoder sides) and how many of them are padding.
-fn positions_and_padding(batch: &Batch) -> (usize, usize) {
-    let pad = |ids: &[u32]| ids.iter().filter(|&&id| id == 0).count();
-    let mut positions = batch.inputs.len();
-    let mut padding = pad(&batch.inputs);
-    if let Some(decoder) = &batch.decoder {
-        positions += decoder.inputs.len();
-        padding += batch
-            .loss_weights
-            .iter()
-            .zip(&decoder.inputs)
-            .filter(|(w, _)| **w == 0.0)
-            .count();
-    }
-    (positions, padding)
-}
-
-/// Training FLOPs of one step on `batch` ([`training_flops`], Kaplan et al. 2020 §2.1): every
-/// input position of the stack, padding included; for an encoder-decoder the encoder's
-/// parameters over the encoder positions and the rest over the decoder positions, whose
-/// attention reads the decoder's positions and the encoder's.
-pub fn step_flops(batch: &Batch, network: &Network, c: &ModelConfig) -> f64 {
-    let rows = batch.batch_size;
-    match network {
-        Network::Stack(m) => training_flops(m.num_params(), c, rows * batch.seq_len, batch.seq_len),
-        Network::EncoderDecoder(m) => {
-            let encoder = m.encoder.num_params();
-            let decoder = m.num_params().saturating_sub(encoder);
-            let half = ModelConfig {
-                n_layers: (c.n_layers / 2).max(1),
-                ..*c
-            };
-            training_flops(encoder, &half, rows * batch.seq_len, batch.seq_len)
-                + training_flops(
-                    decoder,
-                    &half,
-                    rows * batch.target_len,
-                    batch.target_len + batch.seq_len,
-                )
-        }
-    }
 }
 
 #[cfg(test)]

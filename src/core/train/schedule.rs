@@ -51,9 +51,15 @@ mod tests {
             assert!((lr(1) - 0.1).abs() < 1e-12);
             assert!((lr(10) - 1.0).abs() < 1e-12);
             assert!((lr(100) - 0.1).abs() < 1e-12, "{schedule:?}");
-            assert!((lr(150) - 0.1).abs() < 1e-12, "past the end it stays at the floor");
+            assert!(
+                (lr(150) - 0.1).abs() < 1e-12,
+                "past the end it stays at the floor"
+            );
             for s in 11..100 {
-                assert!(lr(s + 1) <= lr(s) + 1e-12, "{schedule:?} never rises after warm-up");
+                assert!(
+                    lr(s + 1) <= lr(s) + 1e-12,
+                    "{schedule:?} never rises after warm-up"
+                );
             }
         }
         // WSD holds the peak until the last 20% of the steps.

@@ -77,10 +77,15 @@ fn kind(line: &str) -> Kind {
 fn is_list_item(t: &str) -> bool {
     let mut chars = t.chars();
     match chars.next() {
-        Some('-' | '*' | '+' | '•' | '–' | '·') => chars.next().is_some_and(char::is_whitespace),
+        Some('-' | '*' | '+' | '•' | '–' | '·') => {
+            chars.next().is_some_and(char::is_whitespace)
+        }
         Some(c) if c.is_ascii_alphanumeric() => {
             // `1.`, `12)`, `a)` followed by a space.
-            let head: String = t.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            let head: String = t
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
             let rest = &t[head.len()..];
             let numeric = head.chars().all(|c| c.is_ascii_digit()) && head.len() <= 3;
             let letter = head.len() == 1 && head.chars().all(|c| c.is_ascii_lowercase());
@@ -215,7 +220,11 @@ pub fn logical_lines<'a>(lines: impl Iterator<Item = &'a str>) -> (Vec<String>, 
         }
         match out.last_mut() {
             Some(previous) if open => {
-                let unmarked = previous.trim_end().chars().last().is_some_and(ends_without_mark);
+                let unmarked = previous
+                    .trim_end()
+                    .chars()
+                    .last()
+                    .is_some_and(ends_without_mark);
                 let long = !unmarked && width.is_some_and(|w| last_len * 10 >= w * 6);
                 // A list item's continuation is indented under it: always part of it.
                 let continuation = is_list_item(previous.trim()) && own > indent(previous);
@@ -299,12 +308,25 @@ Violets are blue.
 ";
         let (lines, report) = run(text);
         let has = |s: &str| lines.iter().any(|l| l.trim() == s);
-        assert!(has("# Setting up the kettle before you use it for the first time at home"));
-        assert!(lines.iter().any(|l| l.starts_with("Fill the kettle") && l.contains("let it boil")));
-        assert!(lines.iter().any(|l| l.starts_with("- Unplug") && l.ends_with("other liquid.")));
+        assert!(has(
+            "# Setting up the kettle before you use it for the first time at home"
+        ));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("Fill the kettle") && l.contains("let it boil"))
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("- Unplug") && l.ends_with("other liquid."))
+        );
         assert!(has("- Descale it every month.") && has("1. Open the lid."));
         assert!(has("let x = boil(kettle);") && has("pour(x);") && has("fn main() {}"));
-        assert!(has("Roses are red,") && has("Violets are blue."), "verse keeps its lines");
+        assert!(
+            has("Roses are red,") && has("Violets are blue."),
+            "verse keeps its lines"
+        );
         assert!(
             report.kept_code >= 3 && report.kept_short >= 1 && report.joined >= 2,
             "{report:?} {lines:#?}"
