@@ -6,7 +6,9 @@
 //   (SharedArrayBuffer) requires and which gives `performance.now()` its fine resolution;
 // - gzip (level 9, compressed once per file version) when the browser accepts it and
 //   `gzip` is on, as a real host would send it; the tests turn it off to save time;
-// - no caching surprises (`no-cache`: the browser revalidates).
+// - no caching surprises (`no-cache`: the browser revalidates);
+// - `X-Content-Type-Options: nosniff`, and a 400 for a path that cannot be decoded or holds a
+//   NUL, a 403 for one that leaves DIR: no request can stop the server or read beside DIR.
 // Usage: node scripts/static-server.cjs DIR [PORT]
 'use strict';
 const http = require('node:http');
@@ -32,19 +34,48 @@ const ISOLATION = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-embedder-policy': 'require-corp',
   'cross-origin-resource-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
 };
+
+/** The file under `base` that `rawPath` names, or an HTTP status saying why there is none. */
+function resolvePath(base, rawPath) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    return { status: 400 };
+  }
+  if (decoded.includes('\0')) return { status: 400 };
+  const file = path.normalize(path.join(base, decoded));
+  // `base + sep`: a sibling folder whose name starts like DIR (dist-old) is outside it.
+  if (file !== base && !file.startsWith(base + path.sep)) return { status: 403 };
+  return { file };
+}
 
 function serve(root, port = 0, { gzip = false } = {}) {
   const base = path.resolve(root);
   const compressed = new Map(); // file -> { mtimeMs, body }
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://127.0.0.1');
-    let file = path.normalize(path.join(base, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(base)) {
-      res.writeHead(403, ISOLATION).end('forbidden');
+    let url;
+    try {
+      url = new URL(req.url, 'http://127.0.0.1');
+    } catch {
+      res.writeHead(400, { ...ISOLATION, 'content-type': 'text/plain' }).end('bad request');
       return;
     }
-    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    const resolved = resolvePath(base, url.pathname);
+    if (!resolved.file) {
+      const status = resolved.status;
+      res.writeHead(status, { ...ISOLATION, 'content-type': 'text/plain' })
+        .end(status === 403 ? 'forbidden' : 'bad request');
+      return;
+    }
+    let file = resolved.file;
+    try {
+      if (fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    } catch {
+      // Not there: readFile below answers 404.
+    }
     fs.readFile(file, (err, body) => {
       if (err) {
         res.writeHead(404, { ...ISOLATION, 'content-type': 'text/plain' }).end('not found');
@@ -63,7 +94,12 @@ function serve(root, port = 0, { gzip = false } = {}) {
         res.end(body);
         return;
       }
-      const mtimeMs = fs.statSync(file).mtimeMs;
+      let mtimeMs = 0;
+      try {
+        mtimeMs = fs.statSync(file).mtimeMs;
+      } catch {
+        // Removed meanwhile: compress what was read, do not cache it.
+      }
       const cached = compressed.get(file);
       const send = (gz) => {
         res.writeHead(200, { ...headers, 'content-encoding': 'gzip' });
@@ -87,7 +123,7 @@ function serve(root, port = 0, { gzip = false } = {}) {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-module.exports = { serve, ISOLATION };
+module.exports = { serve, ISOLATION, resolvePath };
 
 if (require.main === module) {
   const dir = process.argv[2] || 'dist';

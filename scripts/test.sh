@@ -37,7 +37,7 @@ wasm_build() {
   # in the release build, the CPU worker with WebGPU code linked in but never asked for.
   sed -E 's/(data-trunk rel="rust" data-bin="(app|worker_cpu)")/\1 data-cargo-features="wgpu"/' \
     index.html >test-index.html
-  trunk build --locked test-index.html
+  trunk build --locked=true test-index.html
 }
 browser_tests() {
   NODE_PATH="$PP_CACHE/npm/node_modules" node --test --test-reporter=spec tests/e2e/ 2>&1 | tee "$LOGS/browser.log"
