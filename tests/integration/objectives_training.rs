@@ -12,8 +12,10 @@ use pretrain_playground::core::plan::plan;
 use pretrain_playground::core::summary::{RunStatus, RunSummary, TrainEvent};
 use pretrain_playground::core::train::Trainer;
 
-/// The budget of the "every preset learns" check: the smallest round budget at which every
-/// preset's `fast` run ends below its baseline beyond noise (measured; BENCHMARKS.md).
+/// The budget of the "every preset learns" check, measured at the recipes and seed 3 (BENCHMARKS.md,
+/// "Each family at its best rate"): at 100k RoBERTa, T5 and XLNet are not yet below word
+/// frequencies, at 150k RoBERTa and XLNet clear twice the standard error by only ~5 standard
+/// errors, at 200k every preset clears it by 13 or more.
 const LEARNS_BUDGET: u64 = 200_000;
 
 fn run(mix: &str, budget: u64, dataset: &Dataset) -> RunSummary {
@@ -41,47 +43,77 @@ fn run(mix: &str, budget: u64, dataset: &Dataset) -> RunSummary {
     }
 }
 
-#[test]
-fn every_preset_learns_in_a_short_fast_run() {
+/// One preset's "learns" check; one test per preset so the harness runs them side by side.
+fn learns(preset: &str) {
     let dataset = Dataset::support(1, ModelSize::Fast.model().vocab_size).expect("dataset");
-    for preset in ["gpt", "roberta", "bert", "albert", "t5", "bart", "xlnet"] {
-        let s = run(preset, LEARNS_BUDGET, &dataset);
-        assert_eq!(s.status, RunStatus::Finished, "{preset}");
-        let loss = f64::from(s.val_loss_corrupted.expect("a token loss"));
-        let baseline = s.unigram_entropy_corrupted.expect("a baseline");
-        let se = f64::from(s.unigram_margin_se.expect("a standard error"));
+    let s = run(preset, LEARNS_BUDGET, &dataset);
+    assert_eq!(s.status, RunStatus::Finished, "{preset}");
+    let loss = f64::from(s.val_loss_corrupted.expect("a token loss"));
+    let baseline = s.unigram_entropy_corrupted.expect("a baseline");
+    let se = f64::from(s.unigram_margin_se.expect("a standard error"));
+    eprintln!(
+        "{preset:8} {:>10} val {:.3} → {:.3} · components {:?} · corrupted {loss:.3} (baseline \
+         {baseline:.3}, ± {se:.4}) · pairs {:?} · {:.0} supervised/step",
+        s.architecture.as_deref().unwrap_or("?"),
+        s.initial_val_loss,
+        s.final_val_loss,
+        s.val_loss_components,
+        s.val_pair_accuracy,
+        s.supervised_tokens_per_step
+    );
+    assert!(
+        baseline - loss > 2.0 * se,
+        "{preset}: {loss:.3} on the positions it hid, word frequencies {baseline:.3}, \
+         standard error of the difference {se:.4}"
+    );
+    let (mix, _) = ObjectiveMix::parse(preset).expect("mix");
+    for objective in std::iter::once(mix.primary).chain(mix.auxiliary) {
         assert!(
-            baseline - loss > 2.0 * se,
-            "{preset}: {loss:.3} on the positions it hid, word frequencies {baseline:.3}, \
-             standard error of the difference {se:.4}"
-        );
-        let (mix, _) = ObjectiveMix::parse(preset).expect("mix");
-        for objective in std::iter::once(mix.primary).chain(mix.auxiliary) {
-            assert!(
-                s.val_loss_components.contains_key(objective.name()),
-                "{preset}: no component for {}: {:?}",
-                objective.name(),
-                s.val_loss_components
-            );
-        }
-        assert!(s.val_loss_corrupted.is_some(), "{preset}");
-        assert!(
-            s.supervised_tokens_per_step > 0.0 && s.flops_per_step > 0.0,
-            "{preset}"
-        );
-        eprintln!(
-            "{preset:8} {:>10} val {:.3} → {:.3} · components {:?} · corrupted {:?} (baseline {:?}, ± {:?}) · pairs {:?} · {:.0} supervised/step",
-            s.architecture.as_deref().unwrap_or("?"),
-            s.initial_val_loss,
-            s.final_val_loss,
-            s.val_loss_components,
-            s.val_loss_corrupted,
-            s.unigram_entropy_corrupted,
-            s.unigram_margin_se,
-            s.val_pair_accuracy,
-            s.supervised_tokens_per_step
+            s.val_loss_components.contains_key(objective.name()),
+            "{preset}: no component for {}: {:?}",
+            objective.name(),
+            s.val_loss_components
         );
     }
+    assert!(
+        s.supervised_tokens_per_step > 0.0 && s.flops_per_step > 0.0,
+        "{preset}"
+    );
+}
+
+#[test]
+fn gpt_learns_in_a_short_fast_run() {
+    learns("gpt");
+}
+
+#[test]
+fn roberta_learns_in_a_short_fast_run() {
+    learns("roberta");
+}
+
+#[test]
+fn bert_learns_in_a_short_fast_run() {
+    learns("bert");
+}
+
+#[test]
+fn albert_learns_in_a_short_fast_run() {
+    learns("albert");
+}
+
+#[test]
+fn t5_learns_in_a_short_fast_run() {
+    learns("t5");
+}
+
+#[test]
+fn bart_learns_in_a_short_fast_run() {
+    learns("bart");
+}
+
+#[test]
+fn xlnet_learns_in_a_short_fast_run() {
+    learns("xlnet");
 }
 
 #[test]

@@ -49,8 +49,8 @@ pub const RECIPES: Recipes = Recipes {
     },
     fast: Recipe {
         peak_lr: 3e-3,
-        batch_size: 8,
-        schedule: Schedule::Cosine,
+        batch_size: 4,
+        schedule: Schedule::Wsd,
     },
 };
 

@@ -141,7 +141,7 @@ pub const RECIPES: Recipes = Recipes {
     fast: Recipe {
         peak_lr: 3e-3,
         batch_size: 8,
-        schedule: Schedule::Cosine,
+        schedule: Schedule::Wsd,
     },
 };
 

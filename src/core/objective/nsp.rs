@@ -32,8 +32,8 @@ pub const RECIPES: Recipes = Recipes {
         schedule: Schedule::Cosine,
     },
     fast: Recipe {
-        peak_lr: 3e-3,
-        batch_size: 8,
-        schedule: Schedule::Cosine,
+        peak_lr: 1e-3,
+        batch_size: 4,
+        schedule: Schedule::Wsd,
     },
 };

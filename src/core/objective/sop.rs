@@ -31,8 +31,8 @@ pub const RECIPES: Recipes = Recipes {
         schedule: Schedule::Cosine,
     },
     fast: Recipe {
-        peak_lr: 3e-3,
+        peak_lr: 2e-3,
         batch_size: 8,
-        schedule: Schedule::Cosine,
+        schedule: Schedule::Wsd,
     },
 };

@@ -150,9 +150,9 @@ pub const RECIPES: Recipes = Recipes {
         schedule: Schedule::Cosine,
     },
     fast: Recipe {
-        peak_lr: 3e-3,
+        peak_lr: 1e-3,
         batch_size: 8,
-        schedule: Schedule::Cosine,
+        schedule: Schedule::Wsd,
     },
 };
 

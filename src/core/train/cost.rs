@@ -50,4 +50,3 @@ pub fn step_flops(batch: &Batch, network: &Network, c: &ModelConfig) -> f64 {
         }
     }
 }
-

@@ -19,9 +19,9 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor};
 
 pub use self::batches::{EVAL_ROWS, MIN_EVAL_PAIRS, MIN_EVAL_POSITIONS};
-use self::evaluate::{EvalSet, Evaluation, evaluate};
-pub use self::cost::step_flops;
 use self::cost::positions_and_padding;
+pub use self::cost::step_flops;
+use self::evaluate::{EvalSet, Evaluation, evaluate};
 pub use self::schedule::learning_rate;
 use super::backend::Backend;
 use super::config::{ModelConfig, RunConfig};
