@@ -94,20 +94,24 @@ need_wasm_target() {
 need_trunk() {
   if "$CARGO_BIN/trunk" --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then return; fi
   log "installing trunk $TRUNK_VERSION"
-  # trunk's own release profile (fat LTO, opt-level 3) triples the build time for nothing we
-  # notice: trunk only orchestrates cargo, wasm-bindgen and wasm-opt.
+  # trunk only orchestrates cargo, wasm-bindgen and wasm-opt, so its own release profile (fat
+  # LTO, opt-level 3) buys nothing we notice: opt-level 0 without LTO builds in a fraction of
+  # the time. No default features: they are the update check and TLS for downloading tools,
+  # and trunk runs offline here.
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_TARGET_DIR="$PP_CACHE/tool-build/trunk" \
-    cargo install --locked --quiet "trunk@$TRUNK_VERSION"
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_TARGET_DIR="$PP_CACHE/tool-build/trunk" \
+    cargo install --locked --quiet --no-default-features "trunk@$TRUNK_VERSION"
 }
 
 need_wasm_bindgen() {
   if "$CARGO_BIN/wasm-bindgen" --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then return; fi
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  # Not --locked: its lockfile pins a crate version this registry lacks.
+  # Not --locked: its lockfile pins a crate version this registry lacks. No default features:
+  # they are TLS for its test runner's WebDriver client, which the project does not use.
+  # opt-level 1: it rewrites multi-megabyte wasm files, which opt-level 0 would make slow.
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-  CARGO_TARGET_DIR="$PP_CACHE/tool-build/wasm-bindgen" \
-    cargo install --force --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_TARGET_DIR="$PP_CACHE/tool-build/wasm-bindgen" \
+    cargo install --force --quiet --no-default-features wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 }
 
 need_npm_tools() {
@@ -152,11 +156,12 @@ need_cargo_tools() {
   return "$status"
 }
 
-need_all() {
+# Everything but trunk and wasm-bindgen-cli, which only the wasm build needs: test.sh builds
+# them side by side with the native build and tests (need_cargo_tools).
+need_all_but_cargo_tools() {
   timed check_prerequisites
   timed fetch_crates
   timed need_wasm_target
   timed need_chromium
   timed need_npm_tools
-  timed need_cargo_tools
 }

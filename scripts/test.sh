@@ -44,9 +44,28 @@ browser_tests() {
   return "${PIPESTATUS[0]}"
 }
 
-phase "install" need_all
+# trunk and wasm-bindgen-cli are only needed from the wasm build on, so on a new machine they
+# compile in the background while the native build and tests run: each of those has long
+# stretches that keep one core busy (big crates, linking, a slow test), which the other fills.
+# Their own session, so a failing run stops them too.
+start_cargo_tools() {
+  setsid bash -c 'source scripts/setup.sh && need_cargo_tools' >"$LOGS/tools.log" 2>&1 &
+  TOOLS_PID=$!
+  trap 'kill -- -"$TOOLS_PID" 2>/dev/null || true' EXIT
+}
+wait_cargo_tools() {
+  local status=0
+  wait "$TOOLS_PID" || status=$?
+  trap - EXIT
+  cat "$LOGS/tools.log"
+  return "$status"
+}
+
+phase "install" need_all_but_cargo_tools
+start_cargo_tools
 phase "native build" cargo build --locked --tests --bins
 phase "native tests" native_tests
+phase "tools (waited)" wait_cargo_tools
 phase "wasm build" wasm_build
 phase "browser tests" browser_tests
 phase "bench (quick)" bench_quick

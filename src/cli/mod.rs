@@ -58,7 +58,7 @@ recipe's value where a list is left out), --jobs at a time as separate processes
 one table row per setting: steps, the validation loss on corrupted positions and its
 word-frequency baseline (mean ± sd over seeds), pair accuracy, padding share, GFLOP per step.
 DIR/sweep.json holds every run's summary. The README's lecture-budget table is
-`sweep --mixes gpt,roberta,bert,albert,t5,bart,xlnet --seeds 100,101,102`.
+`sweep --mixes gpt,roberta,bert,albert,t5,bart,xlnet --seeds 100,101,102 --size fast`.
 
 corpus: builds the corpus (the support-desk corpus, or FILE), trains the tokenizer of SIZE
 (default: default), prints the statistics and the fingerprint, and with --out writes the splits,

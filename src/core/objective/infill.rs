@@ -134,9 +134,9 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
 /// The rate sweep's choice for text infilling (BENCHMARKS.md).
 pub const RECIPES: Recipes = Recipes {
     default: Recipe {
-        peak_lr: 1e-3,
-        batch_size: 32,
-        schedule: Schedule::Cosine,
+        peak_lr: 2e-3,
+        batch_size: 4,
+        schedule: Schedule::Wsd,
     },
     fast: Recipe {
         peak_lr: 3e-3,

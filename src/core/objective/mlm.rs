@@ -240,8 +240,8 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
 pub const RECIPES: Recipes = Recipes {
     default: Recipe {
         peak_lr: 1e-3,
-        batch_size: 32,
-        schedule: Schedule::Cosine,
+        batch_size: 16,
+        schedule: Schedule::Wsd,
     },
     fast: Recipe {
         peak_lr: 1e-3,
