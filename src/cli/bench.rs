@@ -390,18 +390,31 @@ fn step_rows(
 
 /// Every preset's real training step (batches from the support-desk corpus, the preset's
 /// network and losses), from the trainer's own optimizer-step time.
+/// The run a preset row times: the preset's recipe at `size`, one evaluation, no samples
+/// before the end, and just enough budget for the warm-up and `steps` timed steps.
+fn preset_config(
+    preset: &str,
+    size: ModelSize,
+    steps: usize,
+) -> Result<(ObjectiveMix, Option<&'static str>, RunConfig), CoreError> {
+    let (mix, name) = ObjectiveMix::parse(preset)?;
+    let mut config = RunConfig::for_plan(size, &crate::core::plan::plan(&mix)?);
+    config.evaluations = 1;
+    // Finite (the record is JSON) and longer than any bench: the only sample is the last one.
+    config.sample_every_s = 1e9;
+    let tokens_per_step = config.batch_size * size.model().max_seq_len;
+    // Enough budget for the warm-up and the timed steps of the widest batch kind.
+    config.budget_tokens = ((steps + 3) * tokens_per_step) as u64;
+    config.validate()?;
+    Ok((mix, name, config))
+}
+
 fn preset_rows(args: &BenchArgs, size: ModelSize) -> Result<Vec<BenchRow>, CoreError> {
     let dataset = Dataset::support(1, size.model().vocab_size)?;
     let mut rows = Vec::new();
     for &kind in &args.backends {
         for (preset, _) in PRESETS {
-            let (mix, name) = ObjectiveMix::parse(preset)?;
-            let mut config = RunConfig::for_plan(size, &crate::core::plan::plan(&mix)?);
-            config.evaluations = 1;
-            config.sample_every_s = f64::INFINITY;
-            let tokens_per_step = config.batch_size * size.model().max_seq_len;
-            // Enough budget for the warm-up and the timed steps of the widest batch kind.
-            config.budget_tokens = ((args.steps + 3) * tokens_per_step) as u64;
+            let (mix, name, config) = preset_config(preset, size, args.steps)?;
             let (mut trainer, _) = block_on(Trainer::start(
                 dataset.clone(),
                 config,
@@ -579,6 +592,17 @@ mod tests {
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn every_preset_row_is_a_valid_run() {
+        for size in [ModelSize::Fast, ModelSize::Default] {
+            for (preset, _) in PRESETS {
+                let (_, _, config) = preset_config(preset, size, 2)
+                    .unwrap_or_else(|e| panic!("{preset} at {size}: {e}"));
+                assert_eq!(config.evaluations, 1);
+            }
+        }
     }
 
     #[test]
