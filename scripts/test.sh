@@ -30,12 +30,14 @@ bench_quick() {
     "$CARGO_TARGET_DIR/debug/pretrain-playground" bench --quick --page --dist dist --out "$LOGS/bench.json"
 }
 wasm_build() {
-  # Dev profile (dependencies at opt-level 2, no debuginfo) and no wasm-opt: the test build is
-  # chosen for build time; the serve command makes the optimised release build. All three bins
-  # are built with the same features (`wgpu`), so burn and its dependencies compile once, not
-  # once per feature set: the page, the WebGPU worker and the CPU worker run the same code as
-  # in the release build, the CPU worker with WebGPU code linked in but never asked for.
-  sed -E 's/(data-trunk rel="rust" data-bin="(app|worker_cpu)")/\1 data-cargo-features="wgpu"/' \
+  # The wasm-test profile (Cargo.toml: dependencies at opt-level 1, no debuginfo) and no
+  # wasm-opt: the test build is chosen for build time; the serve command makes the optimised
+  # release build. All three bins are built with the same features (`wgpu`), so burn and its
+  # dependencies compile once, not once per feature set: the page, the WebGPU worker and the
+  # CPU worker run the same code as in the release build, the CPU worker with WebGPU code
+  # linked in but never asked for.
+  sed -E -e 's/(data-trunk rel="rust" data-bin="(app|worker_cpu)")/\1 data-cargo-features="wgpu"/' \
+    -e 's/(data-trunk rel="rust")/\1 data-cargo-profile="wasm-test"/' \
     index.html >test-index.html
   trunk build --locked=true test-index.html
 }
