@@ -388,8 +388,6 @@ fn step_rows(
     Ok(rows)
 }
 
-/// Every preset's real training step (batches from the support-desk corpus, the preset's
-/// network and losses), from the trainer's own optimizer-step time.
 /// The run a preset row times: the preset's recipe at `size`, one evaluation, no samples
 /// before the end, and just enough budget for the warm-up and `steps` timed steps.
 fn preset_config(
@@ -409,6 +407,8 @@ fn preset_config(
     Ok((mix, name, config))
 }
 
+/// Every preset's real training step (batches from the support-desk corpus, the preset's
+/// network and losses), from the trainer's own optimizer-step time.
 fn preset_rows(args: &BenchArgs, size: ModelSize) -> Result<Vec<BenchRow>, CoreError> {
     let dataset = Dataset::support(1, size.model().vocab_size)?;
     let mut rows = Vec::new();
