@@ -7,6 +7,7 @@
 //! serde contract between the page and the worker; `cli` is the native command line.
 
 pub mod core;
+pub mod fuzz;
 pub mod protocol;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -5,6 +5,7 @@ mod compliance_fixtures;
 mod core_training;
 mod corpus_world;
 mod custom_text;
+mod fuzz;
 mod model_architectures;
 mod objective_properties;
 mod objective_traces;

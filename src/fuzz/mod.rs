@@ -1,0 +1,39 @@
+//! Fuzz harnesses: each takes arbitrary bytes, builds a structured input from them through
+//! [`arbitrary::Unstructured`] (own text, a URL query, saved-run files, a worker message) and
+//! drives the code a student's input reaches. A harness returns normally for every input the
+//! code accepts or refuses with a typed error; a panic, or an input that takes longer than the
+//! driver's per-input limit, is a finding.
+//!
+//! The same harnesses run two ways (the cargo-fuzz / libFuzzer convention of one function per
+//! target over a byte slice):
+//! - under `cargo test`, at a CI size, fed seeded pseudo-random bytes by [`drive`]
+//!   (`tests/integration/fuzz.rs`; `PP_FUZZ_ITERS` and `PP_FUZZ_SECONDS` make a run longer);
+//! - under a coverage-guided fuzzer where the machine has one (`fuzz/`, opt-in, nightly:
+//!   `cargo +nightly fuzz run <target>`), which calls [`run_target`].
+
+use arbitrary::Unstructured;
+
+/// One fuzz target: a name and the function the bytes go through.
+#[derive(Clone, Copy)]
+pub struct Target {
+    pub name: &'static str,
+    pub run: fn(&mut Unstructured<'_>) -> arbitrary::Result<()>,
+}
+
+/// Every harness the project has, by name.
+pub fn targets() -> Vec<Target> {
+    Vec::new()
+}
+
+/// Runs the target named `name` on `data` (the entry point for a coverage-guided fuzzer).
+/// Running out of bytes is not a finding: the fuzzer simply tries longer inputs.
+pub fn run_target(name: &str, data: &[u8]) {
+    if let Some(target) = targets().into_iter().find(|t| t.name == name) {
+        let _ = (target.run)(&mut Unstructured::new(data));
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod drive;
+#[cfg(not(target_arch = "wasm32"))]
+pub use drive::{DriveReport, Finding, drive};
