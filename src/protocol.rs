@@ -7,13 +7,14 @@ use serde::{Deserialize, Serialize};
 use crate::core::audit::AuditLine;
 use crate::core::bench::StepTiming;
 use crate::core::config::{
-    LECTURE_BUDGET_TOKENS, MAX_BUDGET_TOKENS, ModelSize, ObjectiveKnobs, Schedule,
+    LECTURE_BUDGET_TOKENS, MAX_BUDGET_TOKENS, ModelSize, ObjectiveKnobs, RunConfig, Schedule,
 };
 use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
 use crate::core::error::CoreError;
 use crate::core::mix::ObjectiveMix;
 use crate::core::objective::spec::find_knob;
+use crate::core::plan::plan;
 use crate::core::saved::SavedFiles;
 use crate::core::summary::{BackendKind, TrainEvent};
 use crate::core::tokenizer::TokenPiece;
@@ -65,57 +66,216 @@ impl Default for Settings {
     }
 }
 
+/// A URL parameter the page could not use: its key, what it said and why. The page keeps the
+/// default for that key (and every good key as given) and shows the note until the student
+/// dismisses it or changes the set-up, so a lecturer's link is never silently ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UrlNote {
+    pub key: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for UrlNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}={}` was ignored: {}",
+            self.key, self.value, self.reason
+        )
+    }
+}
+
+/// Longest query read (a link on a slide is a few hundred bytes; the rest is ignored).
+const MAX_QUERY_BYTES: usize = 4_096;
+
+/// Percent-decodes one key or value of a query. A literal `+` stays a `+` (the canonical mix
+/// `mlm+sop`, pasted by hand), as `%2B` does.
+fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or("a `%` must be followed by two hex digits")?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "it does not decode to text (UTF-8)".to_string())
+}
+
 impl Settings {
-    /// Reads settings from a URL query (`?size=fast&seed=3&backend=cpu&mix=clm&budget=20000`).
-    /// Unknown keys are ignored (other tools may add their own); a known key with a bad value
-    /// is an error that names it, and the caller keeps the defaults.
-    pub fn from_query(query: &str) -> Result<Self, CoreError> {
+    /// Reads settings from a URL query (`?size=fast&seed=3&backend=cpu&mix=clm&budget=20000`),
+    /// percent-decoded. Never fails: each key that cannot be used keeps its default and gets a
+    /// [`UrlNote`] saying why, and every other key is used as given. Unknown keys are ignored
+    /// without a note (other tools may add their own). Settings that each parse but cannot
+    /// train together (an unsupported pairing, knobs that do not fit the sequence length) fall
+    /// back key by key — knobs first, then the mix, then the budget — each with its note.
+    pub fn from_query(query: &str) -> (Self, Vec<UrlNote>) {
         let mut settings = Self::default();
-        for pair in query
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|p| !p.is_empty())
-        {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let number = |v: &str| {
-                v.parse::<u64>().map_err(|_| {
-                    CoreError::Config(format!(
-                        "URL parameter `{key}` must be a whole number, got `{v}`"
-                    ))
-                })
+        let mut notes = Vec::new();
+        let mut query = query.trim_start_matches('?');
+        if query.len() > MAX_QUERY_BYTES {
+            let mut cut = MAX_QUERY_BYTES;
+            while !query.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            notes.push(UrlNote {
+                key: "(query)".into(),
+                value: format!("{} bytes", query.len()),
+                reason: format!("only the first {MAX_QUERY_BYTES} bytes of a link are read"),
+            });
+            query = query.get(..cut).unwrap_or_default();
+        }
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded = percent_decode(raw_key).and_then(|k| Ok((k, percent_decode(raw_value)?)));
+            let (key, value) = match decoded {
+                Ok(kv) => kv,
+                Err(reason) => {
+                    notes.push(UrlNote {
+                        key: raw_key.to_string(),
+                        value: raw_value.to_string(),
+                        reason,
+                    });
+                    continue;
+                }
             };
-            match key {
-                "size" => settings.size = Some(value.parse()?),
-                "backend" => {
-                    settings.backend = match value {
-                        "auto" => BackendRequest::Auto,
-                        "cpu" => BackendRequest::Cpu,
-                        other => {
-                            return Err(CoreError::Config(format!(
-                                "URL parameter `backend` must be auto or cpu, got `{other}`"
-                            )));
-                        }
-                    }
-                }
-                "mix" => {
-                    ObjectiveMix::parse(value)?;
-                    settings.mix = value.to_string();
-                }
-                knob if find_knob(knob).is_some() => settings.knobs.set_text(knob, value)?,
-                "seed" => settings.seed = number(value)?,
-                "corpus_seed" => settings.corpus_seed = number(value)?,
-                "budget" => {
-                    settings.budget_tokens = number(value)?;
-                    if settings.budget_tokens == 0 || settings.budget_tokens > MAX_BUDGET_TOKENS {
-                        return Err(CoreError::Config(format!(
-                            "URL parameter `budget` must be between 1 and {MAX_BUDGET_TOKENS}"
-                        )));
-                    }
-                }
-                _ => {}
+            if let Err(reason) = settings.set_from_url(&key, &value) {
+                notes.push(UrlNote { key, value, reason });
             }
         }
-        Ok(settings)
+        settings.fall_back_until_trainable(&mut notes);
+        (settings, notes)
+    }
+
+    /// Applies one URL key; `Err` says why the value cannot be used (the setting is unchanged).
+    fn set_from_url(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let number = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("`{key}` must be a whole number from 0 to {}", u64::MAX))
+        };
+        match key {
+            "size" => self.size = Some(value.parse().map_err(|e: CoreError| e.to_string())?),
+            "backend" => {
+                self.backend = match value {
+                    "auto" => BackendRequest::Auto,
+                    "cpu" => BackendRequest::Cpu,
+                    _ => return Err("`backend` must be auto or cpu".into()),
+                }
+            }
+            "mix" => {
+                ObjectiveMix::parse(value).map_err(|e| e.to_string())?;
+                self.mix = value.to_string();
+            }
+            knob if find_knob(knob).is_some() => self
+                .knobs
+                .set_text(knob, value)
+                .map_err(|e| e.to_string())?,
+            "seed" => self.seed = number(value)?,
+            "corpus_seed" => self.corpus_seed = number(value)?,
+            "budget" => {
+                let budget = value
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|b| (1..=MAX_BUDGET_TOKENS).contains(b));
+                self.budget_tokens = budget.ok_or_else(|| {
+                    format!(
+                        "`budget` must be a whole number of tokens from 1 to {MAX_BUDGET_TOKENS}"
+                    )
+                })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Whether a run of these settings can be built: the checks the worker makes before it
+    /// builds a trainer (the pairing is supported; the run config, knobs included, is valid at
+    /// each size the run may get), made when the settings are read.
+    pub fn check_trainable(&self) -> Result<(), CoreError> {
+        let (mix, _) = ObjectiveMix::parse(&self.mix)?;
+        let plan = plan(&mix)?;
+        let sizes = match self.size {
+            Some(size) => vec![size],
+            None => ModelSize::ALL.to_vec(),
+        };
+        for size in sizes {
+            let mut config = RunConfig::for_plan(size, &plan);
+            config.budget_tokens = self.budget_tokens;
+            config.seed = self.seed;
+            config.corpus_seed = self.corpus_seed;
+            config.knobs = self.knobs.clone();
+            config.validate()?;
+        }
+        Ok(())
+    }
+
+    /// Drops what keeps these settings from training — the fewest of the knobs, the mix and
+    /// the budget, in that order of preference — with a note for each key dropped. The
+    /// defaults always train, so the page always gets a run.
+    fn fall_back_until_trainable(&mut self, notes: &mut Vec<UrlNote>) {
+        let Err(why) = self.check_trainable() else {
+            return;
+        };
+        let defaults = Self::default();
+        type Reset = fn(&mut Settings, &Settings) -> Vec<(String, String)>;
+        let resets: [Reset; 3] = [
+            |s, d| {
+                let dropped = s
+                    .knobs
+                    .changed()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                s.knobs = d.knobs.clone();
+                dropped
+            },
+            |s, d| vec![("mix".into(), std::mem::replace(&mut s.mix, d.mix.clone()))],
+            |s, d| {
+                let old = std::mem::replace(&mut s.budget_tokens, d.budget_tokens);
+                vec![("budget".into(), old.to_string())]
+            },
+        ];
+        // One of them, then two, then all three.
+        for subset in [0b001u8, 0b010, 0b100, 0b011, 0b101, 0b110, 0b111] {
+            let mut candidate = self.clone();
+            let mut dropped = Vec::new();
+            for (bit, reset) in resets.iter().enumerate() {
+                if subset & (1 << bit) != 0 {
+                    let before = candidate.clone();
+                    let keys = reset(&mut candidate, &defaults);
+                    if candidate != before {
+                        dropped.extend(keys);
+                    }
+                }
+            }
+            if !dropped.is_empty() && candidate.check_trainable().is_ok() {
+                *self = candidate;
+                notes.extend(dropped.into_iter().map(|(key, value)| UrlNote {
+                    key,
+                    value,
+                    reason: format!("{why} (using the default instead)"),
+                }));
+                return;
+            }
+        }
+        notes.push(UrlNote {
+            key: "(all)".into(),
+            value: String::new(),
+            reason: format!("{why} (using the default set-up instead)"),
+        });
+        *self = Self {
+            backend: self.backend,
+            ..defaults
+        };
     }
 
     /// The URL query that reproduces these settings (defaults left out; a student's own text
@@ -233,6 +393,9 @@ pub struct ReadyInfo {
     pub schedule: Option<Schedule>,
     pub seed: u64,
     pub corpus_seed: u64,
+    /// The objectives' knobs the run trains with.
+    #[serde(default)]
+    pub knobs: ObjectiveKnobs,
     /// Set for a saved run loaded into the page: where it was trained (its backend label).
     /// Such a run is finished; it can be looked at, sampled and reset, not trained further.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -300,47 +463,302 @@ pub enum WorkerOutput {
         message: String,
         fatal: bool,
     },
+    /// The worker's code panicked (a bug): the worker is dead. Sent by the panic hook, so the
+    /// page can restart a worker with the same set-up and say what happened.
+    Crashed {
+        message: String,
+    },
+}
+
+/// Which run a message is about. Every message carries, beside its own fields, a `run` number
+/// the page chose: `Prepare` and `Reset` start run `run`; `UseCorpus` and `LoadRun` are offers
+/// that become run `run` if accepted (an offer older than the worker's current run when it is
+/// answered is superseded and refused); the worker tags everything it sends with the run it
+/// concerns. A message without a number (the bench harness, the loader's own errors) concerns
+/// whatever is current. This is the page's half: what it shows, and what it drops — a step,
+/// sample or summary of a run that was reset or replaced, an answer to a superseded offer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunTags {
+    current: u64,
+    last: u64,
+    /// Offers sent and not yet answered.
+    offers: std::collections::BTreeSet<u64>,
+}
+
+impl RunTags {
+    /// The run the page shows now.
+    pub fn current(&self) -> u64 {
+        self.current
+    }
+
+    /// A new run starts now (`Prepare`, `Reset`): its number.
+    pub fn start(&mut self) -> u64 {
+        self.last += 1;
+        self.current = self.last;
+        self.current
+    }
+
+    /// A number for an offer (`UseCorpus`, `LoadRun`), which becomes the current run only
+    /// when the worker accepts it.
+    pub fn offer(&mut self) -> u64 {
+        self.last += 1;
+        self.offers.insert(self.last);
+        self.last
+    }
+
+    /// Whether any offer is still unanswered.
+    pub fn offer_pending(&self) -> bool {
+        !self.offers.is_empty()
+    }
+
+    /// Whether the page applies `output`, tagged `run` by the worker; updates the current run
+    /// when an offer was accepted.
+    pub fn admit(&mut self, run: Option<u64>, output: &WorkerOutput) -> bool {
+        let Some(run) = run else { return true };
+        match output {
+            WorkerOutput::Loaded
+            | WorkerOutput::Memory { .. }
+            | WorkerOutput::BenchResult { .. }
+            | WorkerOutput::Tokens { .. }
+            | WorkerOutput::Crashed { .. } => true,
+            WorkerOutput::CorpusAccepted { .. } => self.accept(run),
+            WorkerOutput::Ready(info) if info.loaded_from.is_some() && run != self.current => {
+                self.accept(run)
+            }
+            WorkerOutput::CorpusRejected { .. } | WorkerOutput::RunRejected { .. } => {
+                self.offers.remove(&run)
+            }
+            _ => run == self.current,
+        }
+    }
+
+    fn accept(&mut self, run: u64) -> bool {
+        if self.offers.contains(&run) && run > self.current {
+            self.current = run;
+            self.offers.retain(|&o| o > run);
+            true
+        } else {
+            false
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse_clean(query: &str) -> Settings {
+        let (settings, notes) = Settings::from_query(query);
+        assert!(notes.is_empty(), "{query}: {notes:?}");
+        settings
+    }
+
+    fn noted_keys(query: &str) -> (Settings, Vec<String>) {
+        let (settings, notes) = Settings::from_query(query);
+        (settings, notes.into_iter().map(|n| n.key).collect())
+    }
+
     #[test]
-    fn url_settings_parse_and_bad_values_are_named() {
-        let s = Settings::from_query("?size=fast&backend=cpu&seed=7&budget=2000&mix=gpt&other=1")
-            .expect("parse");
+    fn url_settings_parse_and_round_trip() {
+        let s = parse_clean("?size=fast&backend=cpu&seed=7&budget=2000&mix=gpt&other=1");
         assert_eq!(s.size, Some(ModelSize::Fast));
         assert_eq!(s.backend, BackendRequest::Cpu);
         assert_eq!((s.seed, s.budget_tokens, s.mix.as_str()), (7, 2000, "gpt"));
-        assert_eq!(
-            Settings::from_query("").expect("empty"),
-            Settings::default()
-        );
-        let knobs =
-            Settings::from_query("mix=t5&noise_density=0.25&mean_span=2&plm_k=4").expect("knobs");
+        assert_eq!(parse_clean(""), Settings::default());
+        let knobs = parse_clean("mix=t5&noise_density=0.25&mean_span=2&plm_k=4");
         assert_eq!(
             knobs.knobs.changed().collect::<Vec<_>>(),
             [("mean_span", 2.0), ("noise_density", 0.25), ("plm_k", 4.0)]
         );
-        assert_eq!(
-            Settings::from_query(&knobs.to_query()).expect("round trip"),
-            knobs
-        );
+        assert_eq!(parse_clean(&knobs.to_query()), knobs);
         assert_eq!(Settings::default().to_query(), "");
+        let weighted = parse_clean("mix=mlm+sop@0.5&seed=3");
+        assert_eq!(parse_clean(&weighted.to_query()), weighted);
+    }
+
+    #[test]
+    fn a_bad_url_key_keeps_its_default_and_every_good_key() {
         for bad in [
             "size=huge",
             "seed=-1",
             "backend=tpu",
             "budget=0",
             "mix=nope",
+            "mix=",
             "mask_rate=lots",
             "mean_span=NaN",
             "plm_k=2.5",
+            "plm_k=5000000000",
             "budget=1000000000000000",
+            "mix=mlm+sop@1e9",
+            "seed=%ZZ",
+            "seed=%FF",
         ] {
-            assert!(Settings::from_query(bad).is_err(), "{bad}");
+            let query = format!("seed=5&{bad}&corpus_seed=9&size=fast");
+            let (settings, notes) = Settings::from_query(&query);
+            assert_eq!(notes.len(), 1, "{bad}: {notes:?}");
+            let key = bad.split('=').next().unwrap_or_default();
+            assert!(
+                notes.iter().all(|n| n.key == key && !n.reason.is_empty()),
+                "{bad}: {notes:?}"
+            );
+            assert_eq!(
+                (settings.corpus_seed, settings.size),
+                (9, Some(ModelSize::Fast)),
+                "{bad}"
+            );
+            assert!(settings.check_trainable().is_ok(), "{bad}");
+            if key != "seed" {
+                assert_eq!(settings.seed, 5, "{bad}");
+            }
         }
+    }
+
+    #[test]
+    fn url_mixes_are_percent_decoded_and_a_literal_plus_is_a_plus() {
+        for query in [
+            "mix=mlm%2Bsop",
+            "mix=mlm+sop",
+            "mix=mlm%2bsop",
+            "%6Dix=mlm+sop",
+        ] {
+            assert_eq!(parse_clean(query).mix, "mlm+sop", "{query}");
+        }
+        assert_eq!(parse_clean("mix=mlm%2Bsop%400.5").mix, "mlm+sop@0.5");
+    }
+
+    #[test]
+    fn url_settings_that_parse_but_cannot_train_fall_back_with_a_note() {
+        // An unsupported pairing: the mix falls back, the knobs that fit are kept.
+        let (s, keys) = noted_keys("mix=nsp+sop&mask_rate=0.2&seed=4");
+        assert_eq!(keys, ["mix"]);
+        assert_eq!((s.mix.as_str(), s.seed), ("clm", 4));
+        assert_eq!(s.knobs.changed().collect::<Vec<_>>(), [("mask_rate", 0.2)]);
+        // Knobs that are each in range but do not work together are dropped, the mix kept.
+        let (s, keys) = noted_keys("mix=t5&noise_density=0.5&mean_span=1&size=fast");
+        assert!(
+            !keys.is_empty() && keys.iter().all(|k| k != "mix"),
+            "{keys:?}"
+        );
+        assert_eq!(s.mix, "t5");
+        assert!(s.check_trainable().is_ok());
+    }
+
+    #[test]
+    fn every_query_gives_settings_that_train() {
+        let mut rng = crate::core::rng::Rng::new(11);
+        let pieces = [
+            "mix=",
+            "bert",
+            "mlm+sop@",
+            "0.5",
+            "%2B",
+            "%",
+            "&",
+            "=",
+            "size=",
+            "fast",
+            "budget=",
+            "7",
+            "plm_k=",
+            "mask_rate=",
+            "0.9",
+            "-",
+            "seed=",
+            "é",
+            "+",
+            "@",
+            "clm+plm",
+        ];
+        for _ in 0..500 {
+            let query: String = (0..rng.below(12))
+                .filter_map(|_| pieces.get(rng.below(pieces.len())).copied())
+                .collect();
+            let (settings, _) = Settings::from_query(&query);
+            assert!(settings.check_trainable().is_ok(), "{query}");
+        }
+    }
+
+    fn step(step: usize) -> WorkerOutput {
+        WorkerOutput::Paused { step }
+    }
+
+    fn ready(loaded: bool) -> WorkerOutput {
+        let settings = Settings::default();
+        WorkerOutput::Ready(ReadyInfo {
+            backend: BackendInfo {
+                kind: BackendKind::Cpu,
+                label: "CPU".into(),
+                fallback_reason: None,
+                software: true,
+            },
+            corpus: String::new(),
+            architecture: String::new(),
+            plan: String::new(),
+            generates: true,
+            size: ModelSize::Fast,
+            mix: settings.mix,
+            params: 1,
+            budget_tokens: 1,
+            planned_steps: 1,
+            unigram_entropy: 1.0,
+            peak_lr: 1e-3,
+            batch_size: 1,
+            schedule: None,
+            seed: 0,
+            corpus_seed: 1,
+            knobs: ObjectiveKnobs::default(),
+            loaded_from: loaded.then(|| "CPU".into()),
+        })
+    }
+
+    #[test]
+    fn results_of_a_replaced_run_are_dropped() {
+        let mut tags = RunTags::default();
+        let first = tags.start();
+        assert!(tags.admit(Some(first), &step(1)));
+        // Reset mid-step: the old run's step, arriving late, is not drawn on the new one.
+        let second = tags.start();
+        assert!(!tags.admit(Some(first), &step(2)));
+        assert!(tags.admit(Some(second), &step(1)));
+        // Untagged messages (the loader's own errors) and run-independent ones always apply.
+        assert!(tags.admit(None, &step(3)));
+        assert!(tags.admit(Some(first), &WorkerOutput::Loaded));
+    }
+
+    #[test]
+    fn corpus_and_load_answers_are_matched_to_their_offer() {
+        let accepted = || WorkerOutput::CorpusAccepted {
+            description: String::new(),
+        };
+        let rejected = || WorkerOutput::CorpusRejected {
+            message: String::new(),
+        };
+        let mut tags = RunTags::default();
+        let run = tags.start();
+        // Two offers in flight: the first is accepted, then the second is refused.
+        let a = tags.offer();
+        let b = tags.offer();
+        assert!(tags.offer_pending());
+        assert!(tags.admit(Some(a), &accepted()));
+        assert_eq!(tags.current(), a);
+        assert!(!tags.admit(Some(run), &step(9)), "the replaced run's step");
+        assert!(tags.admit(Some(b), &rejected()));
+        assert!(!tags.offer_pending());
+        assert_eq!(tags.current(), a, "a refused offer leaves the run alone");
+        // An answer nobody is waiting for (a duplicate) changes nothing.
+        assert!(!tags.admit(Some(b), &rejected()));
+        assert!(!tags.admit(Some(b), &accepted()));
+        // A saved run offered, then a new set-up chosen before it loaded: its Ready is dropped.
+        let load = tags.offer();
+        let newer = tags.start();
+        assert!(!tags.admit(Some(load), &ready(true)));
+        assert_eq!(tags.current(), newer);
+        // A saved run that loads becomes the current run.
+        let load = tags.offer();
+        assert!(tags.admit(Some(load), &ready(true)));
+        assert_eq!(tags.current(), load);
+        assert!(tags.admit(Some(load), &ready(false)));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    console_error_panic_hook::set_once();
+    // The worker installs its own panic hook (it logs, then tells the page).
     pretrain_playground::shell::worker::start();
 }
 

@@ -13,6 +13,9 @@
 
 use arbitrary::Unstructured;
 
+mod messages;
+mod url;
+
 /// One fuzz target: a name and the function the bytes go through.
 #[derive(Clone, Copy)]
 pub struct Target {
@@ -22,7 +25,16 @@ pub struct Target {
 
 /// Every harness the project has, by name.
 pub fn targets() -> Vec<Target> {
-    Vec::new()
+    vec![
+        Target {
+            name: "url",
+            run: url::run,
+        },
+        Target {
+            name: "messages",
+            run: messages::run,
+        },
+    ]
 }
 
 /// Runs the target named `name` on `data` (the entry point for a coverage-guided fuzzer).

@@ -14,7 +14,9 @@ use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
 use crate::core::summary::{RunStatus, RunSummary, TrainEvent};
 use crate::core::tokenizer::TokenPiece;
-use crate::protocol::{BackendRequest, ReadyInfo, Settings, WorkerInput, WorkerOutput};
+use crate::protocol::{
+    BackendRequest, ReadyInfo, RunTags, Settings, UrlNote, WorkerInput, WorkerOutput,
+};
 
 use super::chart::LossChart;
 use super::corpus_panel::CorpusPanel;
@@ -47,9 +49,9 @@ pub struct RunView {
     /// The shortcut audit of the corpus's labelled sets, and whether it is complete.
     pub audit: RwSignal<Option<(Vec<AuditLine>, bool)>>,
     pub corpus_message: RwSignal<Option<String>>,
-    /// The corpus offered to the worker and not yet answered, and the one in use.
+    /// The corpus offered to the worker and not yet answered (the one in use is
+    /// `settings.corpus`).
     pub pending_corpus: RwSignal<Option<CorpusInput>>,
-    pub accepted_corpus: RwSignal<CorpusInput>,
     /// The tokenizer view: the text and its tokens.
     pub token_view: RwSignal<Option<(String, Vec<TokenPiece>)>>,
     /// The settings of the current worker's run (mix and knobs change them).
@@ -68,6 +70,14 @@ pub struct RunView {
     pub load_message: RwSignal<Option<String>>,
     /// The training worker's wasm memory (its peak: wasm memory never shrinks).
     pub worker_memory: RwSignal<Option<u64>>,
+    /// What the page's link said that could not be used; shown until dismissed or the set-up
+    /// changes.
+    pub url_notes: RwSignal<Vec<UrlNote>>,
+    /// Why the worker was restarted, when it crashed.
+    pub crash: RwSignal<Option<String>>,
+    /// Crashes since the last run became ready (a worker that crashes again before its run is
+    /// ready is not restarted in a loop).
+    pub crash_streak: RwSignal<u32>,
 }
 
 impl RunView {
@@ -92,7 +102,6 @@ impl RunView {
             audit: RwSignal::new(None),
             corpus_message: RwSignal::new(None),
             pending_corpus: RwSignal::new(None),
-            accepted_corpus: RwSignal::new(CorpusInput::Support),
             token_view: RwSignal::new(None),
             settings: RwSignal::new(Settings::default()),
             train_pair_curve: RwSignal::new(Vec::new()),
@@ -103,6 +112,9 @@ impl RunView {
             summary: RwSignal::new(None),
             load_message: RwSignal::new(None),
             worker_memory: RwSignal::new(None),
+            url_notes: RwSignal::new(Vec::new()),
+            crash: RwSignal::new(None),
+            crash_streak: RwSignal::new(0),
         }
     }
 
@@ -126,16 +138,30 @@ impl RunView {
         self.summary.set(None);
     }
 
-    fn apply(&self, output: WorkerOutput) {
+    /// Draws one message of the worker, tagged `run`, which [`RunTags::admit`] let through.
+    fn apply(&self, output: WorkerOutput, run: Option<u64>) {
         let settings = &self.settings.get_untracked();
         match output {
-            WorkerOutput::Loaded => send(&WorkerInput::Prepare(settings.clone())),
+            WorkerOutput::Loaded => {
+                send(&WorkerInput::Prepare(settings.clone()));
+            }
             WorkerOutput::Status { text } => self.status.set(text),
             WorkerOutput::Ready(info) => {
                 if info.loaded_from.is_some() {
                     self.clear_run();
                     self.load_message.set(None);
+                    // The page's set-up becomes the loaded run's, drawn one way everywhere
+                    // (the picker, the URL, what Reset trains).
+                    self.settings.update(|s| {
+                        s.mix = info.mix.clone();
+                        s.size = Some(info.size);
+                        s.seed = info.seed;
+                        s.corpus_seed = info.corpus_seed;
+                        s.budget_tokens = info.budget_tokens;
+                        s.knobs = info.knobs.clone();
+                    });
                 }
+                self.crash_streak.set(0);
                 self.status.set(String::new());
                 self.error.set(None);
                 self.ready.set(Some(info));
@@ -150,18 +176,24 @@ impl RunView {
             WorkerOutput::CorpusAccepted { description } => {
                 self.clear_run();
                 self.corpus_message.set(None);
-                if let Some(input) = self.pending_corpus.get_untracked() {
-                    self.accepted_corpus.set(input);
+                if let Some(input) = run.and_then(take_offer) {
+                    self.settings.update(|s| s.corpus = input);
                 }
-                self.pending_corpus.set(None);
+                if !offer_pending() {
+                    self.pending_corpus.set(None);
+                }
                 self.status
                     .set(format!("Preparing a fresh run on {description}…"));
             }
             WorkerOutput::CorpusRejected { message } => {
-                self.pending_corpus.set(None);
+                run.and_then(take_offer);
+                if !offer_pending() {
+                    self.pending_corpus.set(None);
+                }
                 self.status.set(String::new());
                 self.corpus_message.set(Some(message));
             }
+            WorkerOutput::Crashed { message } => restart_after_crash(*self, &message),
             WorkerOutput::RunRejected { message } => self.load_message.set(Some(message)),
             WorkerOutput::Tokens { text, pieces } => self.token_view.set(Some((text, pieces))),
             WorkerOutput::Paused { step } => {
@@ -170,14 +202,15 @@ impl RunView {
             }
             WorkerOutput::Error { message, fatal } => {
                 self.running.set(false);
-                if fatal && settings.backend == BackendRequest::Auto {
+                // Only a WebGPU worker has a CPU to fall back to.
+                if fatal && settings.backend == BackendRequest::Auto && ON_WEBGPU.with(Cell::get) {
                     fall_back_to_cpu(*self, &message);
                 } else {
                     self.status.set(String::new());
                     self.error.set(Some(message));
                 }
             }
-            // Events of a run that was reset arrive before the next `Ready`: drop them.
+            // The run tags already dropped other runs' events; before `Ready` there is no run.
             WorkerOutput::Event(event) if self.ready.get_untracked().is_some() => {
                 self.apply_event(event)
             }
@@ -247,13 +280,43 @@ struct WorkerHandle {
 
 thread_local! {
     static WORKER: RefCell<Option<WorkerHandle>> = const { RefCell::new(None) };
+    /// Whether the live worker is the WebGPU build (only its failures fall back to the CPU).
+    static ON_WEBGPU: Cell<bool> = const { Cell::new(false) };
     /// Whether the browser grants a WebGPU adapter, once asked.
     static ADAPTER: Cell<Option<bool>> = const { Cell::new(None) };
     /// Bumped by every `start_worker`: an adapter check answered late starts nothing.
     static STARTS: Cell<u64> = const { Cell::new(0) };
+    /// Which run the page shows, and the offers not yet answered.
+    static TAGS: RefCell<RunTags> = RefCell::new(RunTags::default());
+    /// The own text of each corpus offer not yet answered, by its number.
+    static OFFERS: RefCell<std::collections::BTreeMap<u64, CorpusInput>> =
+        const { RefCell::new(std::collections::BTreeMap::new()) };
 }
 
-pub(crate) fn send(input: &WorkerInput) {
+/// The text of corpus offer `run`, once answered.
+fn take_offer(run: u64) -> Option<CorpusInput> {
+    OFFERS.with(|o| o.borrow_mut().remove(&run))
+}
+
+fn offer_pending() -> bool {
+    OFFERS.with(|o| !o.borrow().is_empty())
+}
+
+/// Sends `input` to the worker, tagged with its run number ([`RunTags`]): a new one for
+/// Prepare and Reset, an offer's for UseCorpus and LoadRun, the current one otherwise.
+/// Returns the number.
+pub(crate) fn send(input: &WorkerInput) -> u64 {
+    let run = TAGS.with(|t| {
+        let mut tags = t.borrow_mut();
+        match input {
+            WorkerInput::Prepare(_) | WorkerInput::Reset => tags.start(),
+            WorkerInput::UseCorpus(_) | WorkerInput::LoadRun(_) => tags.offer(),
+            _ => tags.current(),
+        }
+    });
+    if let WorkerInput::UseCorpus(corpus) = input {
+        OFFERS.with(|o| o.borrow_mut().insert(run, corpus.clone()));
+    }
     // Bytes (a saved run's weights) travel as one `Uint8Array`, not an array of numbers.
     let serializer =
         serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
@@ -261,6 +324,7 @@ pub(crate) fn send(input: &WorkerInput) {
         if let Some(handle) = w.borrow().as_ref() {
             match serde::Serialize::serialize(input, &serializer) {
                 Ok(value) => {
+                    let _ = js_sys::Reflect::set(&value, &"run".into(), &(run as f64).into());
                     if let Err(e) = handle.worker.post_message(&value) {
                         web_sys::console::warn_2(&"could not message the worker".into(), &e);
                     }
@@ -271,6 +335,7 @@ pub(crate) fn send(input: &WorkerInput) {
             }
         }
     });
+    run
 }
 
 /// Starts a worker for `settings` and asks it to prepare a run. Any failure is shown. The
@@ -288,11 +353,11 @@ fn start_worker(view: RunView, settings: Settings) {
         n.get()
     });
     if settings.backend == BackendRequest::Cpu {
-        spawn_worker(view, settings, false);
+        spawn_worker(view, false);
         return;
     }
     if let Some(known) = ADAPTER.with(Cell::get) {
-        spawn_worker(view, settings, known);
+        spawn_worker(view, known);
         return;
     }
     view.status.set("Looking for a WebGPU adapter…".into());
@@ -300,12 +365,13 @@ fn start_worker(view: RunView, settings: Settings) {
         let available = super::gpu::adapter_available().await;
         ADAPTER.with(|a| a.set(Some(available)));
         if STARTS.with(Cell::get) == start {
-            spawn_worker(view, settings, available);
+            spawn_worker(view, available);
         }
     });
 }
 
-fn spawn_worker(view: RunView, settings: Settings, webgpu: bool) {
+fn spawn_worker(view: RunView, webgpu: bool) {
+    ON_WEBGPU.with(|w| w.set(webgpu));
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Classic);
     let url = if webgpu {
@@ -323,24 +389,27 @@ fn spawn_worker(view: RunView, settings: Settings, webgpu: bool) {
         }
     };
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        match serde_wasm_bindgen::from_value::<WorkerOutput>(event.data()) {
-            Ok(output) => view.apply(output),
+        let data = event.data();
+        let run = js_sys::Reflect::get(&data, &"run".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .map(|v| v as u64);
+        match serde_wasm_bindgen::from_value::<WorkerOutput>(data) {
+            Ok(output) => {
+                if TAGS.with(|t| t.borrow_mut().admit(run, &output)) {
+                    view.apply(output, run);
+                }
+            }
             Err(e) => view
                 .error
                 .set(Some(format!("The page did not understand the worker: {e}"))),
         }
     });
-    let error_settings = settings.clone();
+    // An uncaught error in the worker: its code could not load, or a panic trapped (the panic
+    // hook's `Crashed` usually comes first; this covers a panic before the hook is installed).
     let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
         event.prevent_default();
-        let message = format!("the training worker stopped: {}", event.message());
-        view.running.set(false);
-        if error_settings.backend == BackendRequest::Auto {
-            fall_back_to_cpu(view, &message);
-        } else {
-            view.status.set(String::new());
-            view.error.set(Some(message));
-        }
+        restart_after_crash(view, &event.message());
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -362,11 +431,52 @@ fn fall_back_to_cpu(view: RunView, why: &str) {
     view.status.set("Restarting on the CPU…".into());
     let settings = Settings {
         backend: BackendRequest::Cpu,
-        corpus: view.accepted_corpus.get_untracked(),
         ..view.settings.get_untracked()
     };
     // Replacing the worker drops the closure that is calling us; finish this call first.
     wasm_bindgen_futures::spawn_local(async move { start_worker(view, settings) });
+}
+
+/// After the worker crashed (a panic, or an error it did not catch): a new worker with the
+/// same set-up — the same device request, own text included — and a note saying what
+/// happened. A finished run's summary stays on screen. A worker that crashes again before its
+/// run is ready is not restarted in a loop: on `auto` the page falls back to the CPU once, then
+/// stops and says so.
+fn restart_after_crash(view: RunView, why: &str) {
+    web_sys::console::warn_1(&format!("the training worker crashed: {why}").into());
+    view.running.set(false);
+    let streak = view.crash_streak.get_untracked() + 1;
+    view.crash_streak.set(streak);
+    let settings = view.settings.get_untracked();
+    let kept = view.summary.get_untracked();
+    match streak {
+        1 => {
+            view.crash.set(Some(format!(
+                "The training worker crashed ({why}). It was restarted with the same set-up; {}",
+                if kept.is_some() {
+                    "the finished run's results are kept below."
+                } else {
+                    "the run in progress was lost: press Train to start it again."
+                }
+            )));
+            view.clear_run();
+            view.summary.set(kept);
+            view.status.set("Restarting the training worker…".into());
+            wasm_bindgen_futures::spawn_local(async move { start_worker(view, settings) });
+        }
+        2 if settings.backend == BackendRequest::Auto && ON_WEBGPU.with(Cell::get) => {
+            view.crash
+                .set(Some(format!("The training worker crashed again ({why}).")));
+            fall_back_to_cpu(view, "the worker crashed twice on WebGPU");
+        }
+        _ => {
+            view.status.set(String::new());
+            view.crash.set(Some(format!(
+                "The training worker crashed again ({why}) before its run was ready, so it \
+                 was not restarted. Reload the page to try again."
+            )));
+        }
+    }
 }
 
 fn clock(seconds: f64) -> String {
@@ -384,14 +494,8 @@ pub fn App() -> impl IntoView {
     let view = RunView::new();
     provide_context(view);
     let query = window().location().search().unwrap_or_default();
-    let settings = match Settings::from_query(&query) {
-        Ok(settings) => settings,
-        Err(e) => {
-            view.error
-                .set(Some(format!("{e} — using the defaults instead.")));
-            Settings::default()
-        }
-    };
+    let (settings, notes) = Settings::from_query(&query);
+    view.url_notes.set(notes);
     start_worker(view, settings);
 
     view! {
@@ -405,6 +509,7 @@ pub fn App() -> impl IntoView {
                 <ObjectivePicker/>
                 <BackendLabel/>
                 <RunFacts/>
+                <UrlNotes/>
                 <Messages/>
                 <LoadRun/>
             </section>
@@ -440,17 +545,17 @@ fn Controls() -> impl IntoView {
                     view.running.set(true);
                     view.error.set(None);
                     view.status.set(String::new());
-                    send(&WorkerInput::Train)
+                    send(&WorkerInput::Train);
                 }>
                 {train_label}
             </button>
             <button data-testid="pause" disabled=move || !view.running.get()
-                on:click=move |_| send(&WorkerInput::Pause)>"Pause"</button>
+                on:click=move |_| { send(&WorkerInput::Pause); }>"Pause"</button>
             <button data-testid="reset" disabled=move || view.ready.get().is_none()
                 on:click=move |_| {
                     view.clear_run();
                     view.status.set("Preparing a fresh run…".into());
-                    send(&WorkerInput::Reset)
+                    send(&WorkerInput::Reset);
                 }>"Reset"</button>
         </div>
     }
@@ -506,6 +611,25 @@ fn Messages() -> impl IntoView {
         <p class="status" data-testid="status">{move || view.status.get()}</p>
         <p class="outcome" data-testid="outcome">{outcome}</p>
         <p class="error" data-testid="error" role="alert">{move || view.error.get()}</p>
+        <p class="error" data-testid="crash" role="alert">{move || view.crash.get()}</p>
+    }
+}
+
+/// What the page's link asked for that it could not use, key by key, until the student
+/// dismisses it or chooses another set-up.
+#[component]
+fn UrlNotes() -> impl IntoView {
+    let view = expect_context::<RunView>();
+    view! {
+        <Show when=move || !view.url_notes.get().is_empty()>
+            <div class="url-note" data-testid="url-note" role="alert">
+                <p>"This link asked for something the page cannot use, so the defaults stand in:"</p>
+                <ul>
+                    {move || view.url_notes.get().into_iter().map(|n| view! { <li>{n.to_string()}</li> }).collect_view()}
+                </ul>
+                <button data-testid="url-note-dismiss" on:click=move |_| view.url_notes.set(Vec::new())>"Dismiss"</button>
+            </div>
+        </Show>
     }
 }
 
@@ -543,21 +667,30 @@ fn Stats() -> impl IntoView {
 #[component]
 fn Progress() -> impl IntoView {
     let view = expect_context::<RunView>();
-    let fraction = move || {
+    // One value draws the bar, its text and its accessible value: a finished run is at 100%,
+    // any other is at the tokens it has used, rounded down (never "100%" short of the end).
+    let percent = move || {
         let budget = view.ready.get().map_or(1, |r| r.budget_tokens).max(1);
-        (view.tokens.get() as f64 / budget as f64).min(1.0)
+        let finished = matches!(view.outcome.get(), Some((RunStatus::Finished, _)));
+        if finished {
+            100.0
+        } else {
+            (100.0 * view.tokens.get() as f64 / budget as f64)
+                .clamp(0.0, 100.0)
+                .floor()
+        }
     };
     let text = move || {
         let eta = view
             .eta_s
             .get()
             .map_or("ETA –".into(), |e| format!("ETA {}", clock(e)));
-        format!("{:.0}% of the token budget · {eta}", fraction() * 100.0)
+        format!("{:.0}% of the token budget · {eta}", percent())
     };
     view! {
         <div class="progress" data-testid="progress" role="progressbar"
-            aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || format!("{:.0}", fraction() * 100.0)>
-            <div class="progress-fill" style:width=move || format!("{:.2}%", fraction() * 100.0)></div>
+            aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || format!("{:.0}", percent())>
+            <div class="progress-fill" style:width=move || format!("{:.0}%", percent())></div>
             <span class="progress-text">{text}</span>
         </div>
     }

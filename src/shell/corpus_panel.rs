@@ -84,7 +84,7 @@ pub fn CorpusPanel() -> impl IntoView {
     let tokenize = move || {
         send(&WorkerInput::Tokenize {
             text: typed.get_untracked(),
-        })
+        });
     };
     // Split the example sentence as soon as a tokenizer exists.
     Effect::new(move |_| {
@@ -92,7 +92,7 @@ pub fn CorpusPanel() -> impl IntoView {
             tokenize();
         }
     });
-    let is_custom = move || matches!(view.accepted_corpus.get(), CorpusInput::Custom { .. });
+    let is_custom = move || matches!(view.settings.get().corpus, CorpusInput::Custom { .. });
     view! {
         <section class="panel corpus-panel">
             <h2>"Corpus"</h2>

@@ -51,6 +51,7 @@ fn mix_text(preset: &str, primary: &str, aux: &str, weight: &str) -> Result<Stri
 /// Sends the page to `settings`: a fresh run, and the URL that reproduces it.
 fn apply(view: RunView, settings: Settings) {
     view.settings.set(settings.clone());
+    view.url_notes.set(Vec::new());
     view.clear_run();
     view.error.set(None);
     view.status
@@ -78,6 +79,18 @@ pub fn ObjectivePicker() -> impl IntoView {
     let weight = RwSignal::new(initial_mix.aux_weight.to_string());
     let knobs = RwSignal::new(initial.knobs);
     let message = RwSignal::new(None::<String>);
+    // The fields follow the page's set-up when something other than this picker changes it
+    // (a saved run loaded): one state, drawn one way.
+    Effect::new(move |_| {
+        let settings = view.settings.get();
+        if let Ok((mix, name)) = ObjectiveMix::parse(&settings.mix) {
+            preset.set(name.unwrap_or("").to_string());
+            primary.set(mix.primary.name().to_string());
+            aux.set(mix.auxiliary.map_or("", |a| a.name()).to_string());
+            weight.set(mix.aux_weight.to_string());
+        }
+        knobs.set(settings.knobs);
+    });
     // Knob fields holding a value that is out of range: the choice cannot be used until fixed.
     let knob_errors = RwSignal::new(std::collections::BTreeMap::<&'static str, String>::new());
 

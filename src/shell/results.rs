@@ -9,13 +9,24 @@ use crate::core::summary::RunSummary;
 
 use super::app::RunView;
 
-/// `run.json` as a `data:` link (nothing leaves the page).
+thread_local! {
+    /// The object URL of the summary on screen, revoked when another replaces it.
+    static HREF: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `run.json` as a link to a `Blob` in the page (nothing leaves it). Not a `data:` URL:
+/// Chromium caps those at 2 MB, and a long run's curve can be larger.
 fn download_href(summary: &RunSummary) -> String {
     let json = serde_json::to_string_pretty(summary).unwrap_or_default();
-    format!(
-        "data:application/json;charset=utf-8,{}",
-        js_sys::encode_uri_component(&json)
-    )
+    let href = web_sys::Blob::new_with_str_sequence(&js_sys::Array::of1(&json.into()))
+        .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob))
+        .unwrap_or_default();
+    HREF.with(|h| {
+        if let Some(old) = h.borrow_mut().replace(href.clone()) {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+    });
+    href
 }
 
 fn rows(summary: &RunSummary) -> Vec<(&'static str, &'static str, String)> {

@@ -1,6 +1,11 @@
 //! The training worker: owns the device, the data and the model, and talks to the page only
 //! through [`WorkerInput`] / [`WorkerOutput`]. Training runs here so the page stays responsive;
 //! between steps the loop yields to the worker's event loop so Pause and Reset are heard.
+//!
+//! What the worker is doing is one [`Phase`], so a message that arrives while a step, the
+//! first evaluation or a corpus check is awaited has exactly one meaning; every output is
+//! tagged with the page's number for the run it concerns ([`crate::protocol::RunTags`]), and a
+//! task that finds its run replaced when it wakes posts nothing.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -73,40 +78,63 @@ fn build_dataset(
     Ok((dataset, timings))
 }
 
+/// What the worker is doing with its run. The trainer lives in the phase that owns it: in
+/// `Idle`, or out with the task of `Priming` / `Training` across their awaits.
+#[derive(Default)]
+enum Phase {
+    /// No run yet, or one being prepared (corpus, tokenizer, model).
+    #[default]
+    Preparing,
+    /// The trainer is out measuring the starting loss; Train meanwhile sets `train_requested`
+    /// and the run starts when the trainer is back.
+    Priming { train_requested: bool },
+    /// A run that is not training: not started, paused, finished or failed.
+    Idle(Box<Trainer>),
+    /// The training loop holds the trainer; Pause sets `pause_requested` and the loop stops
+    /// after the step in flight.
+    Training { pause_requested: bool },
+    /// A saved run the page loaded: looked at, sampled and reset, not trained.
+    Loaded(Box<LoadedRun>),
+}
+
 #[derive(Default)]
 struct State {
     settings: Option<Settings>,
     backend: Option<(Backend, BackendInfo)>,
-    trainer: Option<Trainer>,
-    running: bool,
-    /// Bumped by Prepare, Reset and an accepted corpus: work started for an older generation
-    /// is dropped.
+    phase: Phase,
+    /// Bumped by Prepare, Reset, an accepted corpus and a loaded run: a task started for an
+    /// older generation drops its work when it wakes.
     generation: u64,
+    /// The page's number for the current run (see [`crate::protocol::RunTags`]).
+    run: u64,
     data: Option<CachedData>,
-    /// A saved run the page loaded (then there is no trainer).
-    loaded: Option<LoadedRun>,
     /// The wasm memory size last reported to the page.
     memory_reported: u64,
-    /// The trainer is out measuring the starting validation loss ([`prime`]); a Train that
-    /// arrives meanwhile sets `running`, and training starts when it is back.
-    priming: bool,
 }
 
 impl State {
-    /// Stops and drops the current run, trained or loaded, and starts a new generation so work
-    /// begun for it is dropped. Returns the summary of a run cut short before its end.
-    fn end_run(&mut self) -> Option<RunSummary> {
-        self.running = false;
-        let cut_short = self
-            .trainer
-            .as_mut()
-            .filter(|t| t.is_primed() && !t.is_done())
-            .map(|t| t.cancel());
-        self.trainer = None;
-        self.loaded = None;
-        self.priming = false;
+    /// Stops and drops the current run, trained or loaded, and starts a new generation (run
+    /// number `run`) so work begun for the old one is dropped. Returns the summary of a run
+    /// cut short before its end (when its trainer is at hand).
+    fn end_run(&mut self, run: u64) -> Option<RunSummary> {
+        let cut_short = match &mut self.phase {
+            Phase::Idle(t) if t.is_primed() && !t.is_done() => Some(t.cancel()),
+            _ => None,
+        };
+        self.phase = Phase::Preparing;
         self.generation += 1;
+        self.run = run;
         cut_short
+    }
+
+    /// The tag of the current run, for a task that started at `generation`; `None` when that
+    /// run has been replaced.
+    fn still(&self, generation: u64) -> Option<u64> {
+        (self.generation == generation).then_some(self.run)
+    }
+
+    fn busy(&self) -> bool {
+        matches!(self.phase, Phase::Training { .. } | Phase::Priming { .. })
     }
 }
 
@@ -131,7 +159,7 @@ fn report_memory(state: &Shared) {
         grew
     };
     if grew {
-        post(&WorkerOutput::Memory { wasm_bytes: bytes });
+        post_any(&WorkerOutput::Memory { wasm_bytes: bytes });
     }
 }
 
@@ -141,10 +169,14 @@ fn scope() -> Option<DedicatedWorkerGlobalScope> {
         .ok()
 }
 
-fn post(output: &WorkerOutput) {
+/// Posts `output` tagged with run `run` (or untagged: it concerns whatever is current).
+fn post_tagged(run: Option<u64>, output: &WorkerOutput) {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     match serde::Serialize::serialize(output, &serializer) {
         Ok(value) => {
+            if let Some(run) = run {
+                let _ = js_sys::Reflect::set(&value, &"run".into(), &JsValue::from(run as f64));
+            }
             if let Some(scope) = scope()
                 && let Err(e) = scope.post_message(&value)
             {
@@ -157,8 +189,18 @@ fn post(output: &WorkerOutput) {
     }
 }
 
-fn post_error(message: String, fatal: bool) {
-    post(&WorkerOutput::Error { message, fatal });
+/// Posts what concerns run `run`.
+fn post(run: u64, output: &WorkerOutput) {
+    post_tagged(Some(run), output);
+}
+
+/// Posts what concerns no run in particular.
+fn post_any(output: &WorkerOutput) {
+    post_tagged(None, output);
+}
+
+fn post_error(run: u64, message: String, fatal: bool) {
+    post(run, &WorkerOutput::Error { message, fatal });
 }
 
 /// Lets the worker's event loop run (so queued messages are handled) without the 4 ms clamp
@@ -176,84 +218,114 @@ async fn yield_now() {
     channel.port1().set_onmessage(None);
 }
 
-/// Installs the message handler. Called once from the worker's entry point.
+/// Installs the message handler and the panic hook. Called once from the worker's entry point.
 pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        // The wasm instance is unusable after a panic: tell the page, which starts a new one.
+        post_any(&WorkerOutput::Crashed {
+            message: info.to_string(),
+        });
+    }));
     let Some(scope) = scope() else {
         web_sys::console::error_1(&"the worker entry point ran outside a dedicated worker".into());
         return;
     };
     let state: Shared = Rc::new(RefCell::new(State::default()));
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        match serde_wasm_bindgen::from_value::<WorkerInput>(event.data()) {
-            Ok(input) => handle(&state, input),
-            Err(e) => post_error(
-                format!("the worker did not understand a message: {e}"),
-                false,
-            ),
+        let data = event.data();
+        let run = js_sys::Reflect::get(&data, &"run".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| v as u64);
+        match serde_wasm_bindgen::from_value::<WorkerInput>(data) {
+            Ok(input) => handle(&state, input, run),
+            Err(e) => post_any(&WorkerOutput::Error {
+                message: format!("the worker did not understand a message: {e}"),
+                fatal: false,
+            }),
         }
     });
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     handler.forget();
     // Messages sent before this point had no listener: tell the page it may start now.
-    post(&WorkerOutput::Loaded);
+    post_any(&WorkerOutput::Loaded);
 }
 
-fn handle(state: &Shared, input: WorkerInput) {
+/// Handles one message from the page; `run` is the page's number for the run it concerns.
+fn handle(state: &Shared, input: WorkerInput, run: Option<u64>) {
+    let current = state.borrow().run;
+    // Train and Pause for a run the page has since replaced mean nothing now.
+    let stale = run.is_some_and(|r| r != current);
     match input {
         WorkerInput::Prepare(settings) => {
             let generation = {
                 let mut s = state.borrow_mut();
                 s.settings = Some(settings);
-                s.end_run();
+                s.end_run(run.unwrap_or(current + 1));
                 s.generation
             };
             spawn_local(prepare(state.clone(), generation));
-        }
-        WorkerInput::Train => {
-            let generation = {
-                let mut s = state.borrow_mut();
-                if s.running {
-                    return;
-                }
-                if s.priming {
-                    // `prime` starts the run when the trainer is back.
-                    s.running = true;
-                    return;
-                }
-                if s.trainer.as_ref().is_none_or(|t| t.is_done()) {
-                    return;
-                }
-                s.running = true;
-                s.generation
-            };
-            spawn_local(run(state.clone(), generation));
-        }
-        WorkerInput::Pause => {
-            let mut s = state.borrow_mut();
-            let was_running = s.running;
-            s.running = false;
-            // A Train that came while priming has no loop to answer the Pause: answer here.
-            if s.priming && was_running {
-                drop(s);
-                post(&WorkerOutput::Paused { step: 0 });
-            }
         }
         WorkerInput::Reset => {
             let generation = {
                 let mut s = state.borrow_mut();
-                if let Some(summary) = s.end_run() {
-                    post(&WorkerOutput::Event(TrainEvent::Finished(Box::new(
-                        summary,
-                    ))));
+                let old = s.run;
+                if let Some(summary) = s.end_run(run.unwrap_or(current + 1)) {
+                    post(
+                        old,
+                        &WorkerOutput::Event(TrainEvent::Finished(Box::new(summary))),
+                    );
                 }
                 s.generation
             };
             spawn_local(prepare(state.clone(), generation));
         }
-        WorkerInput::UseCorpus(input) => spawn_local(use_corpus(state.clone(), input)),
+        WorkerInput::Train if !stale => {
+            let mut s = state.borrow_mut();
+            match &mut s.phase {
+                Phase::Priming { train_requested } => *train_requested = true,
+                Phase::Training { pause_requested } => *pause_requested = false,
+                Phase::Idle(trainer) if !trainer.is_done() => {
+                    let Phase::Idle(trainer) = std::mem::replace(
+                        &mut s.phase,
+                        Phase::Training {
+                            pause_requested: false,
+                        },
+                    ) else {
+                        return;
+                    };
+                    let generation = s.generation;
+                    drop(s);
+                    spawn_local(train(state.clone(), *trainer, generation));
+                }
+                _ => {}
+            }
+        }
+        WorkerInput::Pause if !stale => {
+            let mut s = state.borrow_mut();
+            match &mut s.phase {
+                Phase::Training { pause_requested } => *pause_requested = true,
+                // A Train that came while priming has no loop to answer the Pause: answer here.
+                Phase::Priming { train_requested } if *train_requested => {
+                    *train_requested = false;
+                    let run = s.run;
+                    drop(s);
+                    post(run, &WorkerOutput::Paused { step: 0 });
+                }
+                _ => {}
+            }
+        }
+        WorkerInput::Train | WorkerInput::Pause => {}
+        WorkerInput::UseCorpus(input) => {
+            spawn_local(use_corpus(state.clone(), input, run.unwrap_or(current)))
+        }
         WorkerInput::Tokenize { text } => tokenize(state, text),
-        WorkerInput::LoadRun(files) => spawn_local(load_run(state.clone(), *files)),
+        WorkerInput::LoadRun(files) => {
+            spawn_local(load_run(state.clone(), *files, run.unwrap_or(current)))
+        }
         WorkerInput::Bench(request) => spawn_local(bench(state.clone(), request)),
     }
 }
@@ -263,8 +335,10 @@ const BENCH_MAX_STEPS: usize = 1_000;
 
 /// Times the training step on this worker's device, exactly as the native bench does.
 async fn bench(state: Shared, request: BenchRequest) {
-    if state.borrow().running {
+    let run = state.borrow().run;
+    if state.borrow().busy() {
         post_error(
+            run,
             "pause the run before timing a step: the two would share the device".into(),
             false,
         );
@@ -272,6 +346,7 @@ async fn bench(state: Shared, request: BenchRequest) {
     }
     if request.steps == 0 || request.warmup + request.steps > BENCH_MAX_STEPS {
         post_error(
+            run,
             format!(
                 "a bench times 1 to {BENCH_MAX_STEPS} steps, warm-up included (asked for {} + {})",
                 request.warmup, request.steps
@@ -285,12 +360,15 @@ async fn bench(state: Shared, request: BenchRequest) {
         ..state.borrow().settings.clone().unwrap_or_default()
     };
     let (backend, info) = device(&state, &settings).await;
-    post(&WorkerOutput::Status {
-        text: format!(
-            "Timing {} steps of the {} model on {}…",
-            request.steps, request.size, info.label
-        ),
-    });
+    post(
+        run,
+        &WorkerOutput::Status {
+            text: format!(
+                "Timing {} steps of the {} model on {}…",
+                request.steps, request.size, info.label
+            ),
+        },
+    );
     yield_now().await;
     let shape = StepShape::for_size(request.size);
     match time_training_step(
@@ -303,12 +381,12 @@ async fn bench(state: Shared, request: BenchRequest) {
     )
     .await
     {
-        Ok(timing) => post(&WorkerOutput::BenchResult {
+        Ok(timing) => post_any(&WorkerOutput::BenchResult {
             timing,
             backend: info,
             wasm_bytes: wasm_memory_bytes(),
         }),
-        Err(e) => post_error(e.to_string(), false),
+        Err(e) => post_error(run, e.to_string(), false),
     }
 }
 
@@ -318,7 +396,7 @@ async fn device(state: &Shared, settings: &Settings) -> (Backend, BackendInfo) {
     match known {
         Some(known) => known,
         None => {
-            post(&WorkerOutput::Status {
+            post_any(&WorkerOutput::Status {
                 text: "Looking for a WebGPU adapter…".into(),
             });
             let chosen = choose_backend(settings.backend).await;
@@ -328,35 +406,44 @@ async fn device(state: &Shared, settings: &Settings) -> (Backend, BackendInfo) {
     }
 }
 
-/// Loads a saved run onto this worker's device. If it loads, it replaces the current run and
-/// the page gets `Ready` and the run's recorded curve, a fresh sample (decoders only) and its
-/// summary, as if it had just trained here; if not, `RunRejected` and nothing changes.
-async fn load_run(state: Shared, files: SavedFiles) {
+/// Loads a saved run onto this worker's device. If it loads, it becomes run `offer` and
+/// replaces the current run: the page gets `Ready` and the run's recorded curve, a fresh sample
+/// (decoders only) and its summary, as if it had just trained here, and the worker's settings
+/// become the run's, so Reset trains a fresh run of the same set-up. If not — or if the page
+/// started a newer run meanwhile — `RunRejected` and nothing changes.
+async fn load_run(state: Shared, files: SavedFiles, offer: u64) {
     let settings = state.borrow().settings.clone().unwrap_or_default();
     let (backend, info) = device(&state, &settings).await;
-    post(&WorkerOutput::Status {
-        text: format!("Loading the saved run onto {}…", info.label),
-    });
+    post(
+        offer,
+        &WorkerOutput::Status {
+            text: format!("Loading the saved run onto {}…", info.label),
+        },
+    );
     yield_now().await;
+    let refuse = |message: String| {
+        post(
+            offer,
+            &WorkerOutput::Status {
+                text: String::new(),
+            },
+        );
+        post(offer, &WorkerOutput::RunRejected { message });
+    };
     let run = match saved::load(&files, &backend.device) {
         Ok(run) => run,
-        Err(e) => {
-            post(&WorkerOutput::Status {
-                text: String::new(),
-            });
-            post(&WorkerOutput::RunRejected {
-                message: e.to_string(),
-            });
-            return;
-        }
+        Err(e) => return refuse(e.to_string()),
     };
     let sample = match run.sample(&backend).await {
         Ok(sample) => sample,
         Err(e) => {
-            post_error(e.to_string(), false);
+            post_error(offer, e.to_string(), false);
             None
         }
     };
+    if state.borrow().run > offer {
+        return refuse("a newer set-up was chosen while the run was loading; load it again".into());
+    }
     let summary = run.summary.clone();
     let ready = ReadyInfo {
         backend: info,
@@ -379,23 +466,33 @@ async fn load_run(state: Shared, files: SavedFiles) {
         schedule: summary.schedule,
         seed: summary.seed,
         corpus_seed: summary.corpus_seed,
+        knobs: run.saved.config.knobs.clone(),
         loaded_from: Some(summary.backend_label.clone()),
     };
     {
         let mut s = state.borrow_mut();
-        s.end_run();
-        s.loaded = Some(run);
+        s.end_run(offer);
+        if let Some(settings) = s.settings.as_mut() {
+            settings.mix = run.saved.mix.clone();
+            settings.size = Some(summary.size);
+            settings.seed = summary.seed;
+            settings.corpus_seed = summary.corpus_seed;
+            settings.budget_tokens = summary.budget_tokens;
+            settings.knobs = run.saved.config.knobs.clone();
+        }
+        s.phase = Phase::Loaded(Box::new(run));
     }
-    post(&WorkerOutput::Ready(ready));
+    post(offer, &WorkerOutput::Ready(ready));
     for event in replay(&summary) {
-        post(&WorkerOutput::Event(event));
+        post(offer, &WorkerOutput::Event(event));
     }
     if let Some(sample) = sample {
-        post(&WorkerOutput::Event(sample));
+        post(offer, &WorkerOutput::Event(sample));
     }
-    post(&WorkerOutput::Event(TrainEvent::Finished(Box::new(
-        summary,
-    ))));
+    post(
+        offer,
+        &WorkerOutput::Event(TrainEvent::Finished(Box::new(summary))),
+    );
     report_memory(&state);
 }
 
@@ -449,40 +546,43 @@ const TOKENIZE_MAX_CHARS: usize = 2_000;
 
 fn tokenize(state: &Shared, text: String) {
     let s = state.borrow();
-    let tokenizer = match (s.loaded.as_ref(), s.data.as_ref()) {
-        (Some(run), _) => &run.tokenizer,
-        (None, Some(data)) => &data.dataset.tokenizer,
-        (None, None) => {
-            post_error(
-                "the tokenizer is not trained yet; wait for the run to be ready".into(),
-                false,
-            );
+    let tokenizer = match (&s.phase, s.data.as_ref()) {
+        (Phase::Loaded(run), _) => &run.tokenizer,
+        (_, Some(data)) => &data.dataset.tokenizer,
+        (_, None) => {
+            post_any(&WorkerOutput::Error {
+                message: "the tokenizer is not trained yet; wait for the run to be ready".into(),
+                fatal: false,
+            });
             return;
         }
     };
     let text: String = text.chars().take(TOKENIZE_MAX_CHARS).collect();
     match tokenizer.pieces(&text) {
-        Ok(pieces) => post(&WorkerOutput::Tokens { text, pieces }),
-        Err(e) => post_error(e.to_string(), false),
+        Ok(pieces) => post_any(&WorkerOutput::Tokens { text, pieces }),
+        Err(e) => post_any(&WorkerOutput::Error {
+            message: e.to_string(),
+            fatal: false,
+        }),
     }
 }
 
-/// Checks a new corpus; if it can be used, drops the current run and prepares a new one on
-/// it, otherwise says why and changes nothing.
-async fn use_corpus(state: Shared, input: CorpusInput) {
+/// Checks a new corpus, offered as run `offer`; if it can be used, drops the current run and
+/// prepares run `offer` on it, otherwise says why and changes nothing. An offer older than the
+/// current run when its check ends (the page chose a newer set-up meanwhile) is refused.
+async fn use_corpus(state: Shared, input: CorpusInput, offer: u64) {
     let settings = state.borrow().settings.clone().unwrap_or_default();
+    let reject = |message: String| post(offer, &WorkerOutput::CorpusRejected { message });
     let needs = match ObjectiveMix::parse(&settings.mix) {
         Ok((mix, _)) => mix.corpus_needs(),
-        Err(e) => {
-            post(&WorkerOutput::CorpusRejected {
-                message: e.to_string(),
-            });
-            return;
-        }
+        Err(e) => return reject(e.to_string()),
     };
-    post(&WorkerOutput::Status {
-        text: "Checking the text and training a tokenizer on it…".into(),
-    });
+    post(
+        offer,
+        &WorkerOutput::Status {
+            text: "Checking the text and training a tokenizer on it…".into(),
+        },
+    );
     yield_now().await;
     // Tokenize it now, for the size the run will have, so everything that could refuse this
     // text does so before the current run is touched.
@@ -493,33 +593,34 @@ async fn use_corpus(state: Shared, input: CorpusInput) {
         .map_or(ModelSize::Fast.model().vocab_size, |(backend, info)| {
             run_size(&settings, backend.kind, info).model().vocab_size
         });
-    let checked = build_dataset(&input, settings.corpus_seed, needs, vocab)
-        .map(|(dataset, timings)| (vocab, dataset, timings));
-    match checked {
-        Err(e) => post(&WorkerOutput::CorpusRejected {
-            message: e.to_string(),
-        }),
-        Ok((vocab, dataset, timings)) => {
-            let generation = {
-                let mut s = state.borrow_mut();
-                s.end_run();
-                let description = input.describe(settings.corpus_seed);
-                s.data = Some(CachedData {
-                    audit: None,
-                    key: (input.clone(), settings.corpus_seed, vocab),
-                    dataset,
-                    fingerprint: None,
-                    timings,
-                });
-                if let Some(current) = s.settings.as_mut() {
-                    current.corpus = input;
-                }
-                post(&WorkerOutput::CorpusAccepted { description });
-                s.generation
-            };
-            prepare(state, generation).await;
+    let (dataset, timings) = match build_dataset(&input, settings.corpus_seed, needs, vocab) {
+        Ok(built) => built,
+        Err(e) => return reject(e.to_string()),
+    };
+    let generation = {
+        let mut s = state.borrow_mut();
+        if s.run > offer {
+            drop(s);
+            return reject(
+                "the set-up changed while the text was being checked; offer it again".into(),
+            );
         }
-    }
+        s.end_run(offer);
+        let description = input.describe(settings.corpus_seed);
+        s.data = Some(CachedData {
+            audit: None,
+            key: (input.clone(), settings.corpus_seed, vocab),
+            dataset,
+            fingerprint: None,
+            timings,
+        });
+        if let Some(current) = s.settings.as_mut() {
+            current.corpus = input;
+        }
+        post(offer, &WorkerOutput::CorpusAccepted { description });
+        s.generation
+    };
+    prepare(state, generation).await;
 }
 
 /// Picks the device (once per worker: burn's wgpu runtime initialises once), builds the data
@@ -527,74 +628,84 @@ async fn use_corpus(state: Shared, input: CorpusInput) {
 async fn prepare(state: Shared, generation: u64) {
     let settings = state.borrow().settings.clone().unwrap_or_default();
     let (backend, info) = device(&state, &settings).await;
+    let kind = backend.kind;
     match build(&state, &settings, backend, info, generation).await {
         Ok(Some((trainer, ready))) => {
-            {
-                let mut s = state.borrow_mut();
-                if s.generation != generation {
-                    return;
-                }
-                s.trainer = Some(trainer);
-            }
-            post(&WorkerOutput::Ready(ready));
+            let Some(run) = state.borrow().still(generation) else {
+                return;
+            };
+            post(run, &WorkerOutput::Ready(ready));
             report_memory(&state);
-            prime(&state, generation).await;
+            prime(&state, trainer, generation).await;
             send_fingerprint(&state, generation).await;
             send_audit(&state, generation).await;
         }
         Ok(None) => {}
-        Err((e, backend_kind)) => {
-            let fatal =
-                backend_kind == BackendKind::Webgpu && matches!(e, CoreError::DeviceRead { .. });
-            post_error(e.to_string(), fatal);
+        Err(e) => {
+            if let Some(run) = state.borrow().still(generation) {
+                post_error(run, e.to_string(), is_fatal(kind, &e));
+            }
         }
     }
+}
+
+/// Whether `e` means WebGPU cannot go on (the page then restarts on the CPU).
+fn is_fatal(kind: BackendKind, e: &CoreError) -> bool {
+    kind == BackendKind::Webgpu && matches!(e, CoreError::DeviceRead { .. })
 }
 
 type Built = (Trainer, ReadyInfo);
 
 /// Measures the new run's starting validation loss and draws its first sample, after `Ready`
 /// (Train is already enabled; a click meanwhile starts training as soon as this is done).
-async fn prime(state: &Shared, generation: u64) {
-    let taken = {
+async fn prime(state: &Shared, mut trainer: Trainer, generation: u64) {
+    {
         let mut s = state.borrow_mut();
         if s.generation != generation {
             return;
         }
-        let taken = s.trainer.take();
-        s.priming = taken.is_some();
-        taken
-    };
-    let Some(mut trainer) = taken else { return };
+        s.phase = Phase::Priming {
+            train_requested: false,
+        };
+    }
     yield_now().await;
     let result = trainer.prime().await;
-    let start_run = {
-        let mut s = state.borrow_mut();
-        if s.generation != generation {
-            return;
-        }
-        s.priming = false;
-        s.trainer = Some(trainer);
-        if result.is_err() {
-            s.running = false;
-        }
-        s.running
+    let kind = state.borrow().backend.as_ref().map(|(b, _)| b.kind);
+    let mut s = state.borrow_mut();
+    let Some(run) = s.still(generation) else {
+        return;
     };
-    match result {
-        Ok(events) => events
-            .into_iter()
-            .for_each(|e| post(&WorkerOutput::Event(e))),
-        Err(e) => {
-            let kind = state.borrow().backend.as_ref().map(|(b, _)| b.kind);
-            let fatal =
-                kind == Some(BackendKind::Webgpu) && matches!(e, CoreError::DeviceRead { .. });
-            post_error(e.to_string(), fatal);
-            return;
+    let start = matches!(
+        s.phase,
+        Phase::Priming {
+            train_requested: true
         }
-    }
-    report_memory(state);
-    if start_run {
-        spawn_local(run(state.clone(), generation));
+    );
+    match result {
+        Ok(events) if start => {
+            s.phase = Phase::Training {
+                pause_requested: false,
+            };
+            drop(s);
+            events
+                .into_iter()
+                .for_each(|e| post(run, &WorkerOutput::Event(e)));
+            report_memory(state);
+            spawn_local(train(state.clone(), trainer, generation));
+        }
+        Ok(events) => {
+            s.phase = Phase::Idle(Box::new(trainer));
+            drop(s);
+            events
+                .into_iter()
+                .for_each(|e| post(run, &WorkerOutput::Event(e)));
+            report_memory(state);
+        }
+        Err(e) => {
+            s.phase = Phase::Idle(Box::new(trainer));
+            drop(s);
+            post_error(run, e.to_string(), kind.is_some_and(|k| is_fatal(k, &e)));
+        }
     }
 }
 
@@ -617,12 +728,14 @@ async fn build(
     backend: Backend,
     info: BackendInfo,
     generation: u64,
-) -> Result<Option<Built>, (CoreError, BackendKind)> {
+) -> Result<Option<Built>, CoreError> {
     let kind = backend.kind;
-    let fail = |e: CoreError| (e, kind);
+    let Some(run) = state.borrow().still(generation) else {
+        return Ok(None);
+    };
     let size = run_size(settings, kind, &info);
-    let (mix, preset) = ObjectiveMix::parse(&settings.mix).map_err(fail)?;
-    let plan = plan(&mix).map_err(fail)?;
+    let (mix, preset) = ObjectiveMix::parse(&settings.mix)?;
+    let plan = plan(&mix)?;
     let mut config = RunConfig::for_plan(size, &plan);
     config.budget_tokens = settings.budget_tokens;
     config.seed = settings.seed;
@@ -644,17 +757,19 @@ async fn build(
     let (dataset, timings) = match cached {
         Some(found) => found,
         None => {
-            post(&WorkerOutput::Status {
-                text: "Writing the corpus and training the tokenizer…".into(),
-            });
+            post(
+                run,
+                &WorkerOutput::Status {
+                    text: "Writing the corpus and training the tokenizer…".into(),
+                },
+            );
             yield_now().await;
             let (dataset, timings) = build_dataset(
                 &settings.corpus,
                 settings.corpus_seed,
                 mix.corpus_needs(),
                 key.2,
-            )
-            .map_err(fail)?;
+            )?;
             if state.borrow().generation != generation {
                 return Ok(None);
             }
@@ -670,10 +785,13 @@ async fn build(
     };
     let mut view = CorpusView::new(&dataset.corpus, description.clone(), dataset.stats());
     view.timings = Some(timings);
-    post(&WorkerOutput::Corpus(Box::new(view)));
-    post(&WorkerOutput::Status {
-        text: format!("Building the {size} model on {}…", info.label),
-    });
+    post(run, &WorkerOutput::Corpus(Box::new(view)));
+    post(
+        run,
+        &WorkerOutput::Status {
+            text: format!("Building the {size} model on {}…", info.label),
+        },
+    );
     yield_now().await;
     if state.borrow().generation != generation {
         return Ok(None);
@@ -685,8 +803,7 @@ async fn build(
         preset.map(String::from),
         backend,
         Box::new(PerformanceClock),
-    )
-    .map_err(fail)?;
+    )?;
     let ready = ReadyInfo {
         backend: info,
         corpus: description,
@@ -704,6 +821,7 @@ async fn build(
         schedule: Some(config.schedule),
         seed: config.seed,
         corpus_seed: config.corpus_seed,
+        knobs: config.knobs.clone(),
         loaded_from: None,
     };
     Ok(Some((trainer, ready)))
@@ -713,9 +831,12 @@ async fn build(
 /// and every evaluation pair set — one set at a time, yielding between them so Pause, Reset
 /// and the tokenizer view are answered, and sends each line as it comes.
 async fn send_audit(state: &Shared, generation: u64) {
+    let Some(run) = state.borrow().still(generation) else {
+        return;
+    };
     let cached = state.borrow().data.as_ref().and_then(|d| d.audit.clone());
     if let Some(lines) = cached {
-        post(&WorkerOutput::Audit { lines, done: true });
+        post(run, &WorkerOutput::Audit { lines, done: true });
         return;
     }
     let size = {
@@ -740,14 +861,17 @@ async fn send_audit(state: &Shared, generation: u64) {
         match line {
             Ok(Some(line)) => {
                 lines.push(line);
-                post(&WorkerOutput::Audit {
-                    lines: lines.clone(),
-                    done: false,
-                });
+                post(
+                    run,
+                    &WorkerOutput::Audit {
+                        lines: lines.clone(),
+                        done: false,
+                    },
+                );
             }
             Ok(None) => {}
             Err(e) => {
-                post_error(format!("the shortcut audit stopped: {e}"), false);
+                post_error(run, format!("the shortcut audit stopped: {e}"), false);
                 return;
             }
         }
@@ -755,7 +879,7 @@ async fn send_audit(state: &Shared, generation: u64) {
     if let Some(data) = state.borrow_mut().data.as_mut() {
         data.audit = Some(lines.clone());
     }
-    post(&WorkerOutput::Audit { lines, done: true });
+    post(run, &WorkerOutput::Audit { lines, done: true });
 }
 
 /// Computes the corpus fingerprint once per tokenized corpus (a pass over every exported
@@ -763,9 +887,9 @@ async fn send_audit(state: &Shared, generation: u64) {
 async fn send_fingerprint(state: &Shared, generation: u64) {
     yield_now().await;
     let mut s = state.borrow_mut();
-    if s.generation != generation {
+    let Some(run) = s.still(generation) else {
         return;
-    }
+    };
     let Some(data) = s.data.as_mut() else { return };
     let value = match &data.fingerprint {
         Some(value) => value.clone(),
@@ -777,66 +901,57 @@ async fn send_fingerprint(state: &Shared, generation: u64) {
             }
             Err(e) => {
                 drop(s);
-                post_error(e.to_string(), false);
+                post_error(run, e.to_string(), false);
                 return;
             }
         },
     };
     drop(s);
-    post(&WorkerOutput::Fingerprint { value });
+    post(run, &WorkerOutput::Fingerprint { value });
 }
 
-/// The training loop: one step at a time while running, yielding in between.
-async fn run(state: Shared, generation: u64) {
+/// The training loop: one step at a time, holding the trainer, yielding in between so Pause
+/// and Reset are heard. A step whose run was replaced while it was awaited posts nothing.
+async fn train(state: Shared, mut trainer: Trainer, generation: u64) {
     loop {
-        let taken = {
-            let mut s = state.borrow_mut();
-            if !s.running || s.generation != generation {
-                None
-            } else {
-                s.trainer.take()
-            }
-        };
-        let Some(mut trainer) = taken else { break };
         let result = trainer.advance().await;
+        let kind = state.borrow().backend.as_ref().map(|(b, _)| b.kind);
+        let Some(run) = state.borrow().still(generation) else {
+            return;
+        };
         let done = trainer.is_done();
         let step = trainer.step();
-        let kind = {
-            let mut s = state.borrow_mut();
-            let kind = s.backend.as_ref().map(|(b, _)| b.kind);
-            if s.generation == generation {
-                s.trainer = Some(trainer);
-                if done {
-                    s.running = false;
-                }
-            }
-            kind
-        };
         match result {
             Ok(events) => {
                 events
                     .into_iter()
-                    .for_each(|e| post(&WorkerOutput::Event(e)));
+                    .for_each(|e| post(run, &WorkerOutput::Event(e)));
                 report_memory(&state);
             }
             Err(e) => {
-                state.borrow_mut().running = false;
-                let fatal =
-                    kind == Some(BackendKind::Webgpu) && matches!(e, CoreError::DeviceRead { .. });
-                post_error(e.to_string(), fatal);
+                state.borrow_mut().phase = Phase::Idle(Box::new(trainer));
+                post_error(run, e.to_string(), kind.is_some_and(|k| is_fatal(k, &e)));
                 return;
             }
         }
         if done {
+            state.borrow_mut().phase = Phase::Idle(Box::new(trainer));
             return;
         }
         yield_now().await;
-        let paused = {
-            let s = state.borrow();
-            !s.running && s.generation == generation
+        let mut s = state.borrow_mut();
+        let Some(run) = s.still(generation) else {
+            return;
         };
-        if paused {
-            post(&WorkerOutput::Paused { step });
+        if matches!(
+            s.phase,
+            Phase::Training {
+                pause_requested: true
+            }
+        ) {
+            s.phase = Phase::Idle(Box::new(trainer));
+            drop(s);
+            post(run, &WorkerOutput::Paused { step });
             return;
         }
     }

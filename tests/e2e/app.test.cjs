@@ -51,6 +51,22 @@ test('without WebGPU the app falls back to the CPU and the loss falls', { timeou
     await waitForTrainEnabled(page, 120_000);
     assert.equal(await leadingNumber(page, 'step-count'), 0);
     assertClean(problems);
+
+    // The worker dies mid-step (its code throws, as a panic's trap does): the page restarts it
+    // with the same set-up and says so; it was on the CPU all along, so no WebGPU story.
+    await train.click();
+    await waitForSteps(page, 2, 60_000);
+    const [worker] = page.workers();
+    assert.ok(worker, 'the training worker is running');
+    await worker.evaluate(() => setTimeout(() => { throw new Error('test: the worker died mid-step'); }));
+    await page.waitForFunction(() => /crashed/.test(document.querySelector('[data-testid="crash"]')?.innerText ?? ''), null, { timeout: 10_000 });
+    await waitForTrainEnabled(page, 120_000);
+    assert.equal(await leadingNumber(page, 'step-count'), 0);
+    assert.equal(await text(page, 'run-mix'), 'clm');
+    assert.equal(await text(page, 'backend'), label, 'the same device and the same story');
+    await train.click();
+    await waitForSteps(page, 2, 60_000);
+    assert.deepEqual(problems.pageErrors, []);
   } finally {
     await close();
   }
@@ -75,6 +91,30 @@ test('with a WebGPU adapter (SwiftShader) training runs on WebGPU', { timeout: 4
     await page.getByTestId('pause').click();
     await screenshot(page, 'webgpu.png');
     assertClean(problems);
+
+    // Reset while a step's read-back is awaited: the old run's step is never drawn on the new.
+    await waitForTrainEnabled(page, 120_000);
+    await train.click();
+    await waitForSteps(page, 4, 300_000);
+    await page.getByTestId('reset').click();
+    await waitForTrainEnabled(page, 120_000);
+    await page.waitForTimeout(6_000); // longer than a step in flight takes to come back
+    assert.equal(await leadingNumber(page, 'step-count'), 0);
+    assert.equal(await text(page, 'loss'), '–');
+    assert.equal(await text(page, 'error'), '');
+
+    // The GPU goes away mid-run (test hook: destroy the device the worker was given): the page
+    // says so and carries on, on the CPU, with the same set-up.
+    await train.click();
+    await waitForSteps(page, 1, 300_000);
+    const [worker] = page.workers();
+    await worker.evaluate(() => self.__ppGpuDevice.destroy());
+    await page.waitForFunction(() => /WebGPU unavailable: the WebGPU device was lost/.test(document.querySelector('[data-testid="backend"]')?.innerText ?? ''), null, { timeout: 180_000 });
+    await waitForTrainEnabled(page, 120_000);
+    await train.click();
+    await waitForSteps(page, 2, 120_000);
+    await screenshot(page, 'gpu-lost.png');
+    assert.deepEqual(problems.pageErrors, []);
   } finally {
     await close();
   }

@@ -98,6 +98,12 @@ test('a student pastes a short text, sees its stats and trains on it', { timeout
     const loss = parseFloat(await text(page, 'loss'));
     assert.ok(Number.isFinite(loss), `loss ${loss}`);
     await screenshot(page, 'own-text-training.png');
+    // Choosing another objective keeps the student's text (it once fell back to the support desk).
+    await page.getByTestId('mix-preset').selectOption('roberta');
+    await page.getByTestId('mix-apply').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-mix"]')?.innerText === 'mlm', null, { timeout: 60_000 });
+    await waitForTrainEnabled(page, 60_000);
+    assert.match(await text(page, 'run-corpus'), /pasted text/);
     // And back to the built-in corpus.
     await page.getByTestId('corpus-builtin').click();
     await page.waitForFunction(() => /support-desk/.test(document.querySelector('[data-testid="corpus-source"]')?.innerText ?? ''), null, { timeout: 60_000 });

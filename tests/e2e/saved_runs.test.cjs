@@ -58,16 +58,21 @@ test('a natively trained run loads into the page and shows what it learned', { t
       { timeout: 30_000 },
     );
     assert.equal(await page.locator('[data-testid="sample"] .prompt').innerText(), 'Hi, I ordered the');
-    // The summary downloads as the same record the CLI wrote.
+    // The summary downloads as the same record the CLI wrote (a Blob, not a size-capped data: URL).
     const href = await page.getByTestId('download-summary').getAttribute('href');
-    const downloaded = JSON.parse(decodeURIComponent(href.slice(href.indexOf(',') + 1)));
+    assert.match(href, /^blob:/);
+    const downloaded = JSON.parse(await page.evaluate(async (h) => (await fetch(h)).text(), href));
     assert.deepEqual(downloaded, saved);
+    // The picker shows the loaded run's objective, not the choice made before it loaded.
+    assert.equal(await page.getByTestId('mix-preset').inputValue(), '');
+    assert.equal(await page.getByTestId('mix-primary').inputValue(), 'clm');
+    assert.equal(await page.getByTestId('mix-aux').inputValue(), '');
     await screenshot(page, 'saved-run-loaded.png');
 
-    // Reset leaves the saved run for a fresh run of the page's own settings.
+    // Reset leaves the saved run for a fresh run of its set-up, which the page now shows.
     await page.getByTestId('reset').click();
     await waitForTrainEnabled(page, 120_000);
-    assert.equal(await text(page, 'run-mix'), 'mlm+nsp');
+    assert.equal(await text(page, 'run-mix'), 'clm');
     assert.equal(await page.getByTestId('run-loaded').count(), 0);
     assertClean(problems);
   } finally {

@@ -35,3 +35,13 @@ pub fn run(name: &str, inputs: u64, max_len: usize, limit_s: u64) {
         Err(finding) => panic!("{finding}"),
     }
 }
+
+#[test]
+fn fuzz_url() {
+    run("url", 10_000, 512, 5);
+}
+
+#[test]
+fn fuzz_messages() {
+    run("messages", 10_000, 512, 5);
+}
