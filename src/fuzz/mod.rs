@@ -13,6 +13,8 @@
 
 use arbitrary::Unstructured;
 
+mod own_text;
+
 /// One fuzz target: a name and the function the bytes go through.
 #[derive(Clone, Copy)]
 pub struct Target {
@@ -22,7 +24,10 @@ pub struct Target {
 
 /// Every harness the project has, by name.
 pub fn targets() -> Vec<Target> {
-    Vec::new()
+    vec![Target {
+        name: "own_text",
+        run: own_text::run,
+    }]
 }
 
 /// Runs the target named `name` on `data` (the entry point for a coverage-guided fuzzer).

@@ -35,3 +35,8 @@ pub fn run(name: &str, inputs: u64, max_len: usize, limit_s: u64) {
         Err(finding) => panic!("{finding}"),
     }
 }
+
+#[test]
+fn fuzz_own_text() {
+    run("own_text", 1_500, 4_096, 20);
+}
