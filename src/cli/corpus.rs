@@ -1,6 +1,7 @@
 //! `pretrain-playground corpus`: builds the corpus a run would train on, trains its
 //! tokenizer, prints what is in it and its fingerprint, and writes it out as JSON Lines.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -24,10 +25,25 @@ pub struct CorpusArgs {
     pub audit: bool,
 }
 
-/// Reads `--corpus FILE` as a student's text (UTF-8 checked, size capped).
+/// Reads `--corpus FILE` as a student's text (UTF-8 checked, size capped). At most one byte
+/// past [`custom::MAX_BYTES`] is read, so a huge file or a device (`/dev/zero`) is refused
+/// without being read into memory.
 pub fn read_corpus_file(path: &str) -> Result<CorpusInput, CoreError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| CoreError::Config(format!("could not read --corpus {path}: {e}")))?;
+    let unreadable =
+        |e: std::io::Error| CoreError::Config(format!("could not read --corpus {path}: {e}"));
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut bytes = Vec::new();
+    file.take(custom::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() > custom::MAX_BYTES {
+        return Err(custom::CustomTextError::TooLarge {
+            bytes: usize::try_from(size).unwrap_or(usize::MAX).max(bytes.len()),
+            cap: custom::MAX_BYTES,
+        }
+        .into());
+    }
     let text = custom::decode(&bytes)?;
     let name = Path::new(path)
         .file_name()
@@ -218,5 +234,36 @@ mod tests {
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_corpus_file_over_the_cap_is_refused_without_reading_it_whole() {
+        let too_large = |result: Result<CorpusInput, CoreError>| {
+            matches!(
+                result,
+                Err(CoreError::CustomText(custom::CustomTextError::TooLarge { bytes, cap }))
+                    if bytes > cap && cap == custom::MAX_BYTES
+            )
+        };
+        // An endless device: only MAX_BYTES + 1 bytes are ever read.
+        #[cfg(unix)]
+        assert!(too_large(read_corpus_file("/dev/zero")));
+        let path = std::env::temp_dir().join(format!("pp-corpus-{}.txt", std::process::id()));
+        let path_str = path.to_string_lossy().into_owned();
+        std::fs::write(&path, vec![b'a'; custom::MAX_BYTES + 10]).expect("write");
+        let result = read_corpus_file(&path_str);
+        assert!(
+            matches!(
+                &result,
+                Err(CoreError::CustomText(custom::CustomTextError::TooLarge { bytes, .. }))
+                    if *bytes == custom::MAX_BYTES + 10
+            ),
+            "{result:?}"
+        );
+        assert!(too_large(result));
+        std::fs::write(&path, "Hello there. How are you?\n").expect("write");
+        let read = read_corpus_file(&path_str);
+        let _ = std::fs::remove_file(&path);
+        assert!(matches!(read, Ok(CorpusInput::Custom { text, .. }) if text.starts_with("Hello")));
     }
 }

@@ -17,7 +17,7 @@ use super::corpus::export::CorpusStats;
 use super::corpus::{Corpus, CorpusSource, Document, Split, support};
 use super::error::CoreError;
 use super::objective::coherence::DocSentences;
-use super::tokenizer::LabTokenizer;
+use super::tokenizer::{LabTokenizer, WordEncoder};
 
 /// Tokenized splits plus the tokenizer and corpus that made them.
 #[derive(Debug, Clone)]
@@ -126,9 +126,12 @@ fn opening_words(sentence: &str, n: usize) -> String {
 
 /// Encodes sentences, each distinct one once: a support desk repeats itself ("Thank you for
 /// your patience."), and one call into `tokenizers` costs far more than a hash lookup (its
-/// byte-level pre-tokenizer runs a backtracking regex). Exact: the same text gives the same ids.
+/// byte-level pre-tokenizer runs a backtracking regex). New sentences go through a
+/// [`WordEncoder`], which tokenizes each distinct word once. Exact: the same text gives the
+/// same ids as [`LabTokenizer::encode`].
 struct SentenceEncoder<'t> {
     tokenizer: &'t LabTokenizer,
+    words: WordEncoder<'t>,
     seen: std::collections::HashMap<&'t str, Vec<u32>>,
 }
 
@@ -136,6 +139,7 @@ impl<'t> SentenceEncoder<'t> {
     fn new(tokenizer: &'t LabTokenizer) -> Self {
         Self {
             tokenizer,
+            words: tokenizer.word_encoder(),
             seen: std::collections::HashMap::new(),
         }
     }
@@ -144,7 +148,7 @@ impl<'t> SentenceEncoder<'t> {
         if let Some(ids) = self.seen.get(sentence) {
             return Ok(ids.clone());
         }
-        let ids = self.tokenizer.encode(sentence)?;
+        let ids = self.words.encode(sentence)?;
         self.seen.insert(sentence, ids.clone());
         Ok(ids)
     }

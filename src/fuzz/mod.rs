@@ -14,6 +14,7 @@
 use arbitrary::Unstructured;
 
 mod messages;
+mod own_text;
 mod url;
 
 /// One fuzz target: a name and the function the bytes go through.
@@ -33,6 +34,10 @@ pub fn targets() -> Vec<Target> {
         Target {
             name: "messages",
             run: messages::run,
+        },
+        Target {
+            name: "own_text",
+            run: own_text::run,
         },
     ]
 }

@@ -691,3 +691,140 @@ fn five_megabytes_build_quickly_and_one_byte_more_is_refused() {
         Err(CustomTextError::Utf16)
     );
 }
+
+/// Repeats `piece(k)` for k = 0, 1, … while the text stays within [`MAX_BYTES`].
+fn five_megabytes(mut piece: impl FnMut(usize) -> String) -> String {
+    let mut text = String::with_capacity(MAX_BYTES);
+    for k in 0.. {
+        let next = piece(k);
+        if text.len() + next.len() > MAX_BYTES {
+            break;
+        }
+        text.push_str(&next);
+    }
+    text
+}
+
+/// Runs `build` on its own thread and gives up after `limit`, so a hang fails the test
+/// instead of stalling it.
+fn within<T: Send + 'static>(
+    limit: std::time::Duration,
+    build: impl FnOnce() -> T + Send + 'static,
+) -> Option<(T, f64)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let result = build();
+        let _ = tx.send((result, start.elapsed().as_secs_f64()));
+    });
+    rx.recv_timeout(limit).ok()
+}
+
+/// Whatever the text, the own-text path answers in bounded time (15 s each here, in the dev
+/// profile) with a corpus or a typed refusal: text with no fair negative at all (two
+/// alternating lines, one sentence again and again, a few sentences in random order) is
+/// refused before any split search, text whose fair negatives are too rare is refused after a
+/// bounded one, and degenerate shapes (one giant paragraph, thousands of tiny documents,
+/// printable junk) build as usual. The page runs this in its worker, where a long build
+/// freezes Pause, Reset and the tokenizer view.
+#[test]
+fn hopeless_text_is_refused_quickly_whatever_its_size() {
+    const WORDS: &[&str] = &[
+        "fox", "river", "lamp", "garden", "letter", "train", "bread", "harbour", "market", "walks",
+        "sings", "quietly", "under", "over", "green", "cold", "the", "a", "of",
+    ];
+    let alternating = || five_megabytes(|k| ["Yes.\n", "No.\n"][k % 2].to_string());
+    let mut rng = Rng::new(17);
+    let mut junk_rng = Rng::new(18);
+    let cases: Vec<(&str, String, bool)> = vec![
+        ("two short alternating lines", alternating(), true),
+        (
+            "one sentence repeated",
+            five_megabytes(|k| {
+                let end = if k % 9 == 8 { "\n\n" } else { " " };
+                format!("The same sentence again.{end}")
+            }),
+            true,
+        ),
+        (
+            "two one-sentence documents alternating",
+            five_megabytes(|k| format!("Sentence {} stands alone.\n\n", k % 2)),
+            true,
+        ),
+        (
+            "sixty sentences in random order",
+            five_megabytes(|_| format!("Line {} here.\n", rng.below(60))),
+            true,
+        ),
+        (
+            "alternating lines with one paragraph of prose",
+            {
+                let mut text = alternating();
+                text.truncate(MAX_BYTES - 8_000);
+                text.push_str("\n\n");
+                for k in 0..60 {
+                    let (a, b) = (WORDS[k % WORDS.len()], WORDS[(5 * k + 1) % WORDS.len()]);
+                    text.push_str(&format!("Then the {a} walks near the {b}, time {k}. "));
+                }
+                text
+            },
+            true,
+        ),
+        (
+            "three sentences cycling",
+            five_megabytes(|k| {
+                ["One cat sat. ", "Two dogs ran. ", "Three birds sang.\n"][k % 3].into()
+            }),
+            false,
+        ),
+        (
+            "a single giant paragraph",
+            five_megabytes(|k| {
+                let words: Vec<&str> = (0..8)
+                    .map(|j| WORDS[(7 * k + 3 * j + k / 5) % WORDS.len()])
+                    .collect();
+                let end = if k % 10 == 9 { "\n" } else { " " };
+                format!("Then {} {k}.{end}", words.join(" "))
+            }),
+            false,
+        ),
+        (
+            "many tiny one-sentence documents",
+            five_megabytes(|k| format!("Sentence {k} stands alone.\n\n")),
+            false,
+        ),
+        (
+            "random printable junk",
+            five_megabytes(|_| match junk_rng.below(100) {
+                0 => "\n".to_string(),
+                1..=8 => " ".to_string(),
+                _ => char::from(0x21 + junk_rng.below(94) as u8).to_string(),
+            }),
+            false,
+        ),
+    ];
+    // Natively each answers in 0.5–3 s alone; the bound leaves room for a loaded CI machine.
+    let limit = std::time::Duration::from_secs(15);
+    for (name, text, hopeless) in cases {
+        let bytes = text.len();
+        let answer = within(limit, move || {
+            custom::build(&text, "big.txt", 1, Needs::TOKENS)
+        });
+        let Some((result, seconds)) = answer else {
+            panic!("{name} ({bytes} bytes): no answer within {limit:?}");
+        };
+        eprintln!(
+            "{name} ({bytes} bytes): {} in {seconds:.2} s",
+            match &result {
+                Ok(corpus) => format!("built, {} sentences", corpus.sentence_count()),
+                Err(err) => format!("refused ({err:?})"),
+            }
+        );
+        match result {
+            Err(CustomTextError::TooRepetitive { .. }) if hopeless => {}
+            Ok(corpus) if !hopeless => check_corpus(&corpus, Needs::TOKENS)
+                .unwrap_or_else(|broken| panic!("{name}: {broken}")),
+            other => panic!("{name}: unexpected {:?}", other.map(|c| c.sentence_count())),
+        }
+    }
+}

@@ -45,3 +45,8 @@ fn fuzz_url() {
 fn fuzz_messages() {
     run("messages", 10_000, 512, 5);
 }
+
+#[test]
+fn fuzz_own_text() {
+    run("own_text", 1_500, 4_096, 20);
+}

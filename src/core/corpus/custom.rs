@@ -30,11 +30,14 @@
 //!   decide; a swapped negative is (B, A). A negative is never a pair that occurs as
 //!   consecutive sentences anywhere in the text, so repeated sentences cannot make a negative
 //!   that is really a positive. Label-1 and label-0 items use different positives where there
-//!   are enough. If a split cannot get a pair set of every kind, documents move to it from the
-//!   largest split; only text too repetitive for any fair negative is refused.
+//!   are enough. If a split cannot get a pair set of every kind, documents that can help move
+//!   to it from the split with the most of them; only text too repetitive for any fair
+//!   negative is refused, at once where the whole text has none of some kind, and after a
+//!   bounded search otherwise, so even megabytes of repeats are answered in seconds.
 //!
 //! Layout: this file holds the limits, the errors, decoding and documents; `sentences` the
-//! splitter, `pairs` the splits and pair sets, `tfidf` the similarity behind hard negatives.
+//! splitter, `pairs` the pair sets (and `pairs::splits` the split search), `tfidf` the
+//! similarity behind hard negatives.
 
 pub mod lines;
 mod pairs;
@@ -220,6 +223,23 @@ pub fn decode(bytes: &[u8]) -> Result<String, CustomTextError> {
         line: line_at(e.valid_up_to()),
     })?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    check_plain_text(text)?;
+    Ok(text.to_string())
+}
+
+/// Refuses text that is not plain text: a NUL character, or control characters (other than
+/// tab and line breaks) making up more than one character in [`BINARY_CONTROL_RATIO`] (and at
+/// least [`BINARY_MIN_CONTROL`]). An upload gets this check from [`decode`]; pasted text,
+/// which arrives as a string, from [`build`], so both ways in refuse the same text.
+pub fn check_plain_text(text: &str) -> Result<(), CustomTextError> {
+    if let Some(offset) = text.find('\0') {
+        return Err(CustomTextError::NulByte {
+            byte_offset: offset,
+            line: 1 + text
+                .get(..offset)
+                .map_or(0, |before| before.matches('\n').count()),
+        });
+    }
     let (mut chars, mut control_chars) = (0usize, 0usize);
     for c in text.chars() {
         chars += 1;
@@ -233,7 +253,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, CustomTextError> {
             chars,
         });
     }
-    Ok(text.to_string())
+    Ok(())
 }
 
 /// Decodes and builds in one step (the CLI's `--corpus FILE` and an upload in the page).
@@ -247,7 +267,8 @@ pub fn build_from_bytes(
 }
 
 /// Builds a corpus from a student's text: documents, splits, segment pairs and one balanced
-/// pair set per split × negative kind, all decided by `corpus_seed`.
+/// pair set per split × negative kind, all decided by `corpus_seed`. Text that did not come
+/// through [`decode`] (pasted text) gets the same size and binary checks here.
 pub fn build(
     text: &str,
     name: &str,
@@ -261,6 +282,7 @@ pub fn build(
         });
     }
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    check_plain_text(text)?;
     if text.trim().is_empty() {
         return Err(CustomTextError::Empty);
     }
@@ -459,6 +481,35 @@ mod tests {
             decode(b"\xEF\xBB\xBFHello.\tA\x0Cpage.\r\n").as_deref(),
             Ok("Hello.\tA\x0Cpage.\r\n")
         );
+    }
+
+    #[test]
+    fn pasted_text_gets_the_binary_check_an_upload_gets() {
+        let nul = "one\ntwo\nth\0ree";
+        let binary = "ab\u{1}\u{2}\u{3}\u{4}cd";
+        for (text, refusal) in [
+            (
+                nul,
+                CustomTextError::NulByte {
+                    byte_offset: 10,
+                    line: 3,
+                },
+            ),
+            (
+                binary,
+                CustomTextError::Binary {
+                    control_chars: 4,
+                    chars: 8,
+                },
+            ),
+        ] {
+            assert_eq!(decode(text.as_bytes()), Err(refusal.clone()));
+            assert_eq!(
+                build(text, "pasted text", 1, Needs::TOKENS),
+                Err(refusal.clone())
+            );
+            assert_eq!(check_plain_text(text), Err(refusal));
+        }
     }
 
     #[test]

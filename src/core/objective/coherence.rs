@@ -93,6 +93,10 @@ pub struct Chunk {
 /// BERT's `short_seq_prob`: how often a chunk aims at a shorter, random length.
 pub const SHORT_SEQ_PROB: f64 = 0.1;
 
+/// Fresh epochs a batcher draws, at most, for one batch when an epoch has fewer chunks than
+/// the batch has rows (chunk lengths are random, so a small split's epochs vary in size).
+const EPOCH_REDRAWS: usize = 64;
+
 /// Cuts every document into chunks of consecutive sentences that fit `budget` tokens, each split
 /// at a random sentence boundary (see the module doc). One epoch's worth, in document order.
 pub fn chunks(docs: &[DocSentences], budget: usize, rng: &mut Rng) -> Vec<Chunk> {
@@ -532,16 +536,33 @@ impl PairBatcher {
 
 impl BatchSource for PairBatcher {
     fn next_batch(&mut self) -> Result<Batch, CoreError> {
-        let mut picked = Vec::with_capacity(self.shape.batch_size);
-        while picked.len() < self.shape.batch_size {
-            if self.cursor >= self.order.len() {
-                // A batch never spans two epochs: NSP draws its other B from one epoch's chunks.
+        let rows = self.shape.batch_size;
+        if self.cursor + rows > self.order.len() {
+            // A batch never spans two epochs: NSP draws its other B from one epoch's chunks.
+            // Chunks are drawn afresh until an epoch fills a batch, at most EPOCH_REDRAWS times.
+            self.new_epoch();
+            for _ in 0..EPOCH_REDRAWS {
+                if self.order.len() >= rows {
+                    break;
+                }
                 self.new_epoch();
-                picked.clear();
             }
-            picked.push(self.order[self.cursor]);
-            self.cursor += 1;
         }
+        if self.order.is_empty() {
+            return Err(CoreError::Corpus(
+                "the training split gives no sentence pair to batch".into(),
+            ));
+        }
+        // An epoch still smaller than a batch (a short text: a few documents of two
+        // sentences) repeats its chunks in the batch; waiting for a larger one could hang.
+        let picked: Vec<usize> = (0..rows)
+            .filter_map(|k| {
+                self.order
+                    .get((self.cursor + k) % self.order.len())
+                    .copied()
+            })
+            .collect();
+        self.cursor += rows;
         let (batch, _) = pair_batch(
             self.task,
             &self.epoch,

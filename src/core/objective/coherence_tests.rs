@@ -677,3 +677,30 @@ fn pair_batcher_refuses_what_it_cannot_batch_with_typed_errors() {
     // The objective table knows NSP and SOP as pair objectives.
     assert!(Objective::Nsp.spec().pairs().is_some() && Objective::Sop.spec().pairs().is_some());
 }
+
+#[test]
+fn an_epoch_smaller_than_a_batch_repeats_its_chunks_instead_of_waiting_forever() {
+    // Two documents of two sentences: at most two chunks an epoch, against a batch of 16.
+    let tiny = Arc::new(
+        (0..2)
+            .map(|doc| DocSentences {
+                doc,
+                sentences: vec![vec![40 + doc as u32, 41], vec![50, 51 + doc as u32]],
+            })
+            .collect::<Vec<_>>(),
+    );
+    for task in [PairTask::Sop, PairTask::Nsp] {
+        let mut b = PairBatcher::new(
+            task,
+            tiny.clone(),
+            PairFormat::ALONE,
+            shape(16, 16),
+            Rng::new(3),
+        )
+        .expect("pair batcher");
+        for _ in 0..3 {
+            let batch = b.next_batch().expect("a batch");
+            assert_pair_batch(&batch, Tokens::None, 16, 16);
+        }
+    }
+}

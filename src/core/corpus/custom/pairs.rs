@@ -5,11 +5,14 @@
 //! same document, or, where the document is too short, the sentence of another document most
 //! like the true B by TF-IDF ([`super::tfidf`]); a swapped negative is (B, A). Sentences are
 //! interned, so "is this negative really a positive somewhere in the text?" is one lookup.
+//! Which documents go to which split is the search in [`splits`].
+
+mod splits;
 
 use std::collections::{HashMap, HashSet};
 
 use super::tfidf::TfIdf;
-use super::{CustomTextError, EVAL_PAIR_CAP, MIN_SPLIT_DOCS, TRAIN_PAIR_CAP};
+use super::{EVAL_PAIR_CAP, TRAIN_PAIR_CAP};
 use crate::core::corpus::{EvalPair, Genre, PairKind, PairSet, PairSource, SegmentPair, Split};
 use crate::core::rng::{Rng, Stream};
 
@@ -92,70 +95,6 @@ impl<'a> PairBuilder<'a> {
             (Some(a), Some(b)) => a != b && !self.positives.contains(&(a, b)),
             _ => false,
         }
-    }
-
-    /// Draws the splits (about 80/10/10 by document, at least [`MIN_SPLIT_DOCS`] each), then
-    /// moves documents to any split that cannot get a pair set of every kind.
-    pub(super) fn assign_splits(&self) -> Result<(Vec<Split>, Vec<PairSet>), CustomTextError> {
-        let n = self.docs.len();
-        let mut order: Vec<usize> = (0..n).collect();
-        self.rng(Stream::Corpus, 0).shuffle(&mut order);
-        let eval = n.div_ceil(10).max(MIN_SPLIT_DOCS);
-        let mut splits = vec![Split::Train; n];
-        for (rank, &doc) in order.iter().enumerate() {
-            if let Some(slot) = splits.get_mut(doc) {
-                *slot = match rank {
-                    r if r < eval => Split::Validation,
-                    r if r < 2 * eval => Split::Test,
-                    _ => Split::Train,
-                };
-            }
-        }
-        let refuse = |(split, kind): (Split, PairKind)| CustomTextError::TooRepetitive {
-            split,
-            kind,
-            distinct: self.distinct,
-            sentences: self.docs.iter().map(Vec::len).sum(),
-        };
-        let mut last_failure = (Split::Validation, PairKind::Random);
-        // Each move gives a failing split a document; 2n moves without success means the
-        // documents only shuttle between failing splits.
-        for _ in 0..=2 * n {
-            let mut sets = Vec::with_capacity(9);
-            let mut failure = None;
-            for split in Split::ALL {
-                let members: Vec<usize> =
-                    (0..n).filter(|&d| splits.get(d) == Some(&split)).collect();
-                for kind in PairKind::ALL {
-                    let set = self.pair_set(split, kind, &members);
-                    if set.pairs.is_empty() && failure.is_none() {
-                        failure = Some((split, kind));
-                    }
-                    sets.push(set);
-                }
-            }
-            let Some((split, kind)) = failure else {
-                return Ok((splits, sets));
-            };
-            last_failure = (split, kind);
-            // The donor is the largest other split; it gives its longest document.
-            let count = |s: Split| splits.iter().filter(|&&x| x == s).count();
-            let Some(donor) = Split::ALL
-                .into_iter()
-                .filter(|&s| s != split && count(s) > MIN_SPLIT_DOCS)
-                .max_by_key(|&s| (count(s), s == Split::Train))
-            else {
-                return Err(refuse(last_failure));
-            };
-            let moved = (0..n)
-                .filter(|&d| splits.get(d) == Some(&donor))
-                .max_by_key(|&d| (self.docs.get(d).map_or(0, Vec::len), std::cmp::Reverse(d)));
-            match moved.and_then(|d| splits.get_mut(d)) {
-                Some(slot) => *slot = split,
-                None => return Err(refuse(last_failure)),
-            }
-        }
-        Err(refuse(last_failure))
     }
 
     /// One balanced pair set for `split` × `kind` from the documents `members` (empty if no

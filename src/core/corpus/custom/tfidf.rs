@@ -12,6 +12,12 @@ const TFIDF_POOL: usize = 20_000;
 const TFIDF_MAX_POSTINGS: usize = 2_000;
 /// Sentences looked at when no indexed sentence shares a usable term with the query.
 const TFIDF_FALLBACK_SCAN: usize = 256;
+/// Best-scoring sentences offered to `accept` per query; past them the fallback scan decides.
+/// (All of them, best first, made a query quadratic when every candidate was rejected.)
+const TFIDF_MAX_CANDIDATES: usize = 64;
+/// Queries that find no acceptable sentence before the index gives up: past this many the text
+/// is too repetitive for cross-document hard negatives, and each further query would only cost.
+const TFIDF_MAX_MISSES: usize = 64;
 
 /// A TF-IDF index over (an even sample of) one split's sentences: L2-normalised tf·idf
 /// vectors with smoothed idf = ln((1 + N) / (1 + df)) + 1, stored as postings sorted by term
@@ -26,6 +32,8 @@ pub(super) struct TfIdf {
     postings: Vec<(u32, f32)>,
     /// Scratch space for scoring, one slot per entry, kept at zero between queries.
     scores: Vec<f32>,
+    /// Queries so far that found nothing acceptable.
+    misses: usize,
 }
 
 impl TfIdf {
@@ -80,6 +88,7 @@ impl TfIdf {
             offsets,
             postings,
             scores,
+            misses: 0,
         }
     }
 
@@ -95,12 +104,25 @@ impl TfIdf {
     }
 
     /// The indexed sentence most similar to `text` (cosine of tf·idf vectors, ignoring terms
-    /// too common to discriminate) among those `accept`ed.
+    /// too common to discriminate) among those `accept`ed. Bounded work: at most
+    /// [`TFIDF_MAX_CANDIDATES`] best candidates and [`TFIDF_FALLBACK_SCAN`] others are offered
+    /// to `accept`, and after [`TFIDF_MAX_MISSES`] fruitless queries every query answers `None`.
     pub(super) fn most_similar(
         &mut self,
         text: &str,
         accept: impl Fn(Source) -> bool,
     ) -> Option<Source> {
+        if self.misses >= TFIDF_MAX_MISSES {
+            return None;
+        }
+        let found = self.search(text, accept);
+        if found.is_none() {
+            self.misses += 1;
+        }
+        found
+    }
+
+    fn search(&mut self, text: &str, accept: impl Fn(Source) -> bool) -> Option<Source> {
         let mut query = term_counts(text, &mut Vec::new());
         let n = self.entries.len() as f32;
         for (term, weight) in &mut query {
@@ -133,14 +155,15 @@ impl TfIdf {
             }
         }
         self.scores = scores;
-        // Best first; a few rejections (duplicates of A or of the true B) are normal.
-        while !candidates.is_empty() {
-            let best = candidates
-                .iter()
-                .enumerate()
-                .max_by(|(_, x), (_, y)| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)))
-                .map(|(k, _)| k)?;
-            let (_, entry) = candidates.swap_remove(best);
+        // Best first (ties: the earlier entry); a few rejections (duplicates of A or of the
+        // true B) are normal, many mean the text repeats itself, so only the best are tried.
+        let best_first = |x: &(f32, u32), y: &(f32, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
+        if candidates.len() > TFIDF_MAX_CANDIDATES {
+            candidates.select_nth_unstable_by(TFIDF_MAX_CANDIDATES, best_first);
+            candidates.truncate(TFIDF_MAX_CANDIDATES);
+        }
+        candidates.sort_unstable_by(best_first);
+        for &(_, entry) in &candidates {
             let source = self.entries.get(entry as usize).copied()?;
             if accept(source) {
                 return Some(source);
