@@ -3,11 +3,13 @@
 
 use std::sync::OnceLock;
 
-use burn::tensor::Device;
+use burn::tensor::{Bytes, DType, Device};
 use pretrain_playground::core::backend::Backend;
 use pretrain_playground::core::config::{ModelSize, RunConfig};
 use pretrain_playground::core::data::Dataset;
+use pretrain_playground::core::error::CoreError;
 use pretrain_playground::core::exec::{SystemClock, block_on};
+use pretrain_playground::core::generate::write_continuation;
 use pretrain_playground::core::mix::ObjectiveMix;
 use pretrain_playground::core::model::network::{BatchTensors, Network};
 use pretrain_playground::core::saved;
@@ -265,4 +267,186 @@ fn every_valid_run_survives_save_and_load() {
     let json = serde_json::to_string(&step).expect("step");
     let back: TrainEvent = serde_json::from_str(&json).expect("a diverging step reads back");
     assert!(same_record(&back, &step));
+}
+
+/// An untrained decoder's four files: cheap, and valid.
+fn untrained_decoder() -> saved::SavedFiles {
+    let mut trainer = trainer("gpt", 3_000);
+    let summary = trainer.cancel();
+    save(&trainer, &summary)
+}
+
+/// Rewrites one value of a JSON file (`pointer` as RFC 6901), or removes it with `None`.
+fn edit(json: &str, pointer: &str, value: Option<serde_json::Value>) -> String {
+    let mut doc: serde_json::Value = serde_json::from_str(json).expect("json");
+    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
+    let object = doc
+        .pointer_mut(parent)
+        .and_then(serde_json::Value::as_object_mut)
+        .unwrap_or_else(|| panic!("no object at {parent}"));
+    match value {
+        Some(v) => object.insert(key.to_string(), v),
+        None => object.remove(key),
+    };
+    serde_json::to_string(&doc).expect("write")
+}
+
+/// The same record with every float tensor stored as f64: the right shapes, the wrong type.
+fn as_f64_record(model: &[u8]) -> Vec<u8> {
+    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(model.to_vec()))
+        .and_then(burn_pack::Reader::into_tensors)
+        .expect("record");
+    let widened = tensors
+        .into_iter()
+        .map(|t| {
+            let (name, _, shape, id, bytes) = t.into_parts().expect("parts");
+            let wide: Vec<u8> = bytes
+                .chunks_exact(4)
+                .flat_map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])).to_le_bytes())
+                .collect();
+            burn_pack::Tensor::new(name, DType::F64, shape, id, Bytes::from_bytes_vec(wide))
+        })
+        .collect();
+    burn_pack::Writer::new(widened)
+        .into_bytes()
+        .expect("write")
+        .to_vec()
+}
+
+/// Files a student did not save (edited, mixed from two runs, or made up) are refused before
+/// anything uses them, each with the file at fault named; nothing panics or hangs.
+#[test]
+fn crafted_saved_runs_are_refused_with_a_reason() {
+    use serde_json::json;
+    let device = Device::flex();
+    let valid = untrained_decoder();
+    saved::load(&valid, &device).expect("the untouched files load");
+    let tokenizer = |pointer: &str, value: Option<serde_json::Value>| saved::SavedFiles {
+        tokenizer_json: edit(&valid.tokenizer_json, pointer, value),
+        ..valid.clone()
+    };
+    let config = |edits: &[(&str, serde_json::Value)]| saved::SavedFiles {
+        config_json: edits
+            .iter()
+            .fold(valid.config_json.clone(), |json, (pointer, value)| {
+                edit(&json, pointer, Some(value.clone()))
+            }),
+        ..valid.clone()
+    };
+    // The vocabulary's last token moved to an id far past the embedding table.
+    let vocab: serde_json::Value = serde_json::from_str(&valid.tokenizer_json).expect("json");
+    let (token, _) = vocab["model"]["vocab"]
+        .as_object()
+        .and_then(|v| v.iter().max_by_key(|(_, id)| id.as_u64()))
+        .expect("a vocabulary");
+    let sparse = tokenizer(&format!("/model/vocab/{token}"), Some(json!(5000)));
+    // The longest token gone, so the merge that makes it makes nothing (`tokenizers` indexed
+    // past a buffer there), and the file cut off inside its decoder (where it panicked).
+    let (longest, _) = vocab["model"]["vocab"]
+        .as_object()
+        .and_then(|v| v.iter().max_by_key(|(token, _)| token.len()))
+        .expect("a vocabulary");
+    let unmade = tokenizer(&format!("/model/vocab/{longest}"), None);
+    let decoder = valid.tokenizer_json.find("\"decoder\"").expect("a decoder");
+    let cut = saved::SavedFiles {
+        tokenizer_json: valid.tokenizer_json[..decoder + 30].to_string(),
+        ..valid.clone()
+    };
+    let cases: [(&str, saved::SavedFiles, &[&str]); 12] = [
+        (
+            "an unbounded sample",
+            config(&[("/config/sample_tokens", json!(1_000_000_000u64))]),
+            &["config.json"],
+        ),
+        (
+            "a missing learning rate",
+            config(&[("/config/peak_lr", serde_json::Value::Null)]),
+            &["config.json"],
+        ),
+        (
+            "a vocabulary the model has not",
+            config(&[("/vocab_size", json!(5))]),
+            &["config.json"],
+        ),
+        (
+            "another size than the weights",
+            saved::SavedFiles {
+                summary_json: edit(&valid.summary_json, "/size", Some(json!("default"))),
+                ..config(&[
+                    ("/config/size", json!("default")),
+                    ("/vocab_size", json!(2048)),
+                ])
+            },
+            &["model.bpk", "config.json"],
+        ),
+        ("sparse tokenizer ids", sparse, &["tokenizer.json"]),
+        (
+            "a foreign normalizer",
+            tokenizer("/normalizer", Some(json!({"type": "Lowercase"}))),
+            &["tokenizer.json"],
+        ),
+        (
+            "a foreign pre-tokenizer",
+            tokenizer("/pre_tokenizer", Some(json!({"type": "Whitespace"}))),
+            &["tokenizer.json"],
+        ),
+        ("a merge that makes no token", unmade, &["tokenizer.json"]),
+        ("a file cut in its decoder", cut, &["tokenizer.json"]),
+        (
+            "a random (dropout) BPE",
+            tokenizer("/model/dropout", Some(json!(0.5))),
+            &["tokenizer.json"],
+        ),
+        (
+            "the summary of another run",
+            saved::SavedFiles {
+                summary_json: edit(&valid.summary_json, "/size", Some(json!("default"))),
+                ..valid.clone()
+            },
+            &["run.json"],
+        ),
+        (
+            "weights of another type",
+            saved::SavedFiles {
+                model: as_f64_record(&valid.model),
+                ..valid.clone()
+            },
+            &["model.bpk", "config.json"],
+        ),
+    ];
+    for (what, files, named) in cases {
+        let error = saved::load(&files, &device)
+            .err()
+            .unwrap_or_else(|| panic!("{what} is refused"));
+        let message = error.to_string();
+        assert!(
+            matches!(error, CoreError::SavedRun(_)) && named.iter().all(|f| message.contains(f)),
+            "{what}: {message}"
+        );
+    }
+}
+
+/// A prompt that encodes to no ids at all starts where every document starts (after an
+/// [EOS]) instead of reading before the start of the sequence.
+#[test]
+fn an_empty_prompt_still_generates_or_is_refused() {
+    let files = untrained_decoder();
+    let loaded = saved::load(&files, &Device::flex()).expect("load");
+    let Network::Stack(model) = &loaded.network else {
+        panic!("a decoder is one stack");
+    };
+    assert!(loaded.tokenizer.encode("").expect("encode").is_empty());
+    let backend = Backend::cpu();
+    for max_tokens in [0, 3] {
+        let text = block_on(write_continuation(
+            model,
+            &loaded.tokenizer,
+            "",
+            7,
+            max_tokens,
+            &backend,
+        ))
+        .expect("an empty prompt is continued");
+        assert!(max_tokens > 0 || text.is_empty());
+    }
 }
