@@ -20,9 +20,13 @@ pub struct Target {
     pub run: fn(&mut Unstructured<'_>) -> arbitrary::Result<()>,
 }
 
-/// Every harness the project has, by name.
+/// Every harness the project has, by name. (Harnesses that drive the async core block on it,
+/// which only a native build can.)
 pub fn targets() -> Vec<Target> {
-    Vec::new()
+    vec![
+        #[cfg(not(target_arch = "wasm32"))]
+        saved_run::TARGET,
+    ]
 }
 
 /// Runs the target named `name` on `data` (the entry point for a coverage-guided fuzzer).
@@ -35,5 +39,7 @@ pub fn run_target(name: &str, data: &[u8]) {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod drive;
+#[cfg(not(target_arch = "wasm32"))]
+mod saved_run;
 #[cfg(not(target_arch = "wasm32"))]
 pub use drive::{DriveReport, Finding, drive};

@@ -35,3 +35,9 @@ pub fn run(name: &str, inputs: u64, max_len: usize, limit_s: u64) {
         Err(finding) => panic!("{finding}"),
     }
 }
+
+/// Saved-run files mutated from a valid run: refused or loaded, never a panic or a hang.
+#[test]
+fn fuzz_saved_run() {
+    run("saved_run", 4000, 4096, 30);
+}
