@@ -292,4 +292,27 @@ mod tests {
         );
         assert!(l.chance.is_none());
     }
+
+    /// A pair-only mix has no word-frequency baseline (NaN, `null` in a saved run): nothing is
+    /// drawn for it, and the scale is the pair curve's.
+    #[test]
+    fn a_baseline_that_is_not_a_number_is_not_drawn() {
+        for baseline in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let data = ChartData {
+                val_pairs: vec![(10, 0.6)],
+                baseline: Some(baseline),
+                pairs: true,
+                planned_steps: 10,
+                ..ChartData::default()
+            };
+            let l = layout(&data);
+            assert!(l.baseline.is_none(), "{baseline}");
+            assert!(
+                l.lo.is_finite() && l.hi < 2.0,
+                "{baseline}: {}..{}",
+                l.lo,
+                l.hi
+            );
+        }
+    }
 }

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::CoreError;
+// A null float in `config.json` reads as NaN, which `validate` refuses by name.
+use super::json_float::nan_if_null;
 
 /// The lecture budget: tokens of original text entering batches, the same for every mix.
 pub const LECTURE_BUDGET_TOKENS: u64 = 500_000;
@@ -102,6 +104,7 @@ impl std::str::FromStr for Schedule {
 /// How an objective trains at one size: Adam's peak rate, sequences per step, the schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Recipe {
+    #[serde(deserialize_with = "nan_if_null")]
     pub peak_lr: f64,
     pub batch_size: usize,
     pub schedule: Schedule,
@@ -202,6 +205,7 @@ pub struct RunConfig {
     pub seed: u64,
     /// Drives the corpus.
     pub corpus_seed: u64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub peak_lr: f64,
     /// Sequences per optimizer step.
     #[serde(default = "default_batch_size")]
@@ -209,14 +213,17 @@ pub struct RunConfig {
     #[serde(default = "default_schedule")]
     pub schedule: Schedule,
     /// Fraction of the planned steps spent warming the learning rate up linearly.
+    #[serde(deserialize_with = "nan_if_null")]
     pub warmup_fraction: f64,
     /// Gradient-norm clipping threshold.
+    #[serde(deserialize_with = "nan_if_null")]
     pub grad_clip: f32,
     /// Evaluations along the run (on a quarter of the validation set; the last one on all of
     /// it), besides the one at the start.
     #[serde(default = "default_evaluations")]
     pub evaluations: usize,
     /// A new sample of the fixed prompt is drawn at least this often, in seconds of wall time.
+    #[serde(deserialize_with = "nan_if_null")]
     pub sample_every_s: f64,
     /// Tokens generated for each sample.
     pub sample_tokens: usize,

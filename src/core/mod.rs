@@ -13,6 +13,7 @@ pub mod data;
 pub mod error;
 pub mod exec;
 pub mod generate;
+pub mod json_float;
 pub mod masks;
 pub mod metrics;
 pub mod mix;

@@ -16,8 +16,9 @@ use super::plan::{Plan, plan};
 use super::summary::{RunSummary, TrainEvent};
 use super::tokenizer::LabTokenizer;
 use super::train::Trainer;
-use burn::module::Module;
-use burn::tensor::{Bytes, Device};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Bool, Bytes, DType, Device, Int, Shape, Tensor};
+use std::collections::BTreeMap;
 
 /// What `config.json` holds: enough to rebuild the network before its weights are loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,8 +188,11 @@ impl LoadedRun {
     }
 }
 
-/// Rebuilds a saved run on `device`. Every file is checked: a record from another architecture
-/// or size, or a tokenizer whose vocabulary does not fit, is a typed error.
+/// Rebuilds a saved run on `device`. Every file is checked before it is used, and each
+/// refusal names the file and what to do: a config this version would not train (a sample
+/// longer than allowed, an unknown size), a tokenizer of another kind or whose ids reach past
+/// the model's embeddings, a run summary of another run, a record whose tensors are not the
+/// ones the config describes.
 pub fn load(files: &SavedFiles, device: &Device) -> Result<LoadedRun, CoreError> {
     let bad = |what: &str, e: &dyn std::fmt::Display| {
         CoreError::SavedRun(format!("{what} cannot be read ({e}); save the run again"))
@@ -197,7 +201,10 @@ pub fn load(files: &SavedFiles, device: &Device) -> Result<LoadedRun, CoreError>
         serde_json::from_str(&files.config_json).map_err(|e| bad(CONFIG_FILE, &e))?;
     let summary: RunSummary =
         serde_json::from_str(&files.summary_json).map_err(|e| bad(SUMMARY_FILE, &e))?;
-    let tokenizer = LabTokenizer::from_json(&files.tokenizer_json)?;
+    let tokenizer = LabTokenizer::from_json(&files.tokenizer_json).map_err(|e| match e {
+        CoreError::Tokenizer(message) => CoreError::SavedRun(message),
+        other => other,
+    })?;
     saved.config.validate().map_err(|e| {
         CoreError::SavedRun(format!(
             "{CONFIG_FILE} holds a setting this version refuses: {e}"
@@ -215,23 +222,43 @@ pub fn load(files: &SavedFiles, device: &Device) -> Result<LoadedRun, CoreError>
         )));
     }
     let model_config = saved.config.size.model();
-    if tokenizer.vocab_size() > model_config.vocab_size {
+    if saved.vocab_size != model_config.vocab_size {
         return Err(CoreError::SavedRun(format!(
-            "the saved tokenizer has {} entries; the {} model holds {}",
-            tokenizer.vocab_size(),
-            saved.config.size,
-            model_config.vocab_size
+            "{CONFIG_FILE} gives a vocabulary of {} for the {} model, which has {}; choose the \
+             {CONFIG_FILE} saved with the run",
+            saved.vocab_size, saved.config.size, model_config.vocab_size
         )));
     }
-    let record = burn::store::ModuleRecord::from_bytes(Bytes::from_bytes_vec(files.model.clone()))
-        .map_err(|e| bad(MODEL_FILE, &e))?;
-    let network = match Network::init(
+    if tokenizer.vocab_size() > model_config.vocab_size {
+        return Err(CoreError::SavedRun(format!(
+            "{TOKENIZER_FILE} has ids up to {}, past the {} embeddings of the {} model in \
+             {CONFIG_FILE}; choose the {TOKENIZER_FILE} saved with the run",
+            tokenizer.vocab_size() - 1,
+            model_config.vocab_size,
+            saved.config.size
+        )));
+    }
+    if (summary.size, summary.mix.as_str()) != (saved.config.size, mix.canonical().as_str()) {
+        return Err(CoreError::SavedRun(format!(
+            "{SUMMARY_FILE} records a `{}` run of `{}`, {CONFIG_FILE} a `{}` run of `{}`; choose \
+             the four files of one saved run",
+            summary.size,
+            summary.mix,
+            saved.config.size,
+            mix.canonical()
+        )));
+    }
+    let network = Network::init(
         expected.architecture,
         expected.extras(),
         &model_config,
         saved.config.seed,
         device,
-    ) {
+    );
+    check_record(&files.model, &network, &saved.config)?;
+    let record = burn::store::ModuleRecord::from_bytes(Bytes::from_bytes_vec(files.model.clone()))
+        .map_err(|e| bad(MODEL_FILE, &e))?;
+    let network = match network {
         Network::Stack(m) => {
             Network::Stack(m.try_load_record(record).map_err(|e| bad(MODEL_FILE, &e))?)
         }
@@ -245,4 +272,89 @@ pub fn load(files: &SavedFiles, device: &Device) -> Result<LoadedRun, CoreError>
         saved,
         summary,
     })
+}
+
+/// A tensor's shape and element type.
+type TensorKind = (Vec<usize>, DType);
+
+/// The tensors a module's record holds, by record path (what burn's loader matches them by).
+#[derive(Default)]
+struct Expected {
+    path: Vec<String>,
+    tensors: BTreeMap<String, TensorKind>,
+}
+
+impl Expected {
+    fn add(&mut self, shape: Shape, dtype: DType) {
+        self.tensors
+            .insert(self.path.join("."), (shape.as_slice().to_vec(), dtype));
+    }
+}
+
+impl ModuleVisitor for Expected {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.add(param.lazy_shape(), param.val().dtype());
+    }
+
+    fn visit_int<const D: usize>(&mut self, param: &Param<Tensor<D, Int>>) {
+        self.add(param.lazy_shape(), param.val().dtype());
+    }
+
+    fn visit_bool<const D: usize>(&mut self, param: &Param<Tensor<D, Bool>>) {
+        self.add(param.lazy_shape(), param.val().dtype());
+    }
+}
+
+/// Reads `model.bpk`'s table of tensors and checks it against the network `config.json`
+/// describes, before burn's loader sees the bytes: every tensor there, none besides, each of
+/// the shape and type the network holds (the pack checks that each tensor's bytes fill its
+/// shape). A record of another size or architecture is refused with what differs.
+fn check_record(bytes: &[u8], network: &Network, config: &RunConfig) -> Result<(), CoreError> {
+    let mismatch = |what: String| {
+        CoreError::SavedRun(format!(
+            "{MODEL_FILE} does not hold the `{}` network {CONFIG_FILE} describes ({what}); choose \
+             the {MODEL_FILE} saved with the run",
+            config.size
+        ))
+    };
+    let mut expected = Expected::default();
+    match network {
+        Network::Stack(m) => m.visit(&mut expected),
+        Network::EncoderDecoder(m) => m.visit(&mut expected),
+    }
+    let mut expected = expected.tensors;
+    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .and_then(burn_pack::Reader::into_tensors)
+        .map_err(|e| {
+            CoreError::SavedRun(format!(
+                "{MODEL_FILE} cannot be read ({e}); save the run again"
+            ))
+        })?;
+    for tensor in &tensors {
+        let Some((shape, dtype)) = expected.remove(&tensor.name) else {
+            return Err(mismatch(format!(
+                "it has a tensor `{}` the network has not",
+                tensor.name
+            )));
+        };
+        let found = tensor.shape.as_slice();
+        if found != shape.as_slice() || tensor.dtype != dtype {
+            return Err(mismatch(format!(
+                "`{}` is {:?} {found:?}, the network's is {dtype:?} {shape:?}",
+                tensor.name, tensor.dtype
+            )));
+        }
+    }
+    if let Some(name) = expected.keys().next() {
+        return Err(mismatch(format!("it has no tensor `{name}`")));
+    }
+    Ok(())
 }

@@ -2,9 +2,11 @@
 //! forks), and the events the training loop emits while it runs. Both are plain serde data:
 //! they cross the worker boundary and are written as `run.json`.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::config::{ModelSize, Schedule};
+// Every float below reads `null` (NaN or an infinity when written) back as NaN.
+use super::json_float::{nan_if_null, nan_if_null_values, some_nan_if_null};
 
 /// Bump when a field changes meaning; adding optional fields keeps the version.
 ///
@@ -13,16 +15,6 @@ use super::config::{ModelSize, Schedule};
 ///   sets are sampled across the whole split; NSP/SOP segments are BERT-style multi-sentence
 ///   spans; the recipe (`peak_lr`, `batch_size`, `schedule`) and `padding_share` are recorded.
 pub const SCHEMA_VERSION: u32 = 2;
-
-/// Reads a float that JSON may hold as `null` (serde_json writes NaN and infinities as
-/// `null`): a diverged or pair-only run's record must load back.
-fn float_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
-    Ok(Option::<f32>::deserialize(d)?.unwrap_or(f32::NAN))
-}
-
-fn double_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,27 +47,55 @@ pub struct CurvePoint {
     /// Original-text tokens consumed so far.
     pub tokens: u64,
     /// The step's loss: the mix, primary + weight · auxiliary.
-    #[serde(deserialize_with = "float_or_nan")]
+    #[serde(deserialize_with = "nan_if_null")]
     pub train_loss: f32,
     /// The step's token loss alone (mean over supervised positions), when the step had one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub train_token_loss: Option<f32>,
     /// The step's pair loss alone, when the step had one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub train_pair_loss: Option<f32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub val_loss: Option<f32>,
     /// At evaluations of token-level objectives: the loss on corrupted positions only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub val_loss_corrupted: Option<f32>,
     /// At evaluations: word frequencies on the same positions as `val_loss_corrupted`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub val_baseline: Option<f32>,
     /// At evaluations of NSP/SOP: the pair head's loss on held-out pairs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub val_pair_loss: Option<f32>,
     /// At evaluations of NSP/SOP: the pair head's accuracy on held-out pairs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub val_pair_accuracy: Option<f32>,
 }
 
@@ -104,7 +124,11 @@ pub struct RunSummary {
     pub batch_size: usize,
     /// Adam's peak learning rate and the schedule after warm-up (the recipe of the objective
     /// that shapes the mix's batches, unless overridden).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub peak_lr: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
@@ -114,18 +138,20 @@ pub struct RunSummary {
     /// Positions that carried a loss, summed over steps.
     pub supervised_tokens: u64,
     /// Wall time from start to end, evaluation and sampling included.
+    #[serde(deserialize_with = "nan_if_null")]
     pub wall_s: f64,
     /// Time in optimizer steps only.
+    #[serde(deserialize_with = "nan_if_null")]
     pub train_s: f64,
-    #[serde(deserialize_with = "float_or_nan")]
+    #[serde(deserialize_with = "nan_if_null")]
     pub initial_val_loss: f32,
-    #[serde(deserialize_with = "float_or_nan")]
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_val_loss: f32,
     /// Cross-entropy (nats/token) under the training split's add-one unigram distribution over
     /// the ids the objective can predict, on the positions of `val_loss_corrupted`: what
     /// knowing only word frequencies achieves there (NaN, written `null`, without a token
     /// objective).
-    #[serde(deserialize_with = "double_or_nan")]
+    #[serde(deserialize_with = "nan_if_null")]
     pub unigram_entropy: f64,
     /// Step at which the loss stopped being finite, for a diverged run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -135,47 +161,79 @@ pub struct RunSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub architecture: Option<String>,
     /// The last validation loss of each objective of the mix, by name.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        deserialize_with = "nan_if_null_values"
+    )]
     pub val_loss_components: std::collections::BTreeMap<String, f32>,
     /// Token loss on corrupted positions only (MLM's [MASK]/random positions, T5's span
     /// tokens, BART's masked spans, every target of CLM and PLM).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub val_loss_corrupted: Option<f32>,
     /// Standard error of `val_loss_corrupted` over its positions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub val_loss_corrupted_se: Option<f32>,
     /// The unigram baseline on the same positions as `val_loss_corrupted`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub unigram_entropy_corrupted: Option<f64>,
     /// Standard error of the mean per-position difference (model − baseline): the run is below
     /// word frequencies on this set by more than noise when the gap exceeds about twice this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub unigram_margin_se: Option<f32>,
     /// Validation positions behind `val_loss_corrupted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval_positions: Option<usize>,
     /// Pair-head loss on held-out NSP/SOP pairs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub val_pair_loss: Option<f32>,
     /// Pair-head accuracy (argmax) on held-out NSP/SOP pairs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub val_pair_accuracy: Option<f32>,
     /// Its standard error, √(p(1−p)/n).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub val_pair_accuracy_se: Option<f32>,
     /// Held-out pairs behind `val_pair_accuracy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval_pairs: Option<usize>,
     /// Token positions carrying a loss per step (mean over the plan's batch kinds).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nan_if_null")]
     pub supervised_tokens_per_step: f64,
     /// Training FLOPs per step (6 · params + attention per position, each position of each
     /// stack counted; padding included, since it is computed).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nan_if_null")]
     pub flops_per_step: f64,
     /// Share of the input positions of the run's batches that were padding: equal text is not
     /// equal compute when one mix pads and another does not.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nan_if_null")]
     pub padding_share: f64,
 }
 
@@ -186,21 +244,33 @@ pub struct StepReport {
     pub tokens: u64,
     pub budget_tokens: u64,
     /// The step's loss: the mix, primary + weight · auxiliary.
-    #[serde(deserialize_with = "float_or_nan")]
+    #[serde(deserialize_with = "nan_if_null")]
     pub loss: f32,
     /// Its token part (mean over supervised positions) and pair part, when the step has them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub token_loss: Option<f32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_nan_if_null"
+    )]
     pub pair_loss: Option<f32>,
+    #[serde(deserialize_with = "nan_if_null")]
     pub lr: f64,
     /// Positions that carried a loss in this step.
     pub supervised_tokens: usize,
     /// Original-text tokens per second of optimizer time, over recent steps.
+    #[serde(deserialize_with = "nan_if_null")]
     pub tokens_per_s: f64,
     /// Wall time since the run started.
+    #[serde(deserialize_with = "nan_if_null")]
     pub elapsed_s: f64,
     /// Estimated wall time left, at the pace so far.
+    #[serde(deserialize_with = "nan_if_null")]
     pub eta_s: f64,
 }
 
@@ -212,16 +282,32 @@ pub enum TrainEvent {
     Eval {
         step: usize,
         tokens: u64,
-        #[serde(deserialize_with = "float_or_nan")]
+        #[serde(deserialize_with = "nan_if_null")]
         val_loss: f32,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "some_nan_if_null"
+        )]
         val_loss_corrupted: Option<f32>,
         /// Word frequencies on the positions of `val_loss_corrupted`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "some_nan_if_null"
+        )]
         val_baseline: Option<f32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "some_nan_if_null"
+        )]
         val_pair_loss: Option<f32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "some_nan_if_null"
+        )]
         val_pair_accuracy: Option<f32>,
     },
     Sample {

@@ -28,6 +28,9 @@ use tokenizers::{
 
 use super::error::CoreError;
 
+mod check;
+use check::{check_lab_components, check_lab_pipeline, not_the_labs};
+
 /// Span sentinels reserved for span corruption (T5) and similar objectives.
 pub const SPAN_SENTINELS: usize = 16;
 
@@ -248,19 +251,31 @@ impl LabTokenizer {
     }
 
     /// Reads a tokenizer written by [`Self::to_json`] (a saved run's `tokenizer.json`), checking
-    /// that the lab's specials sit at their ids.
+    /// that it is the lab's kind of tokenizer (see [`check`]) with the lab's
+    /// specials at their ids. Its vocabulary size is the highest id + 1, the embedding rows its
+    /// ids need, not its entry count: a file may leave ids out.
     pub fn from_json(json: &str) -> Result<Self, CoreError> {
-        let inner: Tokenizer = json
-            .parse()
-            .map_err(|e| CoreError::Tokenizer(format!("tokenizer.json cannot be read: {e}")))?;
+        let unreadable = |e: serde_json::Error| {
+            CoreError::Tokenizer(format!(
+                "tokenizer.json cannot be read ({e}); choose the tokenizer.json saved with the run"
+            ))
+        };
+        // JSON text first, the tokenizer from the parsed value second: `tokenizers` panics on
+        // a syntax error inside its decoder when it reads the text itself.
+        let value: serde_json::Value = serde_json::from_str(json).map_err(unreadable)?;
+        check_lab_components(&value)?;
+        let inner: Tokenizer = serde_json::from_value(value).map_err(unreadable)?;
+        check_lab_pipeline(&inner)?;
         for (i, name) in special_names().iter().enumerate() {
             if inner.token_to_id(&internal_name(name)) != Some(i as u32) {
-                return Err(CoreError::Tokenizer(format!(
-                    "tokenizer.json was not written by the lab: {name} is not id {i}"
-                )));
+                return Err(not_the_labs(format!("{name} is not id {i}")));
             }
         }
-        let vocab_size = inner.get_vocab_size(true);
+        let vocab_size = inner
+            .get_vocab(true)
+            .values()
+            .max()
+            .map_or(0, |&id| id as usize + 1);
         Ok(Self {
             inner,
             specials: SpecialIds::FIXED,

@@ -24,7 +24,8 @@ pub struct Target {
     pub run: fn(&mut Unstructured<'_>) -> arbitrary::Result<()>,
 }
 
-/// Every harness the project has, by name.
+/// Every harness the project has, by name. (Harnesses that drive the async core block on it,
+/// which only a native build can.)
 pub fn targets() -> Vec<Target> {
     vec![
         Target {
@@ -39,6 +40,8 @@ pub fn targets() -> Vec<Target> {
             name: "own_text",
             run: own_text::run,
         },
+        #[cfg(not(target_arch = "wasm32"))]
+        saved_run::TARGET,
     ]
 }
 
@@ -52,5 +55,7 @@ pub fn run_target(name: &str, data: &[u8]) {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod drive;
+#[cfg(not(target_arch = "wasm32"))]
+mod saved_run;
 #[cfg(not(target_arch = "wasm32"))]
 pub use drive::{DriveReport, Finding, drive};

@@ -48,5 +48,11 @@ fn fuzz_messages() {
 
 #[test]
 fn fuzz_own_text() {
-    run("own_text", 1_500, 4_096, 20);
+    run("own_text", 1_000, 4_096, 20);
+}
+
+/// Saved-run files mutated from a valid run: refused or loaded, never a panic or a hang.
+#[test]
+fn fuzz_saved_run() {
+    run("saved_run", 2_000, 4_096, 30);
 }
