@@ -14,8 +14,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
-use std::sync::Arc;
-
 use crate::core::audit::{self, AuditLine};
 use crate::core::backend::Backend;
 use crate::core::bench::{StepShape, time_training_step};
@@ -23,9 +21,9 @@ use crate::core::config::{ModelSize, RunConfig};
 use crate::core::corpus::custom::Needs;
 use crate::core::corpus::view::{CorpusTimings, CorpusView};
 use crate::core::corpus::{CorpusInput, export};
-use crate::core::data::Dataset;
+use crate::core::data::{self, Dataset};
 use crate::core::error::CoreError;
-use crate::core::exec::Clock;
+use crate::core::exec::{Checkpoint, Clock};
 use crate::core::mix::ObjectiveMix;
 use crate::core::plan::plan;
 use crate::core::saved::{self, LoadedRun, SavedFiles};
@@ -59,23 +57,55 @@ struct CachedData {
     timings: CorpusTimings,
 }
 
-/// Builds the corpus and tokenizes it, timing both.
-fn build_dataset(
+/// A checkpoint of the cooperative corpus build ([`data::build_dataset`]) that yields to the
+/// worker's event loop once [`YIELD_EVERY_S`] has passed since the last yield, so Pause, Reset,
+/// the tokenizer view and the training loop are served while a student's text is built.
+struct YieldEvery {
+    last: f64,
+}
+
+/// Longest stretch of corpus building between two turns of the event loop, give or take one
+/// checkpoint interval (the core places checkpoints so none is more than ~0.25 s apart natively
+/// on a 5 MB text; see `own_text_builds_in_short_slices_whatever_the_text`).
+const YIELD_EVERY_S: f64 = 0.05;
+
+impl YieldEvery {
+    fn new() -> Self {
+        Self {
+            last: PerformanceClock.now_s(),
+        }
+    }
+}
+
+impl Checkpoint for YieldEvery {
+    fn checkpoint(&mut self) -> impl std::future::Future<Output = ()> {
+        let now = PerformanceClock.now_s();
+        let due = now - self.last >= YIELD_EVERY_S;
+        async move {
+            if due {
+                yield_now().await;
+                self.last = PerformanceClock.now_s();
+            }
+        }
+    }
+}
+
+/// Builds the corpus and tokenizes it, timing both, yielding to the event loop as it goes.
+async fn build_dataset(
     input: &CorpusInput,
     corpus_seed: u64,
     needs: Needs,
     vocab_size: usize,
 ) -> Result<(Dataset, CorpusTimings), CoreError> {
-    let clock = PerformanceClock;
-    let started = clock.now_s();
-    let corpus = input.build(corpus_seed, needs)?;
-    let built = clock.now_s();
-    let dataset = Dataset::new(Arc::new(corpus), vocab_size)?;
-    let timings = CorpusTimings {
-        corpus_ms: (built - started) * 1000.0,
-        tokenizer_ms: (clock.now_s() - built) * 1000.0,
-    };
-    Ok((dataset, timings))
+    data::build_dataset(
+        input,
+        corpus_seed,
+        needs,
+        vocab_size,
+        &PerformanceClock,
+        &mut YieldEvery::new(),
+    )
+    .await
 }
 
 /// What the worker is doing with its run. The trainer lives in the phase that owns it: in
@@ -593,7 +623,7 @@ async fn use_corpus(state: Shared, input: CorpusInput, offer: u64) {
         .map_or(ModelSize::Fast.model().vocab_size, |(backend, info)| {
             run_size(&settings, backend.kind, info).model().vocab_size
         });
-    let (dataset, timings) = match build_dataset(&input, settings.corpus_seed, needs, vocab) {
+    let (dataset, timings) = match build_dataset(&input, settings.corpus_seed, needs, vocab).await {
         Ok(built) => built,
         Err(e) => return reject(e.to_string()),
     };
@@ -769,7 +799,8 @@ async fn build(
                 settings.corpus_seed,
                 mix.corpus_needs(),
                 key.2,
-            )?;
+            )
+            .await?;
             if state.borrow().generation != generation {
                 return Ok(None);
             }

@@ -885,20 +885,22 @@ fn own_text_builds_in_short_slices_whatever_the_text() {
         .map(|size| size.model().vocab_size)
         .max()
         .unwrap_or(2048);
-    let cjk = SCRIPTS.iter().position(|s| s.name == "CJK").unwrap_or(0);
-    let mut cases: Vec<(&str, String, bool)> = vec![
-        (
-            "prose",
-            five_megabytes_of_sentences(&SCRIPTS[..4], 5),
-            false,
-        ),
-        (
-            "CJK",
-            five_megabytes_of_sentences(&SCRIPTS[cjk..=cjk], 6),
-            false,
-        ),
-    ];
-    cases.extend(five_megabyte_cases());
+    // Prose (accepted: the longest build) and three of the refused and cycling texts; the other
+    // 5 MB texts (CJK, junk, tiny documents, …) were measured the same way when the checkpoints
+    // were placed (0.05–0.26 s longest gaps) and are left out to keep CI short.
+    let mut cases: Vec<(&str, String, bool)> = vec![(
+        "prose",
+        five_megabytes_of_sentences(&SCRIPTS[..4], 5),
+        false,
+    )];
+    cases.extend(five_megabyte_cases().into_iter().filter(|(name, _, _)| {
+        [
+            "two short alternating lines",
+            "one sentence repeated",
+            "three sentences cycling",
+        ]
+        .contains(name)
+    }));
     let limit = 1.0;
     for (k, (name, text, hopeless)) in cases.into_iter().enumerate() {
         let input = CorpusInput::Custom {
