@@ -131,6 +131,16 @@ pub struct WordEncoder<'t> {
     words: HashMap<String, Vec<u32>>,
 }
 
+/// `text` with the private-use character that marks specials replaced, so no student text can
+/// spell a special token (both encoders use it).
+fn without_special_marks(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(SPECIAL_MARK) {
+        std::borrow::Cow::Owned(text.replace(SPECIAL_MARK, "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 impl WordEncoder<'_> {
     /// Frees the cache of tokenized words a batch at a time, awaiting `cp` between batches:
     /// after a corpus of megabytes, dropping it at once is a long pause of its own.
@@ -139,13 +149,8 @@ impl WordEncoder<'_> {
     }
 
     pub fn encode(&mut self, text: &str) -> Result<Vec<u32>, CoreError> {
-        let cleaned;
-        let text = if text.contains(SPECIAL_MARK) {
-            cleaned = text.replace(SPECIAL_MARK, "\u{FFFD}");
-            cleaned.as_str()
-        } else {
-            text
-        };
+        let text = without_special_marks(text);
+        let text = text.as_ref();
         let mut pre_tokenized = PreTokenizedString::from(text);
         self.pre_tokenizer
             .pre_tokenize(&mut pre_tokenized)
@@ -345,13 +350,8 @@ impl LabTokenizer {
     }
 
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, CoreError> {
-        let cleaned;
-        let text = if text.contains(SPECIAL_MARK) {
-            cleaned = text.replace(SPECIAL_MARK, "\u{FFFD}");
-            cleaned.as_str()
-        } else {
-            text
-        };
+        let text = without_special_marks(text);
+        let text = text.as_ref();
         let encoding = self
             .inner
             .encode(text, false)

@@ -29,20 +29,22 @@ pub fn run(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             _ => text.truncate(at),
         }
     }
-    if let Ok(input) = serde_json::from_slice::<WorkerInput>(&text) {
-        let json = serde_json::to_string(&input).map_err(|_| arbitrary::Error::IncorrectFormat)?;
-        let back: Result<WorkerInput, _> = serde_json::from_str(&json);
+    round_trips::<WorkerInput>(&text, "page")?;
+    round_trips::<WorkerOutput>(&text, "worker")?;
+    Ok(())
+}
+
+/// If `text` reads as a `T`, what it writes reads back.
+fn round_trips<T: serde::Serialize + serde::de::DeserializeOwned>(
+    text: &[u8],
+    writer: &str,
+) -> arbitrary::Result<()> {
+    if let Ok(message) = serde_json::from_slice::<T>(text) {
+        let json =
+            serde_json::to_string(&message).map_err(|_| arbitrary::Error::IncorrectFormat)?;
         assert!(
-            back.is_ok(),
-            "a message written by the page does not read back: {json}"
-        );
-    }
-    if let Ok(output) = serde_json::from_slice::<WorkerOutput>(&text) {
-        let json = serde_json::to_string(&output).map_err(|_| arbitrary::Error::IncorrectFormat)?;
-        let back: Result<WorkerOutput, _> = serde_json::from_str(&json);
-        assert!(
-            back.is_ok(),
-            "a message written by the worker does not read back: {json}"
+            serde_json::from_str::<T>(&json).is_ok(),
+            "a message written by the {writer} does not read back: {json}"
         );
     }
     Ok(())
