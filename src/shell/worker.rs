@@ -50,7 +50,8 @@ impl Clock for PerformanceClock {
 /// retrain the tokenizer, with its fingerprint once computed.
 struct CachedData {
     key: (CorpusInput, u64, usize),
-    dataset: Dataset,
+    /// Shared so the shortcut audit can read it across its awaits without holding the state.
+    dataset: Rc<Dataset>,
     fingerprint: Option<String>,
     /// The shortcut audit's lines, once computed.
     audit: Option<Vec<AuditLine>>,
@@ -640,7 +641,7 @@ async fn use_corpus(state: Shared, input: CorpusInput, offer: u64) {
         s.data = Some(CachedData {
             audit: None,
             key: (input.clone(), settings.corpus_seed, vocab),
-            dataset,
+            dataset: Rc::new(dataset),
             fingerprint: None,
             timings,
         });
@@ -782,7 +783,7 @@ async fn build(
         s.data
             .as_ref()
             .filter(|d| d.key == key)
-            .map(|d| (d.dataset.clone(), d.timings))
+            .map(|d| (Dataset::clone(&d.dataset), d.timings))
     };
     let (dataset, timings) = match cached {
         Some(found) => found,
@@ -807,7 +808,7 @@ async fn build(
             state.borrow_mut().data = Some(CachedData {
                 audit: None,
                 key,
-                dataset: dataset.clone(),
+                dataset: Rc::new(dataset.clone()),
                 fingerprint: None,
                 timings,
             });
@@ -859,8 +860,9 @@ async fn build(
 }
 
 /// Runs the shortcut audit once per tokenized corpus — the run's size's NSP/SOP training items
-/// and every evaluation pair set — one set at a time, yielding between them so Pause, Reset
-/// and the tokenizer view are answered, and sends each line as it comes.
+/// and every evaluation pair set — one set at a time and cooperatively within each (a
+/// student's megabytes take seconds a set), so Pause, Reset, the tokenizer view and the
+/// training loop are served meanwhile, and sends each line as it comes.
 async fn send_audit(state: &Shared, generation: u64) {
     let Some(run) = state.borrow().still(generation) else {
         return;
@@ -878,17 +880,16 @@ async fn send_audit(state: &Shared, generation: u64) {
             .find(|z| z.model().vocab_size == vocab)
             .unwrap_or(ModelSize::Fast)
     };
+    let Some(dataset) = state.borrow().data.as_ref().map(|d| Rc::clone(&d.dataset)) else {
+        return;
+    };
     let mut lines = Vec::new();
     for task in audit::tasks(&[size]) {
         yield_now().await;
-        let line = {
-            let s = state.borrow();
-            if s.generation != generation {
-                return;
-            }
-            let Some(data) = s.data.as_ref() else { return };
-            audit::run_task(&data.dataset, task)
-        };
+        let line = audit::run_task_cooperatively(&dataset, task, &mut YieldEvery::new()).await;
+        if state.borrow().generation != generation {
+            return;
+        }
         match line {
             Ok(Some(line)) => {
                 lines.push(line);

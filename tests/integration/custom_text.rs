@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
+use pretrain_playground::core::audit;
 use pretrain_playground::core::config::ModelSize;
 use pretrain_playground::core::corpus::CorpusInput;
 use pretrain_playground::core::corpus::custom::{
@@ -859,25 +860,63 @@ fn five_megabytes_of_sentences(scripts: &[Script], seed: u64) -> String {
     })
 }
 
-/// Records the longest stretch of work between two checkpoints.
+/// Seconds of CPU this thread has used (Linux: `/proc/thread-self/stat`, in 10 ms ticks), so
+/// a gap measures the work between two checkpoints, not what other processes on a loaded
+/// machine took meanwhile; wall time where `/proc` is missing.
+fn thread_cpu_s(origin: Instant) -> f64 {
+    let ticks = std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the command name (which may hold spaces) start at `state`, field 3;
+            // utime and stime are fields 14 and 15.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let user: u64 = fields.get(11)?.parse().ok()?;
+            let system: u64 = fields.get(12)?.parse().ok()?;
+            Some(user + system)
+        });
+    match ticks {
+        Some(ticks) => ticks as f64 / 100.0,
+        None => origin.elapsed().as_secs_f64(),
+    }
+}
+
+/// Records the work (this thread's CPU time) between consecutive checkpoints.
 struct GapRecorder {
-    last: Instant,
+    origin: Instant,
+    last: f64,
     gaps: Vec<f64>,
+}
+
+impl GapRecorder {
+    fn new() -> Self {
+        let origin = Instant::now();
+        Self {
+            origin,
+            last: thread_cpu_s(origin),
+            gaps: Vec::new(),
+        }
+    }
+
+    fn longest(&self) -> f64 {
+        self.gaps.iter().copied().fold(0.0, f64::max)
+    }
 }
 
 impl Checkpoint for GapRecorder {
     fn checkpoint(&mut self) -> impl std::future::Future<Output = ()> {
-        let now = Instant::now();
-        self.gaps.push((now - self.last).as_secs_f64());
+        let now = thread_cpu_s(self.origin);
+        self.gaps.push(now - self.last);
         self.last = now;
         std::future::ready(())
     }
 }
 
-/// The page's worker builds a student's text on the thread that answers Pause and the
-/// tokenizer view, so the cooperative build must reach a checkpoint every few milliseconds
-/// whatever the text (about 0.15 s natively, unloaded; the bound here is generous for a loaded
-/// CI machine), and give exactly what the synchronous build gives.
+/// The page's worker builds and audits a student's text on the thread that answers Pause and
+/// the tokenizer view, so the cooperative build must reach a checkpoint every few milliseconds
+/// of work whatever the text (at most ~0.26 s of CPU natively, measured over eleven 5 MB
+/// texts; the bound here leaves room for a slower machine), and give exactly what the
+/// synchronous build gives; so must the shortcut audit that runs on it after `Ready`.
 #[test]
 fn own_text_builds_in_short_slices_whatever_the_text() {
     let vocab_size = ModelSize::ALL
@@ -907,10 +946,7 @@ fn own_text_builds_in_short_slices_whatever_the_text() {
             name: "big.txt".into(),
             text,
         };
-        let mut recorder = GapRecorder {
-            last: Instant::now(),
-            gaps: Vec::new(),
-        };
+        let mut recorder = GapRecorder::new();
         let start = Instant::now();
         let built = block_on(build_dataset(
             &input,
@@ -948,6 +984,31 @@ fn own_text_builds_in_short_slices_whatever_the_text() {
         );
         assert!(max < limit, "{name}: {max:.3} s between two checkpoints");
         assert_eq!(built.is_err(), hopeless, "{name}");
+        if let (Ok((dataset, _)), "prose") = (&built, name) {
+            // The audit the page runs after Ready, at the size it runs most.
+            let mut audit_gaps = GapRecorder::new();
+            let mut lines = 0;
+            for task in audit::tasks(&[ModelSize::Fast]) {
+                let line = block_on(audit::run_task_cooperatively(
+                    dataset,
+                    task,
+                    &mut audit_gaps,
+                ))
+                .expect("audit");
+                lines += usize::from(line.is_some());
+            }
+            block_on(audit_gaps.checkpoint());
+            let longest = audit_gaps.longest();
+            eprintln!(
+                "{name}: audit of {lines} sets, {} checkpoints, longest gap {longest:.3} s",
+                audit_gaps.gaps.len()
+            );
+            assert!(lines >= 5, "{name}: only {lines} audit lines");
+            assert!(
+                longest < limit,
+                "{name}: audit ran {longest:.3} s between checkpoints"
+            );
+        }
         // The same as the synchronous path (compared for a few texts, to keep the test short):
         // the corpus or the refusal, and for one text the whole dataset.
         let whole = name == "three sentences cycling";
