@@ -3,6 +3,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    pretrain_playground::shell::run_static_constructors();
     // The worker installs its own panic hook (it logs, then tells the page).
     pretrain_playground::shell::worker::start();
 }

@@ -31,6 +31,7 @@ use super::config::ModelSize;
 use super::corpus::{PairKind, Split};
 use super::data::Dataset;
 use super::error::CoreError;
+use super::exec::{Checkpoint, NoYield, run_ready};
 use super::objective::coherence::{
     DocSentences, PairItem, PairLayout, PairTask, epoch_items, pack,
 };
@@ -131,6 +132,17 @@ pub fn audit(dataset: &Dataset, sizes: &[ModelSize]) -> Result<Vec<AuditLine>, C
 /// Audits one set; `None` when the corpus has nothing to audit there (a student's text too
 /// short for pairs, a split without that set).
 pub fn run_task(dataset: &Dataset, task: AuditTask) -> Result<Option<AuditLine>, CoreError> {
+    run_ready(run_task_cooperatively(dataset, task, &mut NoYield))
+}
+
+/// [`run_task`], awaiting `cp` between short stretches of work (32 items cut, labelled or
+/// read; one epoch of a classifier's fit), so the page's worker answers while a student's
+/// megabytes are audited. Same result.
+pub async fn run_task_cooperatively(
+    dataset: &Dataset,
+    task: AuditTask,
+    cp: &mut impl Checkpoint,
+) -> Result<Option<AuditLine>, CoreError> {
     match task {
         AuditTask::Training { task, size } => {
             let [train_docs, validation_docs, _] = &dataset.documents;
@@ -140,7 +152,8 @@ pub fn run_task(dataset: &Dataset, task: AuditTask) -> Result<Option<AuditLine>,
                 PairTask::Sop => "sop",
             };
             let seed = dataset_seed(dataset) ^ (seq_len as u64);
-            let (fit, _) = training_items(task, train_docs, seq_len, MAX_FIT, seed, dataset)?;
+            let (fit, _) =
+                training_items(task, train_docs, seq_len, MAX_FIT, seed, dataset, cp).await?;
             let (held, mismatched) = training_items(
                 task,
                 validation_docs,
@@ -148,59 +161,79 @@ pub fn run_task(dataset: &Dataset, task: AuditTask) -> Result<Option<AuditLine>,
                 MIN_HELD_OUT.max(2_000),
                 seed ^ 0x5EED,
                 dataset,
-            )?;
+                cp,
+            )
+            .await?;
             if fit.is_empty() || held.is_empty() {
                 return Ok(None);
             }
-            Ok(Some(score(
-                "train",
-                &format!("{name}-{size}"),
-                &fit,
-                &held,
-                (task == PairTask::Nsp).then_some(mismatched),
-            )))
+            Ok(Some(
+                score(
+                    "train",
+                    &format!("{name}-{size}"),
+                    &fit,
+                    &held,
+                    (task == PairTask::Nsp).then_some(mismatched),
+                    cp,
+                )
+                .await,
+            ))
         }
         AuditTask::EvalSet { split, kind } => {
-            let items_of = |split: Split| -> Vec<Item> {
-                dataset
-                    .corpus
-                    .pair_set(split, kind)
-                    .map(|set| {
-                        set.pairs
-                            .iter()
-                            .map(|p| text_item(&p.a, &p.b, p.label, &dataset.tokenizer))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            let train = items_of(Split::Train);
+            let train = pair_set_items(dataset, Split::Train, kind, cp).await;
             if train.len() < 4 {
                 return Ok(None);
             }
             if split == Split::Train {
                 // The training split's own set: fitted on one half, scored on the other.
                 let (first, second) = halves(&train);
-                return Ok(Some(score("train", kind.name(), &first, &second, None)));
+                return Ok(Some(
+                    score("train", kind.name(), &first, &second, None, cp).await,
+                ));
             }
             // A small text's validation and test sets may each hold fewer than MIN_HELD_OUT
             // pairs: then they are scored together, on one line.
-            let validation = items_of(Split::Validation);
+            let validation = pair_set_items(dataset, Split::Validation, kind, cp).await;
             let pooled = validation.len() < MIN_HELD_OUT;
             let (name, held) = match (split, pooled) {
                 (Split::Test, true) => return Ok(None),
                 (Split::Validation, true) => {
                     let mut both = validation;
-                    both.extend(items_of(Split::Test));
+                    both.extend(pair_set_items(dataset, Split::Test, kind, cp).await);
                     ("validation+test", both)
                 }
-                _ => (split.name(), items_of(split)),
+                _ => (split.name(), pair_set_items(dataset, split, kind, cp).await),
             };
             if held.is_empty() {
                 return Ok(None);
             }
-            Ok(Some(score(name, kind.name(), &train, &held, None)))
+            Ok(Some(
+                score(name, kind.name(), &train, &held, None, cp).await,
+            ))
         }
     }
+}
+
+/// The evaluation pair set of `split` and `kind` read as items, awaiting `cp` every 32 pairs.
+async fn pair_set_items(
+    dataset: &Dataset,
+    split: Split,
+    kind: PairKind,
+    cp: &mut impl Checkpoint,
+) -> Vec<Item> {
+    let Some(set) = dataset.corpus.pair_set(split, kind) else {
+        return Vec::new();
+    };
+    let mut items = Vec::with_capacity(set.pairs.len());
+    for pairs in set.pairs.chunks(32) {
+        items.extend(
+            pairs
+                .iter()
+                .map(|p| text_item(&p.a, &p.b, p.label, &dataset.tokenizer)),
+        );
+        cp.checkpoint().await;
+    }
+    items
 }
 
 /// Scores labelled training items as the audit does: fitted on `fit`, scored on `held`, each
@@ -218,7 +251,14 @@ pub fn score_items(
             .map(|i| packed_item(i, seq_len, tokenizer))
             .collect()
     };
-    Ok(score("train", set, &read(fit)?, &read(held)?, None))
+    Ok(run_ready(score(
+        "train",
+        set,
+        &read(fit)?,
+        &read(held)?,
+        None,
+        &mut NoYield,
+    )))
 }
 
 fn dataset_seed(dataset: &Dataset) -> u64 {
@@ -242,13 +282,14 @@ fn halves(items: &[Item]) -> (Vec<Item>, Vec<Item>) {
 
 /// At least `want` (or what 16 epochs give) training items of `task` cut from `docs` for
 /// sequences of `seq_len`, with how many NSP negatives took a B of another length.
-fn training_items(
+async fn training_items(
     task: PairTask,
     docs: &[DocSentences],
     seq_len: usize,
     want: usize,
     seed: u64,
     dataset: &Dataset,
+    cp: &mut impl Checkpoint,
 ) -> Result<(Vec<Item>, usize), CoreError> {
     let mut rng = Rng::for_stream(seed, Stream::Pairs);
     let mut items = Vec::new();
@@ -257,12 +298,16 @@ fn training_items(
         return Ok((items, 0));
     }
     for _ in 0..16 {
-        let (epoch, m) = epoch_items(task, docs, seq_len - 3, &mut rng);
+        let (epoch, m) =
+            epoch_items(task, docs, seq_len - 3, want - items.len(), &mut rng, cp).await;
         mismatched += m;
-        for item in &epoch {
+        for (k, item) in epoch.iter().enumerate() {
             items.push(packed_item(item, seq_len, &dataset.tokenizer)?);
             if items.len() >= want {
                 return Ok((items, mismatched));
+            }
+            if k % 32 == 31 {
+                cp.checkpoint().await;
             }
         }
     }
@@ -487,22 +532,27 @@ impl Features {
 }
 
 /// Fits the two classifiers on `fit` and scores them on `held`.
-fn score(
+async fn score(
     split: &str,
     set: &str,
     fit: &[Item],
     held: &[Item],
     mismatches: Option<usize>,
+    cp: &mut impl Checkpoint,
 ) -> AuditLine {
-    let accuracy = |features: fn(&Item) -> &[u32]| {
-        let model = LogisticRegression::fit(fit.iter().map(|i| (features(i), i.label)));
+    let mut accuracy = async |features: fn(&Item) -> &[u32]| {
+        let model =
+            LogisticRegression::fit_cooperatively(fit.iter().map(|i| (features(i), i.label)), cp)
+                .await;
         model.accuracy(held.iter().map(|i| (features(i), i.label)))
     };
+    let artifact = accuracy(|i| &i.artifact).await;
+    let surface = accuracy(|i| &i.surface).await;
     AuditLine {
         split: split.to_string(),
         set: set.to_string(),
-        artifact: accuracy(|i| &i.artifact),
-        surface: accuracy(|i| &i.surface),
+        artifact,
+        surface,
         fitted: fit.len(),
         held_out: held.len(),
         length_mismatches: mismatches,
@@ -523,6 +573,14 @@ impl LogisticRegression {
 
     /// Fits on `(active feature indices, label)` items.
     pub fn fit<'a>(items: impl Iterator<Item = (&'a [u32], u8)>) -> Self {
+        run_ready(Self::fit_cooperatively(items, &mut NoYield))
+    }
+
+    /// [`Self::fit`], awaiting `cp` after every epoch. Same result.
+    pub async fn fit_cooperatively<'a>(
+        items: impl Iterator<Item = (&'a [u32], u8)>,
+        cp: &mut impl Checkpoint,
+    ) -> Self {
         let items: Vec<(&[u32], f64)> = items.map(|(f, l)| (f, f64::from(l))).collect();
         let n = items.len().max(1) as f64;
         let mut weights = vec![0.0; DIMS];
@@ -556,6 +614,7 @@ impl LogisticRegression {
                     bias -= step;
                 }
             }
+            cp.checkpoint().await;
         }
         Self { weights, bias }
     }

@@ -13,9 +13,12 @@
 
 use std::sync::Arc;
 
+use super::corpus::custom::Needs;
 use super::corpus::export::CorpusStats;
-use super::corpus::{Corpus, CorpusSource, Document, Split, support};
+use super::corpus::view::CorpusTimings;
+use super::corpus::{Corpus, CorpusInput, CorpusSource, Document, Split, support};
 use super::error::CoreError;
+use super::exec::{Checkpoint, Clock, NoYield, run_ready};
 use super::objective::coherence::DocSentences;
 use super::tokenizer::{LabTokenizer, WordEncoder};
 
@@ -41,8 +44,19 @@ impl Dataset {
         Self::new(Arc::new(support::standard(corpus_seed)), vocab_size)
     }
 
-    /// Trains a tokenizer of `vocab_size` on the training split and packs every split.
+    /// Trains a tokenizer of `vocab_size` on the training split (at most
+    /// [`TOKENIZER_SAMPLE_BYTES`] of it) and packs every split.
     pub fn new(corpus: Arc<Corpus>, vocab_size: usize) -> Result<Self, CoreError> {
+        run_ready(Self::new_cooperatively(corpus, vocab_size, &mut NoYield))
+    }
+
+    /// [`Self::new`], awaiting `cp` between short stretches of work (a batch of sentences
+    /// counted for the tokenizer or encoded). Same result.
+    pub async fn new_cooperatively(
+        corpus: Arc<Corpus>,
+        vocab_size: usize,
+        cp: &mut impl Checkpoint,
+    ) -> Result<Self, CoreError> {
         for split in Split::ALL {
             if corpus.split(split).next().is_none() {
                 return Err(CoreError::Corpus(format!(
@@ -50,26 +64,41 @@ impl Dataset {
                 )));
             }
         }
-        let tokenizer = LabTokenizer::train_on_parts(
-            corpus
-                .split(Split::Train)
+        let tokenizer = LabTokenizer::train_on_parts_cooperatively(
+            tokenizer_sample(&corpus)
+                .into_iter()
                 .flat_map(|d| d.parts.iter())
                 .map(|p| p.sentences.iter().map(String::as_str).collect()),
             vocab_size,
-        )?;
+            cp,
+        )
+        .await?;
+        cp.checkpoint().await;
         let mut streams = [Vec::new(), Vec::new(), Vec::new()];
         let mut documents = [Vec::new(), Vec::new(), Vec::new()];
         let mut original_tokens = [0usize; 3];
         let mut encoder = SentenceEncoder::new(&tokenizer);
+        let mut since = 0usize;
         for (i, split) in Split::ALL.into_iter().enumerate() {
             for (d, doc) in corpus.documents.iter().enumerate() {
                 if doc.split == split {
                     let sentences = pack_document(&mut encoder, doc, &mut streams[i])?;
                     original_tokens[i] += sentences.iter().map(Vec::len).sum::<usize>();
+                    since += sentences.len();
                     documents[i].push(DocSentences { doc: d, sentences });
+                    if since >= ENCODE_CHUNK {
+                        since = 0;
+                        cp.checkpoint().await;
+                    }
                 }
             }
         }
+        // Dropping the encoder's caches (every distinct word and sentence) at once would be a
+        // long pause of its own after megabytes.
+        cp.checkpoint().await;
+        crate::core::tokenizer::release_map(encoder.seen, cp).await;
+        encoder.words.release(cp).await;
+        cp.checkpoint().await;
         let [train, validation, test] = streams;
         Ok(Self {
             tokenizer,
@@ -109,6 +138,74 @@ impl Dataset {
             self.original_tokens,
         )
     }
+}
+
+/// Most bytes of a student's training text the tokenizer learns from. Training byte-level BPE
+/// is one call into `tokenizers` that cannot be interrupted, and the page runs it on the worker
+/// thread that answers Pause and the tokenizer view, so its input is bounded: measured in the
+/// dev profile on 5 MB of random-word prose and of CJK (the slowest kinds: every word new), this
+/// keeps training near 0.15 s natively at both model sizes' vocabularies. A tiny model's few
+/// thousand merges are the text's most frequent pairs, which an even sample of tens of
+/// kilobytes already ranks. A larger training split is sampled by whole documents spread
+/// evenly across it ([`tokenizer_sample`]). The support-desk corpus is fixed, generated text
+/// and always trains on its whole training split (the committed fingerprint covers it).
+pub const TOKENIZER_SAMPLE_BYTES: usize = 64_000;
+
+/// Sentences encoded between two checkpoints.
+const ENCODE_CHUNK: usize = 512;
+
+/// The training documents the tokenizer learns from: all of them if their text is at most
+/// [`TOKENIZER_SAMPLE_BYTES`], else every k-th (k from the ratio), skipping any that would
+/// pass the cap, so the sample spreads over the whole text and stays within it.
+pub fn tokenizer_sample(corpus: &Corpus) -> Vec<&Document> {
+    let bytes = |d: &Document| {
+        d.parts
+            .iter()
+            .flat_map(|p| p.sentences.iter())
+            .map(|s| s.len() + 1)
+            .sum::<usize>()
+    };
+    let train: Vec<&Document> = corpus.split(Split::Train).collect();
+    let total: usize = train.iter().map(|d| bytes(d)).sum();
+    if total <= TOKENIZER_SAMPLE_BYTES || matches!(corpus.source, CorpusSource::Support { .. }) {
+        return train;
+    }
+    let stride = total.div_ceil(TOKENIZER_SAMPLE_BYTES);
+    let mut taken = 0usize;
+    let mut sample = Vec::new();
+    for doc in train.into_iter().step_by(stride) {
+        let size = bytes(doc);
+        if taken + size <= TOKENIZER_SAMPLE_BYTES {
+            taken += size;
+            sample.push(doc);
+        }
+    }
+    sample
+}
+
+/// Builds the corpus `input` describes and its dataset (tokenizer trained, every split
+/// packed), awaiting `cp` between short stretches of work throughout, so the page's worker can
+/// answer Pause and the tokenizer view while it builds a student's megabytes: the same result
+/// as [`CorpusInput::build`] then [`Dataset::new`]. Also returns how long each stage took by
+/// `clock` (checkpoint waits included).
+pub async fn build_dataset(
+    input: &CorpusInput,
+    corpus_seed: u64,
+    needs: Needs,
+    vocab_size: usize,
+    clock: &dyn Clock,
+    cp: &mut impl Checkpoint,
+) -> Result<(Dataset, CorpusTimings), CoreError> {
+    let started = clock.now_s();
+    let corpus = input.build_cooperatively(corpus_seed, needs, cp).await?;
+    cp.checkpoint().await;
+    let built = clock.now_s();
+    let dataset = Dataset::new_cooperatively(Arc::new(corpus), vocab_size, cp).await?;
+    let timings = CorpusTimings {
+        corpus_ms: (built - started) * 1000.0,
+        tokenizer_ms: (clock.now_s() - built) * 1000.0,
+    };
+    Ok((dataset, timings))
 }
 
 /// The sample prompt for the support-desk corpus.
@@ -219,6 +316,41 @@ mod tests {
             sentences
         );
         assert!(!validation_docs.is_empty());
+    }
+
+    #[test]
+    fn the_support_desk_tokenizer_learns_from_its_whole_training_split() {
+        let corpus = crate::core::corpus::support::standard(1);
+        let train = corpus.split(Split::Train).count();
+        assert_eq!(tokenizer_sample(&corpus).len(), train);
+    }
+
+    #[test]
+    fn a_long_training_split_is_sampled_evenly_within_the_cap() {
+        let text: String = (0..20_000)
+            .map(|k| {
+                format!(
+                    "Sentence {k} of the long text talks about item {}. ",
+                    k % 97
+                )
+            })
+            .collect::<Vec<_>>()
+            .chunks(5)
+            .map(|c| c.concat() + "\n\n")
+            .collect();
+        let corpus =
+            crate::core::corpus::custom::build(&text, "t", 1, Needs::TOKENS).expect("corpus");
+        let sample = tokenizer_sample(&corpus);
+        let bytes: usize = sample
+            .iter()
+            .flat_map(|d| d.parts.iter())
+            .flat_map(|p| p.sentences.iter())
+            .map(|s| s.len() + 1)
+            .sum();
+        assert!(bytes <= TOKENIZER_SAMPLE_BYTES, "{bytes}");
+        assert!(bytes > TOKENIZER_SAMPLE_BYTES / 2, "{bytes}");
+        let last = sample.last().map(|d| d.id.clone()).unwrap_or_default();
+        assert!(last.as_str() > "text-03000", "spread over the text: {last}");
     }
 
     #[test]

@@ -49,3 +49,38 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         }
     }
 }
+
+/// A point where a long computation lets others run: the page's worker builds a student's
+/// text (megabytes) on the thread that also answers Pause and the tokenizer view, so the build
+/// is `async` and awaits a checkpoint every few milliseconds of work. The implementation
+/// decides whether to really yield (the worker's yields only once enough time has passed), so
+/// callers may place checkpoints freely.
+pub trait Checkpoint {
+    fn checkpoint(&mut self) -> impl std::future::Future<Output = ()>;
+}
+
+/// Never yields: the synchronous path ([`run_ready`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoYield;
+
+impl Checkpoint for NoYield {
+    fn checkpoint(&mut self) -> impl std::future::Future<Output = ()> {
+        std::future::ready(())
+    }
+}
+
+/// Runs a future whose every await is ready at once (one driven only by [`NoYield`]
+/// checkpoints) to completion on the current thread, on every target: the synchronous form of
+/// the core's cooperative builds. It polls until ready, so a future that waits on something
+/// else would spin; none of the callers does.
+pub fn run_ready<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}

@@ -27,9 +27,29 @@ use tokenizers::{
 };
 
 use super::error::CoreError;
+use super::exec::{Checkpoint, NoYield, run_ready};
 
 mod check;
 use check::{check_lab_components, check_lab_pipeline, not_the_labs};
+
+/// Sentences counted or pre-tokenized between two checkpoints of training.
+const COUNT_CHUNK: usize = 4_096;
+
+/// Entries of a cache freed between two checkpoints.
+const RELEASE_CHUNK: usize = 16_384;
+
+/// Drops `map` entry by entry, awaiting `cp` every [`RELEASE_CHUNK`] entries.
+pub(crate) async fn release_map<K, V>(map: HashMap<K, V>, cp: &mut impl Checkpoint) {
+    let mut entries = map.into_iter();
+    loop {
+        for _ in 0..RELEASE_CHUNK {
+            if entries.next().is_none() {
+                return;
+            }
+        }
+        cp.checkpoint().await;
+    }
+}
 
 /// Span sentinels reserved for span corruption (T5) and similar objectives.
 pub const SPAN_SENTINELS: usize = 16;
@@ -122,6 +142,12 @@ fn without_special_marks(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl WordEncoder<'_> {
+    /// Frees the cache of tokenized words a batch at a time, awaiting `cp` between batches:
+    /// after a corpus of megabytes, dropping it at once is a long pause of its own.
+    pub async fn release(self, cp: &mut impl Checkpoint) {
+        release_map(self.words, cp).await;
+    }
+
     pub fn encode(&mut self, text: &str) -> Result<Vec<u32>, CoreError> {
         let text = without_special_marks(text);
         let text = text.as_ref();
@@ -188,6 +214,21 @@ impl LabTokenizer {
         parts: impl Iterator<Item = Vec<&'a str>>,
         vocab_size: usize,
     ) -> Result<Self, CoreError> {
+        run_ready(Self::train_on_parts_cooperatively(
+            parts,
+            vocab_size,
+            &mut NoYield,
+        ))
+    }
+
+    /// [`Self::train_on_parts`], awaiting `cp` after every [`COUNT_CHUNK`] sentences counted
+    /// or pre-tokenized and before the BPE merges (one call into `tokenizers` that cannot be
+    /// split: its input is what bounds it, see [`crate::core::data::TOKENIZER_SAMPLE_BYTES`]).
+    pub async fn train_on_parts_cooperatively<'a>(
+        parts: impl Iterator<Item = Vec<&'a str>>,
+        vocab_size: usize,
+        cp: &mut impl Checkpoint,
+    ) -> Result<Self, CoreError> {
         let names: Vec<String> = special_names().iter().map(|n| internal_name(n)).collect();
         let minimum = names.len() + 256;
         if vocab_size < minimum {
@@ -198,14 +239,24 @@ impl LabTokenizer {
         }
         // Sentence → occurrences.
         let mut sentences: HashMap<&str, u64> = HashMap::new();
+        let mut since = 0usize;
         for part in parts {
+            since += part.len();
             for sentence in part {
                 *sentences.entry(sentence).or_default() += 1;
             }
+            if since >= COUNT_CHUNK {
+                since = 0;
+                cp.checkpoint().await;
+            }
         }
+        cp.checkpoint().await;
         let pre_tokenizer = ByteLevel::new(true, true, true);
         let mut words: AHashMap<CompactString, u64> = AHashMap::new();
-        for (sentence, count) in sentences {
+        for (k, (sentence, count)) in sentences.into_iter().enumerate() {
+            if k % COUNT_CHUNK == COUNT_CHUNK - 1 {
+                cp.checkpoint().await;
+            }
             let mut pre_tokenized = PreTokenizedString::from(sentence);
             pre_tokenizer
                 .pre_tokenize(&mut pre_tokenized)
@@ -228,6 +279,7 @@ impl LabTokenizer {
             )
             .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
             .build();
+        cp.checkpoint().await;
         let mut model = BPE::default();
         let added = trainer
             .do_train(&words, &mut model)

@@ -32,6 +32,21 @@ fn kind_label(kind: PairKind) -> &'static str {
     }
 }
 
+/// Longest own text the box shows, in bytes. A longer paste is held beside the box instead:
+/// Chromium lays out a textarea's whole text again whenever the page around it changes, and
+/// megabytes of short lines (a million of them) made every training step's redraw take a
+/// second or more, so Pause and the tokenizer view stopped answering.
+const SHOWN_MAX_BYTES: usize = 100_000;
+
+/// `4.8 MB`, `120 KB`.
+fn size_label(bytes: usize) -> String {
+    if bytes >= 1_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    } else {
+        format!("{:.0} KB", bytes as f64 / 1e3)
+    }
+}
+
 /// Offers `input` to the worker; the answer is `CorpusAccepted` or `CorpusRejected`.
 fn offer(view: RunView, input: CorpusInput) {
     view.corpus_message.set(None);
@@ -70,6 +85,21 @@ async fn read_upload(view: RunView, file: web_sys::File) {
 pub fn CorpusPanel() -> impl IntoView {
     let view = expect_context::<RunView>();
     let pasted = RwSignal::new(String::new());
+    // A text too long to show: its size and line count, computed once per change.
+    let held = Memo::new(move |_| {
+        pasted.with(|t| (t.len() > SHOWN_MAX_BYTES).then(|| (t.len(), t.lines().count())))
+    });
+    // A large paste goes straight to `pasted` and never into the box.
+    let on_paste = move |ev: web_sys::ClipboardEvent| {
+        let text = ev
+            .clipboard_data()
+            .and_then(|data| data.get_data("text/plain").ok())
+            .unwrap_or_default();
+        if text.len() > SHOWN_MAX_BYTES {
+            ev.prevent_default();
+            pasted.set(text);
+        }
+    };
     let typed = RwSignal::new(String::from("Hi Maria, your refund is on its way 🚀"));
     let on_file = move |ev: leptos::ev::Event| {
         let file = ev
@@ -114,8 +144,15 @@ pub fn CorpusPanel() -> impl IntoView {
                     </p>
                     <textarea data-testid="corpus-text" rows="5"
                         placeholder="Paste a few paragraphs here…"
-                        prop:value=move || pasted.get()
+                        prop:value=move || if held.get().is_some() { String::new() } else { pasted.get() }
+                        on:paste=on_paste
                         on:input=move |ev| pasted.set(event_target_value(&ev))></textarea>
+                    {move || held.get().map(|(bytes, lines)| view! {
+                        <p class="held-text" data-testid="corpus-held">
+                            {format!("Holding {} of pasted text ({lines} lines), too long to show in the box without slowing the page. ", size_label(bytes))}
+                            <button data-testid="corpus-clear" on:click=move |_| pasted.set(String::new())>"Clear"</button>
+                        </p>
+                    })}
                     <div class="own-text-actions">
                         <button data-testid="corpus-use"
                             disabled=move || pasted.get().trim().is_empty()

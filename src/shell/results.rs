@@ -29,20 +29,32 @@ fn download_href(summary: &RunSummary) -> String {
     href
 }
 
+/// `v` to three decimals, or `–` where it was not measured (NaN: a pair-only run has no token
+/// loss) or diverged.
+fn nats(v: impl Into<f64>) -> String {
+    let v = v.into();
+    if v.is_finite() {
+        format!("{v:.3}")
+    } else {
+        "–".into()
+    }
+}
+
 fn rows(summary: &RunSummary) -> Vec<(&'static str, &'static str, String)> {
     let mut rows = vec![(
         "validation loss",
         "result-val-loss",
         format!(
-            "{:.3} → {:.3} nats/token",
-            summary.initial_val_loss, summary.final_val_loss
+            "{} → {} nats/token",
+            nats(summary.initial_val_loss),
+            nats(summary.final_val_loss)
         ),
     )];
     if summary.val_loss_components.len() > 1 {
         let parts: Vec<String> = summary
             .val_loss_components
             .iter()
-            .map(|(name, loss)| format!("{name} {loss:.3}"))
+            .map(|(name, loss)| format!("{name} {}", nats(*loss)))
             .collect();
         rows.push(("per objective", "result-components", parts.join(" · ")));
     }
@@ -54,10 +66,14 @@ fn rows(summary: &RunSummary) -> Vec<(&'static str, &'static str, String)> {
         let se = summary.unigram_margin_se.map_or(f64::NAN, f64::from);
         let verdict = if margin > 2.0 * se {
             format!(
-                "{margin:.3} below word frequencies, more than twice its standard error ({se:.3})"
+                "{margin:.3} below word frequencies, more than twice its standard error ({})",
+                nats(se)
             )
         } else if margin > 0.0 {
-            format!("{margin:.3} below word frequencies, within noise (standard error {se:.3})")
+            format!(
+                "{margin:.3} below word frequencies, within noise (standard error {})",
+                nats(se)
+            )
         } else {
             format!("not below word frequencies ({:.3} above)", -margin)
         };
@@ -65,9 +81,9 @@ fn rows(summary: &RunSummary) -> Vec<(&'static str, &'static str, String)> {
             "positions the objective hid",
             "result-corrupted",
             format!(
-                "{loss:.3} ± {:.3} nats/token on {} validation positions; word frequencies on the same \
+                "{loss:.3} ± {} nats/token on {} validation positions; word frequencies on the same \
                  positions {unigram:.3}: {verdict}",
-                summary.val_loss_corrupted_se.unwrap_or(f32::NAN),
+                nats(summary.val_loss_corrupted_se.unwrap_or(f32::NAN)),
                 summary.eval_positions.unwrap_or(0)
             ),
         ));
@@ -77,9 +93,12 @@ fn rows(summary: &RunSummary) -> Vec<(&'static str, &'static str, String)> {
             "pair accuracy",
             "result-pair-accuracy",
             format!(
-                "{:.1}% ± {:.1} on {} held-out pairs (chance 50%)",
+                "{:.1}% ± {} on {} held-out pairs (chance 50%)",
                 f64::from(accuracy) * 100.0,
-                summary.val_pair_accuracy_se.unwrap_or(f32::NAN) * 100.0,
+                summary
+                    .val_pair_accuracy_se
+                    .filter(|se| se.is_finite())
+                    .map_or("–".into(), |se| format!("{:.1}", se * 100.0)),
                 summary.eval_pairs.unwrap_or(0)
             ),
         ));

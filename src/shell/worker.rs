@@ -14,8 +14,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
-use std::sync::Arc;
-
 use crate::core::audit::{self, AuditLine};
 use crate::core::backend::Backend;
 use crate::core::bench::{StepShape, time_training_step};
@@ -23,9 +21,9 @@ use crate::core::config::{ModelSize, RunConfig};
 use crate::core::corpus::custom::Needs;
 use crate::core::corpus::view::{CorpusTimings, CorpusView};
 use crate::core::corpus::{CorpusInput, export};
-use crate::core::data::Dataset;
+use crate::core::data::{self, Dataset};
 use crate::core::error::CoreError;
-use crate::core::exec::Clock;
+use crate::core::exec::{Checkpoint, Clock};
 use crate::core::mix::ObjectiveMix;
 use crate::core::plan::plan;
 use crate::core::saved::{self, LoadedRun, SavedFiles};
@@ -52,30 +50,63 @@ impl Clock for PerformanceClock {
 /// retrain the tokenizer, with its fingerprint once computed.
 struct CachedData {
     key: (CorpusInput, u64, usize),
-    dataset: Dataset,
+    /// Shared so the shortcut audit can read it across its awaits without holding the state.
+    dataset: Rc<Dataset>,
     fingerprint: Option<String>,
     /// The shortcut audit's lines, once computed.
     audit: Option<Vec<AuditLine>>,
     timings: CorpusTimings,
 }
 
-/// Builds the corpus and tokenizes it, timing both.
-fn build_dataset(
+/// A checkpoint of the cooperative corpus build ([`data::build_dataset`]) that yields to the
+/// worker's event loop once [`YIELD_EVERY_S`] has passed since the last yield, so Pause, Reset,
+/// the tokenizer view and the training loop are served while a student's text is built.
+struct YieldEvery {
+    last: f64,
+}
+
+/// Longest stretch of corpus building between two turns of the event loop, give or take one
+/// checkpoint interval (the core places checkpoints so none is more than ~0.25 s apart natively
+/// on a 5 MB text; see `own_text_builds_in_short_slices_whatever_the_text`).
+const YIELD_EVERY_S: f64 = 0.05;
+
+impl YieldEvery {
+    fn new() -> Self {
+        Self {
+            last: PerformanceClock.now_s(),
+        }
+    }
+}
+
+impl Checkpoint for YieldEvery {
+    fn checkpoint(&mut self) -> impl std::future::Future<Output = ()> {
+        let now = PerformanceClock.now_s();
+        let due = now - self.last >= YIELD_EVERY_S;
+        async move {
+            if due {
+                yield_now().await;
+                self.last = PerformanceClock.now_s();
+            }
+        }
+    }
+}
+
+/// Builds the corpus and tokenizes it, timing both, yielding to the event loop as it goes.
+async fn build_dataset(
     input: &CorpusInput,
     corpus_seed: u64,
     needs: Needs,
     vocab_size: usize,
 ) -> Result<(Dataset, CorpusTimings), CoreError> {
-    let clock = PerformanceClock;
-    let started = clock.now_s();
-    let corpus = input.build(corpus_seed, needs)?;
-    let built = clock.now_s();
-    let dataset = Dataset::new(Arc::new(corpus), vocab_size)?;
-    let timings = CorpusTimings {
-        corpus_ms: (built - started) * 1000.0,
-        tokenizer_ms: (clock.now_s() - built) * 1000.0,
-    };
-    Ok((dataset, timings))
+    data::build_dataset(
+        input,
+        corpus_seed,
+        needs,
+        vocab_size,
+        &PerformanceClock,
+        &mut YieldEvery::new(),
+    )
+    .await
 }
 
 /// What the worker is doing with its run. The trainer lives in the phase that owns it: in
@@ -593,7 +624,7 @@ async fn use_corpus(state: Shared, input: CorpusInput, offer: u64) {
         .map_or(ModelSize::Fast.model().vocab_size, |(backend, info)| {
             run_size(&settings, backend.kind, info).model().vocab_size
         });
-    let (dataset, timings) = match build_dataset(&input, settings.corpus_seed, needs, vocab) {
+    let (dataset, timings) = match build_dataset(&input, settings.corpus_seed, needs, vocab).await {
         Ok(built) => built,
         Err(e) => return reject(e.to_string()),
     };
@@ -610,7 +641,7 @@ async fn use_corpus(state: Shared, input: CorpusInput, offer: u64) {
         s.data = Some(CachedData {
             audit: None,
             key: (input.clone(), settings.corpus_seed, vocab),
-            dataset,
+            dataset: Rc::new(dataset),
             fingerprint: None,
             timings,
         });
@@ -752,7 +783,7 @@ async fn build(
         s.data
             .as_ref()
             .filter(|d| d.key == key)
-            .map(|d| (d.dataset.clone(), d.timings))
+            .map(|d| (Dataset::clone(&d.dataset), d.timings))
     };
     let (dataset, timings) = match cached {
         Some(found) => found,
@@ -769,14 +800,15 @@ async fn build(
                 settings.corpus_seed,
                 mix.corpus_needs(),
                 key.2,
-            )?;
+            )
+            .await?;
             if state.borrow().generation != generation {
                 return Ok(None);
             }
             state.borrow_mut().data = Some(CachedData {
                 audit: None,
                 key,
-                dataset: dataset.clone(),
+                dataset: Rc::new(dataset.clone()),
                 fingerprint: None,
                 timings,
             });
@@ -828,8 +860,9 @@ async fn build(
 }
 
 /// Runs the shortcut audit once per tokenized corpus — the run's size's NSP/SOP training items
-/// and every evaluation pair set — one set at a time, yielding between them so Pause, Reset
-/// and the tokenizer view are answered, and sends each line as it comes.
+/// and every evaluation pair set — one set at a time and cooperatively within each (a
+/// student's megabytes take seconds a set), so Pause, Reset, the tokenizer view and the
+/// training loop are served meanwhile, and sends each line as it comes.
 async fn send_audit(state: &Shared, generation: u64) {
     let Some(run) = state.borrow().still(generation) else {
         return;
@@ -847,17 +880,16 @@ async fn send_audit(state: &Shared, generation: u64) {
             .find(|z| z.model().vocab_size == vocab)
             .unwrap_or(ModelSize::Fast)
     };
+    let Some(dataset) = state.borrow().data.as_ref().map(|d| Rc::clone(&d.dataset)) else {
+        return;
+    };
     let mut lines = Vec::new();
     for task in audit::tasks(&[size]) {
         yield_now().await;
-        let line = {
-            let s = state.borrow();
-            if s.generation != generation {
-                return;
-            }
-            let Some(data) = s.data.as_ref() else { return };
-            audit::run_task(&data.dataset, task)
-        };
+        let line = audit::run_task_cooperatively(&dataset, task, &mut YieldEvery::new()).await;
+        if state.borrow().generation != generation {
+            return;
+        }
         match line {
             Ok(Some(line)) => {
                 lines.push(line);

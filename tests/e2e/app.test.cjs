@@ -7,7 +7,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const {
-  openApp, text, leadingNumber, waitForTrainEnabled, waitForSteps, screenshot, assertClean,
+  openApp, text, leadingNumber, waitForTrainEnabled, waitForSteps, screenshot, assertClean, studentText,
 } = require('./helpers.cjs');
 
 test('without WebGPU the app falls back to the CPU and the loss falls', { timeout: 300_000 }, async () => {
@@ -103,6 +103,19 @@ test('with a WebGPU adapter (SwiftShader) training runs on WebGPU', { timeout: 4
     assert.equal(await leadingNumber(page, 'step-count'), 0);
     assert.equal(await text(page, 'loss'), '–');
     assert.equal(await text(page, 'error'), '');
+
+    // Own text offered while a step's read-back is awaited: the new run on it starts clean.
+    await train.click();
+    await waitForSteps(page, 1, 300_000);
+    await page.getByTestId('corpus-text').fill(studentText());
+    await page.getByTestId('corpus-use').click();
+    await page.waitForFunction(() => /pasted text/.test(document.querySelector('[data-testid="run-corpus"]')?.innerText ?? ''), null, { timeout: 180_000 });
+    await waitForTrainEnabled(page, 180_000);
+    await page.waitForTimeout(6_000);
+    assert.equal(await leadingNumber(page, 'step-count'), 0);
+    assert.equal(await text(page, 'loss'), '–');
+    assert.equal(await text(page, 'error'), '');
+    assert.match(await text(page, 'backend'), /^WebGPU: /);
 
     // The GPU goes away (test hook: destroy the device the worker was given): the page says so
     // — the loss itself, or the read-back it broke, whichever the worker hears first — and

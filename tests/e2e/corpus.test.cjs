@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const {
-  openApp, text, waitForTrainEnabled, waitForSteps, screenshot, assertClean,
+  openApp, text, waitForTrainEnabled, waitForSteps, screenshot, assertClean, studentText,
 } = require('./helpers.cjs');
 
 function committedFingerprint() {
@@ -15,18 +15,6 @@ function committedFingerprint() {
   const match = source.match(/FINGERPRINT_SEED_1: &str =\s*"([0-9a-f]{64})"/);
   assert.ok(match, 'FINGERPRINT_SEED_1 not found in src/core/corpus/export.rs');
   return match[1];
-}
-
-/** Forty-odd sentences in several scripts, in paragraphs. */
-function studentText() {
-  const lines = [];
-  for (let i = 0; i < 14; i++) {
-    lines.push(`The lighthouse keeper counted ${i + 3} ships before dawn. She wrote each name in the log.`);
-    lines.push(`Der Wind drehte nach Norden, und das Meer wurde still. 🌊 Sie trank ihren Tee.`);
-    lines.push(`灯台守は朝まで船を数えた。海は静かだった。`);
-    if (i % 3 === 2) lines.push('');
-  }
-  return lines.join('\n');
 }
 
 test('the corpus panel shows the support-desk corpus, its pairs, the tokenizer and the committed fingerprint', { timeout: 300_000 }, async () => {

@@ -69,7 +69,20 @@ function assertClean(problems) {
   assert.deepEqual(problems.offOrigin, [], 'requests off the page origin');
 }
 
+/** A student's own text the lab accepts: forty-odd sentences in several scripts, in
+ * paragraphs. */
+function studentText() {
+  const lines = [];
+  for (let i = 0; i < 14; i++) {
+    lines.push(`The lighthouse keeper counted ${i + 3} ships before dawn. She wrote each name in the log.`);
+    lines.push('Der Wind drehte nach Norden, und das Meer wurde still. 🌊 Sie trank ihren Tee.');
+    lines.push('灯台守は朝まで船を数えた。海は静かだった。');
+    if (i % 3 === 2) lines.push('');
+  }
+  return lines.join('\n');
+}
+
 module.exports = {
   DIST, ARTIFACTS, CHROMIUM, BASE_FLAGS, openApp, text, leadingNumber, waitForTrainEnabled, waitForSteps,
-  screenshot, assertClean,
+  screenshot, assertClean, studentText,
 };

@@ -11,6 +11,7 @@ use pretrain_playground::core::config::ModelSize;
 use pretrain_playground::core::corpus::CorpusInput;
 use pretrain_playground::core::corpus::custom::{self, Needs};
 use pretrain_playground::core::data::Dataset;
+use pretrain_playground::core::exec::{NoYield, run_ready};
 use pretrain_playground::core::rng::Rng;
 
 fn assert_at_chance(dataset: &Dataset, what: &str) {
@@ -247,8 +248,19 @@ fn the_audit_catches_a_planted_artifact() {
             )
             .collect()
     };
-    let (fit, _) = epoch_items(PairTask::Sop, train, seq_len - 3, &mut Rng::new(1));
-    let (held, _) = epoch_items(PairTask::Sop, validation, seq_len - 3, &mut Rng::new(2));
+    let whole_epoch = |docs, seed| {
+        run_ready(epoch_items(
+            PairTask::Sop,
+            docs,
+            seq_len - 3,
+            usize::MAX,
+            &mut Rng::new(seed),
+            &mut NoYield,
+        ))
+        .0
+    };
+    let fit = whole_epoch(train, 1);
+    let held = whole_epoch(validation, 2);
     let clean = audit::score_items("sop", &fit, &held, seq_len, &dataset.tokenizer).expect("audit");
     assert!(clean.passes(), "{}", clean.line());
     let leaky = audit::score_items(

@@ -45,6 +45,7 @@ mod sentences;
 mod tfidf;
 
 use super::{Corpus, CorpusSource, Document, Genre, PairKind, Part, Split};
+use crate::core::exec::{Checkpoint, NoYield, run_ready};
 use pairs::PairBuilder;
 use sentences::lines;
 pub use sentences::{paragraphs, paragraphs_with_report};
@@ -275,6 +276,25 @@ pub fn build(
     corpus_seed: u64,
     needs: Needs,
 ) -> Result<Corpus, CustomTextError> {
+    run_ready(build_cooperatively(
+        text,
+        name,
+        corpus_seed,
+        needs,
+        &mut NoYield,
+    ))
+}
+
+/// [`build`], awaiting `cp` between short stretches of work (a chunk of lines split into
+/// sentences, a batch of documents interned, one pair set of the split search), so the page's
+/// worker can answer Pause and the tokenizer view while it builds megabytes. Same result.
+pub async fn build_cooperatively(
+    text: &str,
+    name: &str,
+    corpus_seed: u64,
+    needs: Needs,
+    cp: &mut impl Checkpoint,
+) -> Result<Corpus, CustomTextError> {
     if text.len() > MAX_BYTES {
         return Err(CustomTextError::TooLarge {
             bytes: text.len(),
@@ -299,7 +319,8 @@ pub fn build(
             }
         }
     }
-    let (paragraphs, line_report) = paragraphs_with_report(text);
+    cp.checkpoint().await;
+    let (paragraphs, line_report) = sentences::paragraphs_cooperatively(text, cp).await;
     let found: usize = paragraphs.iter().map(Vec::len).sum();
     if found == 0 {
         return Err(CustomTextError::NoWords);
@@ -314,9 +335,12 @@ pub fn build(
         return Err(CustomTextError::TooFewSentences { found, needed });
     }
     let names: Vec<String> = (0..docs.len()).map(|i| format!("text-{i:05}")).collect();
-    let pairs = PairBuilder::new(&docs, &names, corpus_seed);
-    let (splits, pair_sets) = pairs.assign_splits()?;
+    cp.checkpoint().await;
+    let pairs = PairBuilder::new(&docs, &names, corpus_seed, cp).await;
+    let (splits, pair_sets) = pairs.assign_splits(cp).await?;
+    cp.checkpoint().await;
     let segment_pairs = pairs.segment_pairs(&splits);
+    cp.checkpoint().await;
     let documents = docs
         .into_iter()
         .zip(names)

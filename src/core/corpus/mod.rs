@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use policy::{Action, Circumstance, Issue, Policy};
 
 use crate::core::error::CoreError;
+use crate::core::exec::{Checkpoint, NoYield, run_ready};
 
 /// What a run trains on, as the page, the CLI and the worker protocol name it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -43,10 +44,21 @@ pub enum CorpusInput {
 impl CorpusInput {
     /// Builds the corpus; a student's text is checked against what `needs` asks for.
     pub fn build(&self, corpus_seed: u64, needs: custom::Needs) -> Result<Corpus, CoreError> {
+        run_ready(self.build_cooperatively(corpus_seed, needs, &mut NoYield))
+    }
+
+    /// [`Self::build`], awaiting `cp` between short stretches of work (see
+    /// [`custom::build_cooperatively`]). Same result.
+    pub async fn build_cooperatively(
+        &self,
+        corpus_seed: u64,
+        needs: custom::Needs,
+        cp: &mut impl Checkpoint,
+    ) -> Result<Corpus, CoreError> {
         match self {
             CorpusInput::Support => Ok(support::standard(corpus_seed)),
             CorpusInput::Custom { name, text } => {
-                Ok(custom::build(text, name, corpus_seed, needs)?)
+                Ok(custom::build_cooperatively(text, name, corpus_seed, needs, cp).await?)
             }
         }
     }

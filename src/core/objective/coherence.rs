@@ -50,6 +50,7 @@ use super::spec::{BatchShape, BatchSource, PairRows};
 use super::windows::EvalSize;
 use super::{Batch, PairBatch};
 use crate::core::error::CoreError;
+use crate::core::exec::Checkpoint;
 use crate::core::masks::AttentionMask;
 use crate::core::rng::Rng;
 use crate::core::tokenizer::SpecialIds;
@@ -616,23 +617,33 @@ pub fn pair_eval_batches(
         .collect()
 }
 
-/// One epoch of labelled items from `docs` for `task`, with how many NSP negatives had to take
-/// a B of another length: what the shortcut audit reads ([`crate::core::audit`]).
-pub fn epoch_items(
+/// One epoch of labelled items from `docs` for `task`, labelled 32 at a time in the epoch's
+/// shuffled order until at least `want` are made (the first items of the whole epoch, the same
+/// whatever `want`), with how many NSP negatives among them had to take a B of another length:
+/// what the shortcut audit reads ([`crate::core::audit`]). Awaits `cp` after every 32 items
+/// (an NSP negative scans the epoch's chunks, so megabytes of text take seconds in all).
+pub async fn epoch_items(
     task: PairTask,
     docs: &[DocSentences],
     budget: usize,
+    want: usize,
     rng: &mut Rng,
+    cp: &mut impl Checkpoint,
 ) -> (Vec<PairItem>, usize) {
     let all = chunks(docs, budget, rng);
+    cp.checkpoint().await;
     let mut order: Vec<usize> = (0..all.len()).collect();
     rng.shuffle(&mut order);
-    let mut items = Vec::with_capacity(all.len());
+    let mut items = Vec::with_capacity(all.len().min(want.saturating_add(32)));
     let mut mismatched = 0;
     for batch in order.chunks(32) {
+        if items.len() >= want {
+            break;
+        }
         let (i, m) = label_items(task, &all, batch, rng);
         items.extend(i);
         mismatched += m;
+        cp.checkpoint().await;
     }
     (items, mismatched)
 }

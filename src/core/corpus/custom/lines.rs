@@ -22,6 +22,7 @@
 //!    a line ending in a script that marks sentence ends with a space rather than a sign (Thai,
 //!    Lao, Khmer) or in an emoji: there the line break may be the only sign a sentence ended.
 
+use crate::core::exec::{Checkpoint, NoYield, run_ready};
 use serde::{Deserialize, Serialize};
 
 use super::sentences::is_unspaced_script;
@@ -145,8 +146,21 @@ fn join(before: &mut String, after: &str) {
 /// The text's logical lines: soft line breaks joined (see the module doc), every other line as
 /// it was, blank lines kept so paragraphs still end where they did.
 pub fn logical_lines<'a>(lines: impl Iterator<Item = &'a str>) -> (Vec<String>, LineReport) {
+    run_ready(logical_lines_cooperatively(lines, &mut NoYield))
+}
+
+/// Bytes of lines looked at between two checkpoints.
+const LINES_CHUNK_BYTES: usize = 64 * 1024;
+
+/// [`logical_lines`], awaiting `cp` after every [`LINES_CHUNK_BYTES`] of lines.
+pub(super) async fn logical_lines_cooperatively<'a>(
+    lines: impl Iterator<Item = &'a str>,
+    cp: &mut impl Checkpoint,
+) -> (Vec<String>, LineReport) {
     let lines: Vec<&str> = lines.collect();
+    cp.checkpoint().await;
     let width = wrap_width(&lines);
+    cp.checkpoint().await;
     let mut report = LineReport {
         wrap_width: width,
         ..LineReport::default()
@@ -170,7 +184,14 @@ pub fn logical_lines<'a>(lines: impl Iterator<Item = &'a str>) -> (Vec<String>, 
         }
         start = end + 1;
     }
+    cp.checkpoint().await;
+    let mut since = 0usize;
     for (index, line) in lines.iter().copied().enumerate() {
+        since += line.len() + 1;
+        if since >= LINES_CHUNK_BYTES {
+            since = 0;
+            cp.checkpoint().await;
+        }
         let k = kind(line);
         if indented_block[index] {
             report.kept_code += 1;

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use super::tfidf::TfIdf;
 use super::{EVAL_PAIR_CAP, TRAIN_PAIR_CAP};
 use crate::core::corpus::{EvalPair, Genre, PairKind, PairSet, PairSource, SegmentPair, Split};
+use crate::core::exec::Checkpoint;
 use crate::core::rng::{Rng, Stream};
 
 /// Random draws per random negative before its positive is given up as a source.
@@ -34,23 +35,39 @@ pub(super) struct PairBuilder<'a> {
     corpus_seed: u64,
 }
 
+/// Sentences interned between two checkpoints.
+const INTERN_CHUNK: usize = 20_000;
+
 /// One candidate positive: document index and index of its first sentence.
 pub(super) type Source = (usize, usize);
 
 impl<'a> PairBuilder<'a> {
-    pub(super) fn new(docs: &'a [Vec<String>], names: &'a [String], corpus_seed: u64) -> Self {
+    /// Interns the sentences of `docs`, awaiting `cp` after every [`INTERN_CHUNK`] of them.
+    pub(super) async fn new(
+        docs: &'a [Vec<String>],
+        names: &'a [String],
+        corpus_seed: u64,
+        cp: &mut impl Checkpoint,
+    ) -> Self {
         let mut intern: HashMap<&str, u32> = HashMap::new();
-        let ids: Vec<Vec<u32>> = docs
-            .iter()
-            .map(|doc| {
+        let mut ids: Vec<Vec<u32>> = Vec::with_capacity(docs.len());
+        let mut since = 0usize;
+        for doc in docs {
+            ids.push(
                 doc.iter()
                     .map(|s| {
                         let next = intern.len() as u32;
                         *intern.entry(s.as_str()).or_insert(next)
                     })
-                    .collect()
-            })
-            .collect();
+                    .collect(),
+            );
+            since += doc.len();
+            if since >= INTERN_CHUNK {
+                since = 0;
+                cp.checkpoint().await;
+            }
+        }
+        cp.checkpoint().await;
         // Documents are in text order, so this includes the pairs that straddle two documents
         // cut from one paragraph: those are consecutive in the text too.
         let flat: Vec<u32> = ids.iter().flatten().copied().collect();

@@ -11,6 +11,7 @@
 //! never inside an emoji sequence or before a combining mark.
 
 use super::MAX_SENTENCE_CHARS;
+use crate::core::exec::{Checkpoint, NoYield, run_ready};
 
 /// Lines of `text`: `\r\n`, `\n`, a lone `\r`, NEL and the Unicode line and paragraph
 /// separators all end a line.
@@ -30,10 +31,28 @@ pub fn paragraphs(text: &str) -> Vec<Vec<String>> {
 
 /// [`paragraphs`], with what happened to the text's line breaks.
 pub fn paragraphs_with_report(text: &str) -> (Vec<Vec<String>>, super::lines::LineReport) {
-    let (logical, report) = super::lines::logical_lines(lines(text));
+    run_ready(paragraphs_cooperatively(text, &mut NoYield))
+}
+
+/// Bytes of text split between two checkpoints (a few milliseconds of work).
+const SPLIT_CHUNK_BYTES: usize = 64 * 1024;
+
+/// [`paragraphs_with_report`], awaiting `cp` after every [`SPLIT_CHUNK_BYTES`] of lines.
+pub(super) async fn paragraphs_cooperatively(
+    text: &str,
+    cp: &mut impl Checkpoint,
+) -> (Vec<Vec<String>>, super::lines::LineReport) {
+    let (logical, report) = super::lines::logical_lines_cooperatively(lines(text), cp).await;
+    cp.checkpoint().await;
     let mut splitter = Splitter::default();
+    let mut since = 0usize;
     for line in &logical {
-        splitter.line(line);
+        splitter.line(line, cp).await;
+        since += line.len() + 1;
+        if since >= SPLIT_CHUNK_BYTES {
+            since = 0;
+            cp.checkpoint().await;
+        }
     }
     splitter.end_paragraph();
     (splitter.paragraphs, report)
@@ -57,7 +76,9 @@ struct Splitter {
 }
 
 impl Splitter {
-    fn line(&mut self, line: &str) {
+    /// Reads one logical line, awaiting `cp` every [`SPLIT_CHUNK_BYTES`] characters (a
+    /// hard-wrapped text can join into one line of megabytes).
+    async fn line(&mut self, line: &str, cp: &mut impl Checkpoint) {
         if line.chars().all(|c| c.is_whitespace() || c.is_control()) {
             self.end_paragraph();
             return;
@@ -68,8 +89,13 @@ impl Splitter {
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         let mut i = 0;
+        let mut next_checkpoint = SPLIT_CHUNK_BYTES;
         while let Some(&c) = chars.get(i) {
             i += 1;
+            if i >= next_checkpoint {
+                next_checkpoint += SPLIT_CHUNK_BYTES;
+                cp.checkpoint().await;
+            }
             if c.is_whitespace() {
                 if !self.current.is_empty() && !self.current.ends_with(' ') {
                     self.current.push(' ');

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use super::PairBuilder;
 use crate::core::corpus::custom::{CustomTextError, MIN_SPLIT_DOCS};
 use crate::core::corpus::{PairKind, PairSet, Split};
+use crate::core::exec::Checkpoint;
 use crate::core::rng::Stream;
 
 /// Rounds of the split search that move a single document.
@@ -34,8 +35,11 @@ impl PairBuilder<'_> {
     /// fails; documents move one at a time for the first [`SINGLE_MOVES`] rounds (what almost
     /// every text that needs a move needs), then in batches that double, for at most
     /// [`MAX_SPLIT_ROUNDS`] rounds in all.
-    pub(in crate::core::corpus::custom) fn assign_splits(
+    ///
+    /// `cp` is awaited between every two pair sets and every two rounds.
+    pub(in crate::core::corpus::custom) async fn assign_splits(
         &self,
+        cp: &mut impl Checkpoint,
     ) -> Result<(Vec<Split>, Vec<PairSet>), CustomTextError> {
         let n = self.docs.len();
         let mut order: Vec<usize> = (0..n).collect();
@@ -57,9 +61,11 @@ impl PairBuilder<'_> {
             distinct: self.distinct,
             sentences: self.docs.iter().map(Vec::len).sum(),
         };
+        cp.checkpoint().await;
         if let Some(kind) = self.hopeless_kind() {
             return Err(refuse((Split::Train, kind)));
         }
+        cp.checkpoint().await;
         // Each split's pair sets, in [`PairKind::ALL`] order, while its documents are unchanged.
         let mut built: [Option<Vec<PairSet>>; 3] = [None, None, None];
         let mut last_failure = (Split::Validation, PairKind::Random);
@@ -70,7 +76,7 @@ impl PairBuilder<'_> {
         // Each move gives a failing split documents; 2n moves without success means the
         // documents only shuttle between failing splits.
         for round in 0..=(2 * n).min(MAX_SPLIT_ROUNDS) {
-            let Some((split, kind)) = self.first_failure(&splits, &mut built) else {
+            let Some((split, kind)) = self.first_failure(&splits, &mut built, cp).await else {
                 return Ok((splits, built.into_iter().flatten().flatten().collect()));
             };
             last_failure = (split, kind);
@@ -90,6 +96,7 @@ impl PairBuilder<'_> {
                 .filter(|&d| splits.get(d).is_some_and(|&s| s == split || s == donor))
                 .map(|d| self.docs.get(d).map_or(0, Vec::len))
                 .sum();
+            cp.checkpoint().await;
             budget = match budget.checked_sub(rebuilt) {
                 Some(left) => left,
                 None => return Err(refuse(last_failure)),
@@ -129,22 +136,26 @@ impl PairBuilder<'_> {
 
     /// Builds the pair sets of every split not yet `built`, in [`Split::ALL`] order, and
     /// returns the first split × kind with no pair (later splits are left for the next round).
-    fn first_failure(
+    async fn first_failure(
         &self,
         splits: &[Split],
         built: &mut [Option<Vec<PairSet>>; 3],
+        cp: &mut impl Checkpoint,
     ) -> Option<(Split, PairKind)> {
         for split in Split::ALL {
             let slot = built.get_mut(split as usize)?;
-            let sets = slot.get_or_insert_with(|| {
+            if slot.is_none() {
                 let members: Vec<usize> = (0..splits.len())
                     .filter(|&d| splits.get(d) == Some(&split))
                     .collect();
-                PairKind::ALL
-                    .into_iter()
-                    .map(|kind| self.pair_set(split, kind, &members))
-                    .collect()
-            });
+                let mut sets = Vec::with_capacity(PairKind::ALL.len());
+                for kind in PairKind::ALL {
+                    cp.checkpoint().await;
+                    sets.push(self.pair_set(split, kind, &members));
+                }
+                *slot = Some(sets);
+            }
+            let sets = slot.as_deref().unwrap_or_default();
             if let Some(set) = sets.iter().find(|set| set.pairs.is_empty()) {
                 return Some((split, set.kind));
             }
