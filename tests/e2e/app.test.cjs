@@ -5,9 +5,11 @@
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 
 const {
   openApp, text, leadingNumber, waitForTrainEnabled, waitForSteps, screenshot, assertClean, studentText,
+  savedRun,
 } = require('./helpers.cjs');
 
 test('without WebGPU the app falls back to the CPU and the loss falls', { timeout: 300_000 }, async () => {
@@ -116,6 +118,23 @@ test('with a WebGPU adapter (SwiftShader) training runs on WebGPU', { timeout: 4
     assert.equal(await text(page, 'loss'), '–');
     assert.equal(await text(page, 'error'), '');
     assert.match(await text(page, 'backend'), /^WebGPU: /);
+
+    // A saved run loaded while a step's read-back is awaited: it shows as it was recorded.
+    const saved = savedRun();
+    try {
+      await train.click();
+      await waitForSteps(page, 1, 300_000);
+      await page.getByTestId('load-run').setInputFiles(saved.files);
+      await page.waitForFunction(() => document.querySelector('[data-testid="run-loaded"]') !== null, null, { timeout: 180_000 });
+      await page.waitForTimeout(6_000);
+      assert.equal(await text(page, 'run-mix'), 'clm');
+      assert.match(await text(page, 'run-loaded'), /^a saved run/);
+      assert.match(await text(page, 'backend'), /^WebGPU: /);
+      assert.equal(await text(page, 'step-count'), `${saved.record.steps} of ~${saved.record.steps}`);
+      assert.equal(await text(page, 'error'), '');
+    } finally {
+      fs.rmSync(saved.dir, { recursive: true, force: true });
+    }
 
     // The GPU goes away (test hook: destroy the device the worker was given): the page says so
     // — the loss itself, or the read-back it broke, whichever the worker hears first — and

@@ -4,7 +4,9 @@
 'use strict';
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const { chromium } = require('playwright-core');
 const { serve } = require('../../scripts/static-server.cjs');
 const { CHROMIUM, BASE_FLAGS } = require('../../scripts/chromium.cjs');
@@ -82,7 +84,32 @@ function studentText() {
   return lines.join('\n');
 }
 
+/** The four files of a saved run. */
+const SAVED_FILES = ['model.bpk', 'tokenizer.json', 'config.json', 'run.json'];
+
+/** Trains a small `gpt` run natively with the CLI (`train --save`) into a new temporary folder:
+ * `{ dir, run, files, record }` (`run` holds the saved run, `record` is its run.json). */
+function savedRun() {
+  // Where scripts/setup.sh puts cargo's build output.
+  const target = process.env.CARGO_TARGET_DIR
+    || path.join(process.env.PP_CACHE || path.join(os.homedir(), '.cache', 'pretrain-playground'), 'target');
+  const cli = path.join(target, 'debug', 'pretrain-playground');
+  assert.ok(fs.existsSync(cli), `the native CLI is not built at ${cli} (cargo build --bins)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-saved-'));
+  execFileSync(cli, [
+    'train', '--preset', 'gpt', '--size', 'fast', '--budget-tokens', '6000', '--quiet',
+    '--out', path.join(dir, 'summary.json'), '--save', path.join(dir, 'run'),
+  ], { stdio: 'pipe' });
+  const run = path.join(dir, 'run');
+  return {
+    dir,
+    run,
+    files: SAVED_FILES.map((f) => path.join(run, f)),
+    record: JSON.parse(fs.readFileSync(path.join(run, 'run.json'), 'utf8')),
+  };
+}
+
 module.exports = {
   DIST, ARTIFACTS, CHROMIUM, BASE_FLAGS, openApp, text, leadingNumber, waitForTrainEnabled, waitForSteps,
-  screenshot, assertClean, studentText,
+  screenshot, assertClean, studentText, SAVED_FILES, savedRun,
 };

@@ -6,32 +6,21 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
-const { openApp, text, waitForTrainEnabled, screenshot, assertClean } = require('./helpers.cjs');
+const {
+  openApp, text, waitForTrainEnabled, screenshot, assertClean, SAVED_FILES: FILES, savedRun,
+} = require('./helpers.cjs');
 
-// Where scripts/setup.sh puts cargo's build output.
-const TARGET = process.env.CARGO_TARGET_DIR
-  || path.join(process.env.PP_CACHE || path.join(os.homedir(), '.cache', 'pretrain-playground'), 'target');
-const CLI = path.join(TARGET, 'debug', 'pretrain-playground');
 let dir;
+let saved;
 
 before(() => {
-  assert.ok(fs.existsSync(CLI), `the native CLI is not built at ${CLI} (cargo build --bins)`);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-saved-'));
-  execFileSync(CLI, [
-    'train', '--preset', 'gpt', '--size', 'fast', '--budget-tokens', '6000', '--quiet',
-    '--out', path.join(dir, 'summary.json'), '--save', path.join(dir, 'run'),
-  ], { stdio: 'pipe' });
+  ({ dir, record: saved } = savedRun());
 });
 
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const FILES = ['model.bpk', 'tokenizer.json', 'config.json', 'run.json'];
-
 test('a natively trained run loads into the page and shows what it learned', { timeout: 300_000 }, async () => {
-  const saved = JSON.parse(fs.readFileSync(path.join(dir, 'run', 'run.json'), 'utf8'));
   const { page, problems, close } = await openApp([], '?size=fast&backend=cpu&mix=bert');
   try {
     await waitForTrainEnabled(page, 120_000);
