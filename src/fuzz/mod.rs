@@ -8,10 +8,11 @@
 //! target over a byte slice):
 //! - under `cargo test`, at a CI size, fed seeded pseudo-random bytes by [`drive`]
 //!   (`tests/integration/fuzz.rs`; `PP_FUZZ_ITERS` and `PP_FUZZ_SECONDS` make a run longer);
-//! - under a coverage-guided fuzzer where the machine has one (opt-in, outside CI): a
-//!   libFuzzer target is one line, `fuzz_target!(|data: &[u8]| run_target("own_text", data))`.
-//!   No such crate is committed yet (building burn and tokenizers with coverage instrumentation
-//!   is most of an hour on the 2-core machines this project is developed on).
+//! - under libFuzzer, coverage-guided, where the machine has a nightly toolchain (opt-in,
+//!   outside CI): `fuzz/` is a cargo-fuzz-style crate of its own (own workspace and lock
+//!   file) whose targets are one line each, `fuzz_target!(|data| run_target("own_text", data))`;
+//!   `scripts/fuzz.sh TARGET [RUNS] [SECONDS]` builds and runs one, instrumenting only this
+//!   crate (burn and tokenizers build as usual).
 
 use arbitrary::Unstructured;
 
