@@ -155,7 +155,7 @@ pub fn CorpusPanel() -> impl IntoView {
                     })}
                     <div class="own-text-actions">
                         <button data-testid="corpus-use"
-                            disabled=move || pasted.get().trim().is_empty()
+                            disabled=move || pasted.with(|t| t.trim().is_empty())
                             on:click=move |_| offer(view, CorpusInput::Custom {
                                 name: "pasted text".into(),
                                 text: pasted.get_untracked(),
