@@ -12,11 +12,13 @@ use std::sync::Arc;
 
 use crate::core::backend::Backend;
 use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize, RunConfig, Schedule};
-use crate::core::corpus::CorpusInput;
+use crate::core::corpus::{CorpusInput, PairKind};
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
-use crate::core::exec::{SystemClock, block_on};
+use crate::core::eval::run::{EvalSizes, PerKind, RunEvaluation, evaluate_run};
+use crate::core::exec::{NoYield, SystemClock, block_on};
 use crate::core::mix::ObjectiveMix;
+use crate::core::objective::scoring::ScoreKind;
 use crate::core::objective::spec::{ObjectiveKnobs, all_knobs};
 use crate::core::plan::plan;
 use crate::core::summary::{BackendKind, RunSummary, TrainEvent};
@@ -51,6 +53,8 @@ OPTIONS (train):
   KNOBS                 each objective's knobs, e.g. --mask-rate 0.15 (listed below)
   --out FILE            write the run summary JSON here (default: run.json)
   --save DIR            save the trained run: model.bpk, tokenizer.json, config.json, run.json
+  --no-eval             skip the evaluation after training (generation perplexity, linear
+                        probes of pair judgement, zero-shot pair head)
   --quiet               no progress bar
 
 sweep: trains every combination of --mixes × --lr × --batch × --schedule over --seeds (the
@@ -92,6 +96,8 @@ pub struct TrainArgs {
     pub backend: BackendKind,
     pub out: String,
     pub quiet: bool,
+    /// Evaluate the run when it ends (`--no-eval` turns it off).
+    pub eval: bool,
     pub corpus: CorpusInput,
     /// Directory to save the trained run into (`--save DIR`).
     pub save: Option<String>,
@@ -120,6 +126,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     let (mut seed, mut corpus_seed, mut lr) = (0u64, 1u64, None::<f64>);
     let mut out = "run.json".to_string();
     let mut quiet = false;
+    let mut eval = true;
     let mut corpus_input = CorpusInput::Support;
     let mut knobs = ObjectiveKnobs::default();
     let mut save = None;
@@ -156,6 +163,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
             }
             "--out" => out = value(flag, &mut it)?.clone(),
             "--quiet" => quiet = true,
+            "--no-eval" => eval = false,
             "--save" => save = Some(value(flag, &mut it)?.clone()),
             "--corpus" => corpus_input = corpus::read_corpus_file(value(flag, &mut it)?)?,
             other => {
@@ -204,6 +212,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
         backend,
         out,
         quiet,
+        eval,
         corpus: corpus_input,
         save,
     })
@@ -242,6 +251,7 @@ fn clock_text(seconds: f64) -> String {
 
 /// Trains as asked, drawing progress on stderr, and returns the summary.
 pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
+    let wall = std::time::Instant::now();
     let backend = backend_for(args.backend)?;
     let size = args.config.size;
     let mut err = std::io::stderr();
@@ -298,6 +308,23 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
                     }
                     if !last_sample.is_empty() {
                         let _ = writeln!(err, "sample: {last_sample}");
+                    }
+                    let mut summary = summary;
+                    if args.eval
+                        && let Some(network) = trainer.network()
+                    {
+                        let _ = writeln!(err, "evaluating…");
+                        summary.evaluation = block_on(evaluate_run(
+                            network,
+                            trainer.plan(),
+                            &args.config.size.model(),
+                            args.config.seed,
+                            trainer.dataset(),
+                            EvalSizes::CLI,
+                            trainer.backend_label(),
+                            &mut NoYield,
+                        ))?;
+                        summary.wall_s = wall.elapsed().as_secs_f64();
                     }
                     if let Some(dir) = &args.save {
                         save_run(&trainer, &summary, dir)?;
@@ -406,7 +433,65 @@ fn print_summary(s: &RunSummary, out: &str) {
         s.flops_per_step / 1e9,
         s.padding_share * 100.0
     );
+    print_evaluation(&s.evaluation);
     println!("summary           {out}");
+}
+
+fn print_evaluation(e: &RunEvaluation) {
+    for g in &e.gen_scores {
+        let what = match g.kind {
+            ScoreKind::Perplexity => "gen_ppl ",
+            ScoreKind::PseudoPerplexity => "gen_pppl",
+        };
+        println!(
+            "{what}          {:.2} ± {:.2} ({}: {} tokens of {} held-out replies; {})",
+            g.perplexity, g.perplexity_se, g.objective, g.tokens, g.examples, g.protocol
+        );
+        if let Some(caveat) = &g.caveat {
+            println!("                  note: {caveat}");
+        }
+    }
+    if let Some(note) = &e.gen_note {
+        println!("generation        {note}");
+    }
+    let pct = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.1}%", v * 100.0));
+    let line = |label: &str, acc: &PerKind, se: &PerKind, auc: &PerKind| {
+        if acc.is_empty() {
+            return;
+        }
+        let cell = |k: PairKind| {
+            format!(
+                "{} {} ± {} (AUC {})",
+                k.name(),
+                pct(acc.get(k)),
+                pct(se.get(k)),
+                auc.get(k).map_or("–".to_string(), |a| format!("{a:.3}"))
+            )
+        };
+        println!(
+            "{label:<18}{}; {}; {}",
+            cell(PairKind::Random),
+            cell(PairKind::Hard),
+            cell(PairKind::Swapped)
+        );
+    };
+    if let Some(pooling) = &e.probe_pooling {
+        println!(
+            "probe             {pooling}, fitted on {} labelled pairs per kind",
+            e.probe_fit_pairs.unwrap_or(0)
+        );
+    }
+    line("  trained", &e.probe_acc, &e.probe_acc_se, &e.probe_auc);
+    line(
+        "  untrained twin",
+        &e.random_init_acc,
+        &e.random_init_acc_se,
+        &e.random_init_auc,
+    );
+    if let Some(method) = &e.zeroshot_method {
+        println!("zero-shot         {method}");
+        line("", &e.zeroshot_acc, &e.zeroshot_acc_se, &e.zeroshot_auc);
+    }
 }
 
 /// Entry point; returns the process exit code.

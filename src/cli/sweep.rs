@@ -257,7 +257,8 @@ fn spawn(job: &Job, args: &SweepArgs, dir: &Path) -> Result<Child, CoreError> {
         .args(["--seed", &job.seed.to_string()])
         .args(["--corpus-seed", &args.corpus_seed.to_string()])
         .args(["--out", &out.to_string_lossy()])
-        .arg("--quiet");
+        .arg("--quiet")
+        .arg("--no-eval");
     if let Some(lr) = job.lr {
         cmd.args(["--lr", &lr.to_string()]);
     }

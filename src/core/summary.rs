@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{ModelSize, Schedule};
+use super::eval::run::RunEvaluation;
 // Every float below reads `null` (NaN or an infinity when written) back as NaN.
 use super::json_float::{nan_if_null, nan_if_null_values, some_nan_if_null};
 
@@ -14,7 +15,10 @@ use super::json_float::{nan_if_null, nan_if_null_values, some_nan_if_null};
 ///   the same positions as `val_loss_corrupted` (T5's sentinels on neither side); validation
 ///   sets are sampled across the whole split; NSP/SOP segments are BERT-style multi-sentence
 ///   spans; the recipe (`peak_lr`, `batch_size`, `schedule`) and `padding_share` are recorded.
-pub const SCHEMA_VERSION: u32 = 2;
+/// - 3: the evaluation's fields ([`RunEvaluation`]): `gen_ppl` / `gen_pppl` with their
+///   protocols, the linear probe, its untrained twin and the zero-shot reading per negative
+///   kind. Records of schema 1 and 2 load with these fields empty.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +239,9 @@ pub struct RunSummary {
     /// equal compute when one mix pads and another does not.
     #[serde(default, deserialize_with = "nan_if_null")]
     pub padding_share: f64,
+    /// What the run was judged on after training (empty until evaluated).
+    #[serde(flatten)]
+    pub evaluation: RunEvaluation,
 }
 
 /// One optimizer step, as reported live.

@@ -93,6 +93,27 @@ impl EncoderDecoder {
             self.encoder
                 .encode(src, src_mask, pairs.segments.as_ref(), capture);
         let pair_logits = self.encoder.pair_logits(&memory, pairs.heads.as_ref());
+        let y = self.decode(memory, decoder, capture, &mut attention);
+        ModelOutput {
+            logits: self.encoder.lm_head(y),
+            pair_logits,
+            attention: AttentionTrace {
+                layers: attention.layers,
+            },
+        }
+    }
+
+    /// The decoder's final states (after its last LayerNorm), reading `memory`.
+    ///
+    /// # Shapes
+    /// - memory `[batch, src, d_model]` → `[batch, tgt, d_model]`
+    pub(crate) fn decode(
+        &self,
+        memory: Tensor<3>,
+        decoder: &DecoderInputs,
+        capture: bool,
+        attention: &mut AttentionTrace,
+    ) -> Tensor<3> {
         let mut y = self.encoder.embed(decoder.ids.clone(), None); // [b, tgt, d]
         let offset = self.encoder.blocks.len();
         for (i, block) in self.decoder.iter().enumerate() {
@@ -113,13 +134,6 @@ impl EncoderDecoder {
             attention.push(offset + i, AttentionKind::SelfAttention, t_self);
             attention.push(offset + i, AttentionKind::Cross, t_cross);
         }
-        let y = self.ln_decoder.forward(y);
-        ModelOutput {
-            logits: self.encoder.lm_head(y),
-            pair_logits,
-            attention: AttentionTrace {
-                layers: attention.layers,
-            },
-        }
+        self.ln_decoder.forward(y)
     }
 }

@@ -68,6 +68,14 @@ impl Network {
         }
     }
 
+    /// The device the weights live on.
+    pub fn device(&self) -> Device {
+        match self {
+            Network::Stack(m) => m.tokens.weight.device(),
+            Network::EncoderDecoder(m) => m.encoder.tokens.weight.device(),
+        }
+    }
+
     /// The same network for inference (no autodiff graph).
     pub fn valid(&self) -> Network {
         match self {

@@ -5,6 +5,7 @@
 
 use super::Batch;
 use super::coherence::{PackedPair, PairLayout, TokenRow, padded_pair_batch};
+use super::scoring::{ScoreKind, Scoring, ScoringExample, one_row, stack_rows};
 use super::spec::{
     BatchShape, Family, ObjectiveSpec, Role, TargetSupport, TokenRole, WithPairs, no_combination,
 };
@@ -13,6 +14,7 @@ use crate::core::error::CoreError;
 use crate::core::masks::AttentionMask;
 use crate::core::model::Architecture;
 use crate::core::rng::Rng;
+use crate::core::tokenizer::SpecialIds;
 
 /// Causal LM's spec: a decoder over packed windows; with a pair objective, GPT's reading of a
 /// pair (`A [SEP] B [SEP] [CLS]`, the head on the last position).
@@ -33,6 +35,13 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
         window_len,
         windows_batch,
         check,
+        scoring: Scoring {
+            kind: ScoreKind::Perplexity,
+            protocol: "left to right on [EOS] ticket [SEP] resolution; the resolution's tokens scored",
+            caveat: None,
+            rows_per_example: one_row,
+            rows: scoring_rows,
+        },
     }),
     knobs: &[],
     check_knobs: no_combination,
@@ -111,6 +120,23 @@ pub fn windows_batch(
         pairs: None,
         original_tokens,
     })
+}
+
+/// Scores each continuation left to right after its context: the row is context then
+/// continuation, shifted by one as in training, and only the targets that are continuation
+/// tokens carry a weight.
+fn scoring_rows(examples: &[ScoringExample], specials: SpecialIds) -> Result<Batch, CoreError> {
+    let rows = examples
+        .iter()
+        .map(|e| {
+            let ids: Vec<u32> = e.context.iter().chain(&e.continuation).copied().collect();
+            let n = ids.len() - 1;
+            let first = e.context.len().saturating_sub(1);
+            let weights = (0..n).map(|p| if p >= first { 1.0 } else { 0.0 }).collect();
+            (ids[..n].to_vec(), ids[1..].to_vec(), weights)
+        })
+        .collect();
+    stack_rows(rows, specials, AttentionMask::causal_with_padding)
 }
 
 /// Next-token prediction over each packed pair by a causal decoder, whose last position — the

@@ -43,7 +43,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Batch;
-use super::span::{Seq2SeqExample, original_tokens, seq2seq_batch};
+use super::scoring::{ScoreKind, Scoring, ScoringExample, one_row};
+use super::span::{Seq2SeqExample, original_tokens, scored_seq2seq, seq2seq_batch};
 use super::spec::{
     BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
     TokenRole, WithPairs,
@@ -124,6 +125,17 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
         window_len,
         windows_batch,
         check,
+        scoring: Scoring {
+            kind: ScoreKind::Perplexity,
+            protocol: "encoder [EOS] ticket [SEP] [MASK], decoder reconstructing [EOS] ticket \
+                       [SEP] resolution; the resolution's tokens scored",
+            caveat: Some(
+                "one [MASK] stands for the whole reply (up to half the sequence), where \
+                 pre-training's spans averaged 3 tokens",
+            ),
+            rows_per_example: one_row,
+            rows: scoring_rows,
+        },
     }),
     knobs: &[MASK_RATIO, POISSON_LAMBDA],
     check_knobs,
@@ -450,6 +462,27 @@ pub fn windows_batch(
         shape.specials,
         rng,
     )
+}
+
+/// BART scoring rows: the continuation is one span hidden behind a single `[MASK]` after the
+/// context; the decoder reconstructs context and continuation, and only the continuation's
+/// tokens are scored.
+fn scoring_rows(examples: &[ScoringExample], specials: SpecialIds) -> Result<Batch, CoreError> {
+    let seq2seq: Vec<Seq2SeqExample> = examples
+        .iter()
+        .map(|e| {
+            let mut input = e.context.clone();
+            input.push(specials.mask);
+            let target: Vec<u32> = e.context.iter().chain(&e.continuation).copied().collect();
+            let corrupted = (0..target.len()).map(|t| t >= e.context.len()).collect();
+            Seq2SeqExample {
+                input,
+                target,
+                corrupted,
+            }
+        })
+        .collect();
+    scored_seq2seq(&seq2seq, specials)
 }
 
 /// One text-infilling batch from `windows` (each at most `seq_len` tokens).

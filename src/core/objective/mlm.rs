@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Batch;
 use super::coherence::{PackedPair, PairLayout, TokenRow, padded_pair_batch};
+use super::scoring::{ScoreKind, Scoring, ScoringExample, stack_rows};
 use super::spec::{
     BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
     TokenRole, WithPairs,
@@ -229,6 +230,17 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
         window_len: full_window,
         windows_batch,
         check,
+        scoring: Scoring {
+            kind: ScoreKind::PseudoPerplexity,
+            protocol: "pseudo-perplexity: each resolution token in turn replaced by [MASK] in \
+                       [EOS] ticket [SEP] resolution, the rest visible on both sides",
+            caveat: Some(
+                "each scored token sees the rest of the reply on both sides, so a \
+                 pseudo-perplexity is far lower than a perplexity and is never ranked with one",
+            ),
+            rows_per_example: |e| e.continuation.len(),
+            rows: scoring_rows,
+        },
     }),
     knobs: &[MASK_RATE, MASK_TOKEN, RANDOM_TOKEN],
     check_knobs,
@@ -341,6 +353,23 @@ fn check(stream: &[u32], shape: &BatchShape) -> Result<(), CoreError> {
         )));
     }
     Ok(())
+}
+
+/// Pseudo-log-likelihood rows (Salazar et al. 2020): one row per continuation token, that
+/// token replaced by `[MASK]` and scored, everything else visible.
+fn scoring_rows(examples: &[ScoringExample], specials: SpecialIds) -> Result<Batch, CoreError> {
+    let mut rows = Vec::new();
+    for e in examples {
+        let ids: Vec<u32> = e.context.iter().chain(&e.continuation).copied().collect();
+        for p in e.context.len()..ids.len() {
+            let mut input = ids.clone();
+            input[p] = specials.mask;
+            let mut weights = vec![0.0; ids.len()];
+            weights[p] = 1.0;
+            rows.push((input, ids.clone(), weights));
+        }
+    }
+    stack_rows(rows, specials, AttentionMask::bidirectional)
 }
 
 /// Masks each window afresh and lays them out as a [`Batch`].

@@ -10,6 +10,7 @@ pub mod infill;
 pub mod mlm;
 pub mod nsp;
 pub mod plm;
+pub mod scoring;
 pub mod sop;
 pub mod span;
 pub mod spec;

@@ -39,6 +39,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::coherence::{PackedPair, PairLayout};
+use super::scoring::{ScoreKind, Scoring, natural_order_rows, one_row};
 use super::spec::{
     BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
     TokenRole, WithPairs,
@@ -100,6 +101,17 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
         window_len: full_window,
         windows_batch,
         check,
+        scoring: Scoring {
+            kind: ScoreKind::Perplexity,
+            protocol: "natural order: [EOS] ticket [SEP] as the shared context, the resolution's \
+                       tokens predicted left to right by the query stream",
+            caveat: Some(
+                "pre-training predicted the last sixth of a random order; scoring asks for \
+                 every reply token in natural order, an order it saw only by chance",
+            ),
+            rows_per_example: one_row,
+            rows: natural_order_rows,
+        },
     }),
     knobs: &[PLM_K],
     check_knobs: no_combination_beyond_range,

@@ -41,6 +41,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::scoring::{ScoreKind, Scoring, ScoringExample, one_row};
 use super::spec::{
     BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
     TokenRole, WithPairs,
@@ -135,6 +136,17 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
         window_len: full_window,
         windows_batch,
         check,
+        scoring: Scoring {
+            kind: ScoreKind::Perplexity,
+            protocol: "encoder [EOS] ticket [SEP] [SPAN0], decoder [SPAN0] resolution [SPAN1]; \
+                       the resolution's tokens scored",
+            caveat: Some(
+                "one sentinel stands for the whole reply (up to half the sequence), where \
+                 pre-training's spans averaged 3 tokens and hid 15% of a window",
+            ),
+            rows_per_example: one_row,
+            rows: scoring_rows,
+        },
     }),
     knobs: &[NOISE_DENSITY, MEAN_SPAN],
     check_knobs,
@@ -503,6 +515,54 @@ pub(crate) fn seq2seq_batch(
         original_tokens,
         supervised_tokens,
     })
+}
+
+/// T5 scoring rows: the continuation is one hidden span after the context, so the encoder
+/// reads the context and `[SPAN0]`, and the decoder writes `[SPAN0]`, the continuation and the
+/// closing `[SPAN1]`; only the continuation's tokens are scored.
+fn scoring_rows(examples: &[ScoringExample], specials: SpecialIds) -> Result<Batch, CoreError> {
+    let (open, close) = (specials.first_sentinel, specials.first_sentinel + 1);
+    let seq2seq: Vec<Seq2SeqExample> = examples
+        .iter()
+        .map(|e| {
+            let mut input = e.context.clone();
+            input.push(open);
+            let mut target = vec![open];
+            target.extend(&e.continuation);
+            target.push(close);
+            let corrupted = (0..target.len())
+                .map(|t| t >= 1 && t <= e.continuation.len())
+                .collect();
+            Seq2SeqExample {
+                input,
+                target,
+                corrupted,
+            }
+        })
+        .collect();
+    scored_seq2seq(&seq2seq, specials)
+}
+
+/// An encoder-decoder scoring batch: only the target positions marked `corrupted` carry a
+/// weight (shared by T5 and BART).
+pub(crate) fn scored_seq2seq(
+    examples: &[Seq2SeqExample],
+    specials: SpecialIds,
+) -> Result<Batch, CoreError> {
+    let seq_len = examples
+        .iter()
+        .map(|e| e.input.len().max(e.target.len()))
+        .max()
+        .unwrap_or(0);
+    let mut batch = seq2seq_batch(examples, seq_len, specials, 0)?;
+    batch.loss_weights = batch.corrupted.clone();
+    batch.supervised_tokens = batch.loss_weights.iter().filter(|&&w| w > 0.0).count();
+    batch.original_tokens = batch
+        .inputs
+        .iter()
+        .filter(|&&id| !specials.is_special(id))
+        .count();
+    Ok(batch)
 }
 
 /// Tokens of original text among `windows` (no specials): what the budget counts.

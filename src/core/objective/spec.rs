@@ -91,6 +91,8 @@ pub struct TokenRole {
     /// Checks, before any batch is drawn, that the objective can train on this packed stream
     /// with this shape (a text holding `[MASK]` cannot be infilled, for instance).
     pub check: fn(&[u32], &BatchShape) -> Result<(), CoreError>,
+    /// How the evaluation scores a continuation given its context under this objective.
+    pub scoring: super::scoring::Scoring,
 }
 
 /// Turns windows of the packed stream into a batch, drawing corruptions from the generator.

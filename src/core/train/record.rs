@@ -124,6 +124,7 @@ impl Trainer {
             } else {
                 0.0
             },
+            evaluation: Default::default(),
         }
     }
 }

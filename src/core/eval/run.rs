@@ -1,0 +1,347 @@
+//! One run's evaluation, end to end: generation (each token objective's conditional perplexity
+//! or pseudo-perplexity on held-out replies), pair judgement (a linear probe on frozen
+//! features, per negative kind, and the pair head's zero-shot verdict where one was trained),
+//! and the same probe on the architecture's untrained twin, so "did pre-training teach the
+//! probe anything?" is answered beside every figure. The result is plain data that the run
+//! summary carries ([`RunEvaluation`]).
+//!
+//! The probe is fitted on a balanced subset of the validation split's pair set of each kind and
+//! scored on a balanced subset of the test split's (the sets are directed and balanced, so
+//! chance is 50%; see [`crate::core::corpus::PairSet`]). Sizes differ between the CLI and the
+//! page ([`EvalSizes`]) and are recorded with every figure's standard error.
+
+use serde::{Deserialize, Serialize};
+
+use super::features::{PairFeatures, ProbeFormat, pair_features};
+use super::generation::{self, ContinuationScore};
+use super::probe::{DenseLogistic, ProbeScore};
+use crate::core::config::ModelConfig;
+use crate::core::corpus::{EvalPair, PairKind, Split};
+use crate::core::data::Dataset;
+use crate::core::error::CoreError;
+use crate::core::exec::Checkpoint;
+use crate::core::model::network::Network;
+use crate::core::objective::scoring::ScoreKind;
+use crate::core::plan::Plan;
+
+/// L2 strength of the probe's logistic regression on standardized features.
+pub const PROBE_L2: f64 = 1e-2;
+
+/// How much held-out data an evaluation reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvalSizes {
+    /// Held-out replies scored for `gen_ppl` / `gen_pppl`.
+    pub gen_examples: usize,
+    /// Labelled pairs per negative kind the probe is fitted on (half positive).
+    pub probe_fit: usize,
+    /// Held-out pairs per negative kind the probe is scored on (half positive).
+    pub probe_test: usize,
+}
+
+impl EvalSizes {
+    /// The native CLI's sets.
+    pub const CLI: EvalSizes = EvalSizes {
+        gen_examples: 200,
+        probe_fit: 200,
+        probe_test: 400,
+    };
+    /// The page's smaller sets, so evaluation on the CPU fallback stays short.
+    pub const PAGE: EvalSizes = EvalSizes {
+        gen_examples: 64,
+        probe_fit: 200,
+        probe_test: 200,
+    };
+}
+
+/// A figure per negative kind of the pair sets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PerKind {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hard: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swapped: Option<f64>,
+}
+
+impl PerKind {
+    pub fn get(&self, kind: PairKind) -> Option<f64> {
+        match kind {
+            PairKind::Random => self.random,
+            PairKind::Hard => self.hard,
+            PairKind::Swapped => self.swapped,
+        }
+    }
+
+    fn set(&mut self, kind: PairKind, value: f64) {
+        let slot = match kind {
+            PairKind::Random => &mut self.random,
+            PairKind::Hard => &mut self.hard,
+            PairKind::Swapped => &mut self.swapped,
+        };
+        *slot = Some(value);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.random.is_none() && self.hard.is_none() && self.swapped.is_none()
+    }
+}
+
+/// Puts one score into accuracy, its SE, AUC, its SE and the count, in that order.
+fn insert(slots: [&mut PerKind; 5], kind: PairKind, score: &ProbeScore) {
+    let values = [
+        score.accuracy,
+        score.accuracy_se,
+        score.auc,
+        score.auc_se,
+        score.n as f64,
+    ];
+    for (slot, value) in slots.into_iter().zip(values) {
+        slot.set(kind, value);
+    }
+}
+
+/// What a run's evaluation measured: the fields the run summary adds (schema 3).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunEvaluation {
+    /// Conditional perplexity of held-out replies (null where the run cannot generate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gen_ppl: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gen_ppl_se: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gen_ppl_protocol: Option<String>,
+    /// Masked LM's pseudo-perplexity: never ranked against `gen_ppl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gen_pppl: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gen_pppl_se: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gen_pppl_protocol: Option<String>,
+    /// Every protocol's full score (objective, caveat, sizes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gen_scores: Vec<ContinuationScore>,
+    /// Why there is no generation figure ("cannot generate": a result, not an error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gen_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_pooling: Option<String>,
+    /// Linear probe on the trained network's frozen features: held-out accuracy and AUC per
+    /// negative kind, their standard errors, and the held-out pairs behind them.
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub probe_acc: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub probe_acc_se: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub probe_auc: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub probe_auc_se: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub probe_n: PerKind,
+    /// Labelled pairs the probe was fitted on, per kind (half positive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_fit_pairs: Option<usize>,
+    /// The same probe on the untrained network of the same architecture and seed: a trained
+    /// run that does not beat it has learned nothing the probe can use.
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub random_init_acc: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub random_init_acc_se: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub random_init_auc: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub random_init_auc_se: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub random_init_n: PerKind,
+    /// How the zero-shot figures were read (the pair head's argmax, for NSP/SOP runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zeroshot_method: Option<String>,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_acc: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_acc_se: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_auc: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_auc_se: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_n: PerKind,
+    /// The sizes this evaluation read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sizes: Option<EvalSizes>,
+}
+
+/// A balanced prefix of `set`: the first `n / 2` positives and the first `n / 2` negatives,
+/// in the set's order.
+fn balanced(pairs: &[EvalPair], n: usize) -> Vec<&EvalPair> {
+    let half = n / 2;
+    let mut out: Vec<&EvalPair> = pairs.iter().filter(|p| p.label == 1).take(half).collect();
+    out.extend(pairs.iter().filter(|p| p.label == 0).take(half));
+    out
+}
+
+fn encode_pairs(
+    dataset: &Dataset,
+    pairs: &[&EvalPair],
+) -> Result<(Vec<(Vec<u32>, Vec<u32>)>, Vec<u8>), CoreError> {
+    let mut ids = Vec::with_capacity(pairs.len());
+    for p in pairs {
+        ids.push((
+            dataset.tokenizer.encode(&p.a)?,
+            dataset.tokenizer.encode(&p.b)?,
+        ));
+    }
+    Ok((ids, pairs.iter().map(|p| p.label).collect()))
+}
+
+/// Fits the probe on `fit` features and scores it on `test`.
+async fn probe_score(
+    fit: &PairFeatures,
+    fit_labels: &[u8],
+    test: &PairFeatures,
+    test_labels: &[u8],
+    cp: &mut impl Checkpoint,
+) -> Result<Option<ProbeScore>, CoreError> {
+    let model = DenseLogistic::fit_cooperatively(&fit.rows, fit_labels, PROBE_L2, cp)
+        .await
+        .map_err(|e| CoreError::Config(format!("the linear probe could not be fitted: {e}")))?;
+    let scores: Vec<f64> = test.rows.iter().map(|r| model.predict_proba(r)).collect();
+    Ok(ProbeScore::from_scores(&scores, test_labels, 0.5))
+}
+
+/// Evaluates `network` (trained with `plan` on `dataset`): generation, probe, zero-shot, and
+/// the probe on the untrained twin initialised from `seed`.
+pub async fn evaluate_run(
+    network: &Network,
+    plan: &Plan,
+    model_config: &ModelConfig,
+    seed: u64,
+    dataset: &Dataset,
+    sizes: EvalSizes,
+    backend_label: &str,
+    cp: &mut impl Checkpoint,
+) -> Result<RunEvaluation, CoreError> {
+    let specials = dataset.tokenizer.specials();
+    let seq_len = model_config.max_seq_len;
+    let mut out = RunEvaluation {
+        sizes: Some(sizes),
+        ..RunEvaluation::default()
+    };
+
+    // Generation.
+    let objectives = generation::scoring_objectives(plan);
+    if objectives.is_empty() {
+        out.gen_note =
+            Some("cannot generate: a pair objective alone trains no token predictions".to_string());
+    } else {
+        let (source, examples) =
+            generation::examples(dataset, Split::Test, seq_len, sizes.gen_examples)?;
+        for objective in objectives {
+            let score = generation::score(
+                network,
+                objective,
+                &examples,
+                source,
+                specials,
+                backend_label,
+                cp,
+            )
+            .await?;
+            match score.kind {
+                ScoreKind::Perplexity if out.gen_ppl.is_none() => {
+                    out.gen_ppl = Some(score.perplexity);
+                    out.gen_ppl_se = Some(score.perplexity_se);
+                    out.gen_ppl_protocol = Some(format!("{}: {}", objective, score.protocol));
+                }
+                ScoreKind::PseudoPerplexity if out.gen_pppl.is_none() => {
+                    out.gen_pppl = Some(score.perplexity);
+                    out.gen_pppl_se = Some(score.perplexity_se);
+                    out.gen_pppl_protocol = Some(format!("{}: {}", objective, score.protocol));
+                }
+                _ => {}
+            }
+            out.gen_scores.push(score);
+        }
+        if out.gen_ppl.is_none() {
+            out.gen_note = Some(
+                "no conditional perplexity: masked LM is scored by pseudo-perplexity only \
+                 (gen_pppl), which is not the same kind of number"
+                    .to_string(),
+            );
+        }
+    }
+
+    // Pair judgement.
+    let format = ProbeFormat::of(plan);
+    out.probe_pooling = Some(format.pooling.name().to_string());
+    let twin = Network::init(
+        plan.architecture,
+        plan.extras(),
+        model_config,
+        seed,
+        &network.device(),
+    );
+    for kind in PairKind::ALL {
+        let (Some(fit_set), Some(test_set)) = (
+            dataset.corpus.pair_set(Split::Validation, kind),
+            dataset.corpus.pair_set(Split::Test, kind),
+        ) else {
+            continue;
+        };
+        let (fit_ids, fit_labels) =
+            encode_pairs(dataset, &balanced(&fit_set.pairs, sizes.probe_fit))?;
+        let (test_ids, test_labels) =
+            encode_pairs(dataset, &balanced(&test_set.pairs, sizes.probe_test))?;
+        out.probe_fit_pairs = Some(fit_labels.len());
+        for (net, trained) in [(network, true), (&twin, false)] {
+            let fit =
+                pair_features(net, &format, &fit_ids, seq_len, specials, backend_label, cp).await?;
+            let test = pair_features(
+                net,
+                &format,
+                &test_ids,
+                seq_len,
+                specials,
+                backend_label,
+                cp,
+            )
+            .await?;
+            if let Some(score) = probe_score(&fit, &fit_labels, &test, &test_labels, cp).await? {
+                let o = &mut out;
+                let slots = if trained {
+                    [
+                        &mut o.probe_acc,
+                        &mut o.probe_acc_se,
+                        &mut o.probe_auc,
+                        &mut o.probe_auc_se,
+                        &mut o.probe_n,
+                    ]
+                } else {
+                    [
+                        &mut o.random_init_acc,
+                        &mut o.random_init_acc_se,
+                        &mut o.random_init_auc,
+                        &mut o.random_init_auc_se,
+                        &mut o.random_init_n,
+                    ]
+                };
+                insert(slots, kind, &score);
+            }
+            if let (true, Some(head)) = (trained, &test.head) {
+                out.zeroshot_method = Some("pair head (argmax)".to_string());
+                if let Some(score) = ProbeScore::from_scores(head, &test_labels, 0.5) {
+                    let o = &mut out;
+                    let slots = [
+                        &mut o.zeroshot_acc,
+                        &mut o.zeroshot_acc_se,
+                        &mut o.zeroshot_auc,
+                        &mut o.zeroshot_auc_se,
+                        &mut o.zeroshot_n,
+                    ];
+                    insert(slots, kind, &score);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
