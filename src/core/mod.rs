@@ -11,6 +11,7 @@ pub mod config;
 pub mod corpus;
 pub mod data;
 pub mod error;
+pub mod eval;
 pub mod exec;
 pub mod generate;
 pub mod json_float;
