@@ -1,8 +1,26 @@
-//! Evaluation: what a trained run is judged on — generation quality (conditional perplexity
-//! of held-out replies under each objective's own protocol) and pair judgement (frozen
-//! features probed on the directed pair sets) — beside baselines that are the same kind of
-//! number.
+//! Evaluation: what a trained run is judged on — the quality of the replies it writes for
+//! held-out support tickets, and how well it judges the directed evaluation pairs (is B the
+//! right follow-up to A, in that order?) — always beside numbers that need no model at all, so
+//! a result has a floor next to it.
+//!
+//! Model-side:
+//! - [`generation`]: conditional perplexity of held-out replies under each objective's own
+//!   protocol (`gen_ppl`), and masked LM's pseudo-perplexity (`gen_pppl`) beside it;
+//! - [`features`]: frozen pair features with each architecture's pooling, and the pair head's
+//!   zero-shot reading;
+//! - [`run`]: one run's evaluation, end to end, as the run summary records it.
+//!
+//! Host-side, plain `f64` and `u32` with no tensors:
+//! - [`probe`]: linear probes on dense features (standardised, L2-regularised logistic
+//!   regression) and the ranking metrics a pair judgement is reported with (accuracy, ROC AUC,
+//!   their standard errors, the best threshold for zero-shot scores);
+//! - [`text`]: statistics of generated text (distinct-n, sequence-level repetition);
+//! - [`baselines`]: what a bag of words reaches on the pair sets, and what copying a training
+//!   resolution reaches on the compliance checker.
 
+pub mod baselines;
 pub mod features;
 pub mod generation;
+pub mod probe;
 pub mod run;
+pub mod text;

@@ -1,0 +1,19 @@
+//! Baselines that need no model: the floor a trained run's numbers are read against.
+//!
+//! - **Pair judgement** ([`bow`]): a TF-IDF bag of words (Spärck Jones 1972; Salton & Buckley
+//!   1988) read by a linear probe ([`DenseLogistic`](super::probe::DenseLogistic)) trained on
+//!   one split's labelled pairs and scored on another's. Two feature maps: `bow`, symmetric in A
+//!   and B (|A − B| and A ⊙ B, the matching features of Mou et al. 2016 and Conneau et al.
+//!   2017), which sees what the two texts share but not their order, so it must sit at chance
+//!   on swapped pairs; and `bow-ordered`, [A ; B], which can learn which words open a pair. What
+//!   words alone reach is the bar a model's pair head or zero-shot score has to clear.
+//! - **Replies** ([`replies`]): two ways to answer a held-out ticket by copying a training
+//!   resolution — the one for the majority action of the ticket's issue type, and the one of
+//!   the most similar training ticket (TF-IDF cosine, a nearest-neighbour retrieval baseline) —
+//!   scored by the compliance checker exactly as a generated reply is.
+
+pub mod bow;
+pub mod replies;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,137 @@
+//! The numbers a judgement is reported with: the area under the ROC curve as the Mann–Whitney
+//! U statistic (Mann & Whitney 1947; Bamber 1975) with its standard error (Hanley & McNeil
+//! 1982), and accuracy at a threshold chosen on a labelled set.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::metrics::accuracy_standard_error;
+
+/// Positives and negatives of a labelled score list, or `None` when the lengths differ, a
+/// label is not 0 or 1, or a score is NaN.
+fn check_scores(scores: &[f64], labels: &[u8]) -> Option<(usize, usize)> {
+    if scores.len() != labels.len()
+        || labels.iter().any(|&l| l > 1)
+        || scores.iter().any(|s| s.is_nan())
+    {
+        return None;
+    }
+    let positives = labels.iter().filter(|&&l| l == 1).count();
+    Some((positives, labels.len() - positives))
+}
+
+/// Area under the ROC curve: the probability that a random positive scores above a random
+/// negative, ties counting ½ (the Mann–Whitney U over n₊·n₋). `None` when either label is
+/// missing, the lengths differ, a label is not 0 or 1, or a score is NaN.
+pub fn roc_auc(scores: &[f64], labels: &[u8]) -> Option<f64> {
+    let (positives, negatives) = check_scores(scores, labels)?;
+    if positives == 0 || negatives == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    // Sum of the positives' ranks (1-based), tied scores sharing their mean rank.
+    let (mut rank_sum, mut below) = (0.0, 0usize);
+    for group in order.chunk_by(|&a, &b| scores[a] == scores[b]) {
+        let mean_rank = below as f64 + (group.len() as f64 + 1.0) / 2.0;
+        let tied_positives = group.iter().filter(|&&i| labels[i] == 1).count();
+        rank_sum += mean_rank * tied_positives as f64;
+        below += group.len();
+    }
+    let (p, n) = (positives as f64, negatives as f64);
+    Some((rank_sum - p * (p + 1.0) / 2.0) / (p * n))
+}
+
+/// Standard error of an AUC measured on `n_pos` positives and `n_neg` negatives (Hanley &
+/// McNeil 1982, with Q₁ = A/(2 − A) and Q₂ = 2A²/(1 + A)). `None` without both labels
+/// or for an AUC outside [0, 1].
+pub fn auc_standard_error(auc: f64, n_pos: usize, n_neg: usize) -> Option<f64> {
+    if n_pos == 0 || n_neg == 0 || !(0.0..=1.0).contains(&auc) {
+        return None;
+    }
+    let q1 = auc / (2.0 - auc);
+    let q2 = 2.0 * auc * auc / (1.0 + auc);
+    let (p, n) = (n_pos as f64, n_neg as f64);
+    let variance =
+        (auc * (1.0 - auc) + (p - 1.0) * (q1 - auc * auc) + (n - 1.0) * (q2 - auc * auc)) / (p * n);
+    Some(variance.max(0.0).sqrt())
+}
+
+/// The threshold that maximises [`accuracy`] on a labelled set (label 1 predicted when
+/// `score ≥ threshold`). The candidates are the midpoints between adjacent distinct scores,
+/// and one unit below the lowest score and above the highest (every item 1, every item 0);
+/// among equally accurate candidates the lowest wins. `None` for an empty set, lengths that
+/// differ, a label other than 0 or 1, or a score that is not finite.
+pub fn best_threshold(scores: &[f64], labels: &[u8]) -> Option<f64> {
+    check_scores(scores, labels)?;
+    if scores.is_empty() || scores.iter().any(|s| !s.is_finite()) {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let groups: Vec<&[usize]> = order.chunk_by(|&a, &b| scores[a] == scores[b]).collect();
+    let lowest = scores[order[0]];
+    let highest = scores[order[order.len() - 1]];
+    // Below every score all items are predicted 1: the positives are right.
+    let mut right = labels.iter().filter(|&&l| l == 1).count() as i64;
+    let (mut best, mut best_right) = (lowest - 1.0, right);
+    for (k, group) in groups.iter().enumerate() {
+        // Moving the cut above this group turns its items into predicted 0s.
+        for &i in group.iter() {
+            right += if labels[i] == 0 { 1 } else { -1 };
+        }
+        if right > best_right {
+            best_right = right;
+            best = match groups.get(k + 1).and_then(|g| g.first()) {
+                Some(&next) => (scores[group[0]] + scores[next]) / 2.0,
+                None => highest + 1.0,
+            };
+        }
+    }
+    Some(best)
+}
+
+/// Share of items whose label `score ≥ threshold` gets right; 0 for an empty set. Pairs past
+/// the shorter of `scores` and `labels` are not read.
+pub fn accuracy(scores: &[f64], labels: &[u8], threshold: f64) -> f64 {
+    let total = scores.len().min(labels.len());
+    if total == 0 {
+        return 0.0;
+    }
+    let right = scores
+        .iter()
+        .zip(labels)
+        .filter(|(s, l)| (**s >= threshold) == (**l == 1))
+        .count();
+    right as f64 / total as f64
+}
+
+/// How well scores judge a labelled set: accuracy at a threshold and the threshold-free AUC,
+/// each with its standard error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeScore {
+    pub accuracy: f64,
+    /// √(p(1 − p)/n).
+    pub accuracy_se: f64,
+    pub auc: f64,
+    /// Hanley & McNeil (1982).
+    pub auc_se: f64,
+    /// Items scored.
+    pub n: usize,
+}
+
+impl ProbeScore {
+    /// Scores `scores` against `labels` with label 1 predicted when `score ≥ threshold`.
+    /// `None` when the set lacks a label or cannot be read (see [`roc_auc`]).
+    pub fn from_scores(scores: &[f64], labels: &[u8], threshold: f64) -> Option<Self> {
+        let (positives, negatives) = check_scores(scores, labels)?;
+        let auc = roc_auc(scores, labels)?;
+        let accuracy = accuracy(scores, labels, threshold);
+        Some(Self {
+            accuracy,
+            accuracy_se: accuracy_standard_error(accuracy, scores.len())?,
+            auc,
+            auc_se: auc_standard_error(auc, positives, negatives)?,
+            n: scores.len(),
+        })
+    }
+}
