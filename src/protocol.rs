@@ -12,6 +12,7 @@ use crate::core::config::{
 use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
 use crate::core::error::CoreError;
+use crate::core::eval::run::RunEvaluation;
 use crate::core::mix::ObjectiveMix;
 use crate::core::objective::spec::find_knob;
 use crate::core::plan::plan;
@@ -337,6 +338,12 @@ pub enum WorkerInput {
     /// sends it to a worker of its own). Answered by `BenchResult`, or `Error` if the device
     /// or the step fails.
     Bench(BenchRequest),
+    /// Evaluate the run as it stands (a paused run mid-way; a finished one is evaluated
+    /// without asking). Answered by `Evaluating` progress, then `Evaluated` or
+    /// `EvaluationStopped`.
+    Evaluate,
+    /// Stop the evaluation in progress (at its next stage); answered by `EvaluationStopped`.
+    CancelEvaluation,
 }
 
 /// What `Bench` times: the same causal-LM step as the native bench
@@ -456,6 +463,23 @@ pub enum WorkerOutput {
     },
     Paused {
         step: usize,
+    },
+    /// The evaluation is at stage `done` of `total`, doing `what`.
+    Evaluating {
+        done: usize,
+        total: usize,
+        what: String,
+    },
+    /// The run's evaluation at step `step`; `last` when the run had used its budget (the
+    /// page then records it in the run summary).
+    Evaluated {
+        evaluation: Box<RunEvaluation>,
+        step: usize,
+        last: bool,
+    },
+    /// The evaluation stopped early: cancelled, or failed (the message says which).
+    EvaluationStopped {
+        message: String,
     },
     /// Something failed; the message is for the student. `fatal` means the worker cannot go on
     /// with this backend and the page should fall back to the CPU.

@@ -15,7 +15,7 @@ use crate::core::config::{LECTURE_BUDGET_TOKENS, ModelSize, RunConfig, Schedule}
 use crate::core::corpus::{CorpusInput, PairKind};
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
-use crate::core::eval::run::{EvalSizes, PerKind, RunEvaluation, evaluate_run};
+use crate::core::eval::run::{EvalSizes, PerKind, RunEvaluation, RunToEvaluate, evaluate_run};
 use crate::core::exec::{NoYield, SystemClock, block_on};
 use crate::core::mix::ObjectiveMix;
 use crate::core::objective::scoring::ScoreKind;
@@ -314,12 +314,15 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
                         && let Some(network) = trainer.network()
                     {
                         let _ = writeln!(err, "evaluating…");
-                        summary.evaluation = block_on(evaluate_run(
+                        let run = RunToEvaluate {
                             network,
-                            trainer.plan(),
-                            &args.config.size.model(),
-                            args.config.seed,
-                            trainer.dataset(),
+                            plan: trainer.plan(),
+                            model_config: &args.config.size.model(),
+                            seed: args.config.seed,
+                            dataset: trainer.dataset(),
+                        };
+                        summary.evaluation = block_on(evaluate_run(
+                            run,
                             EvalSizes::CLI,
                             trainer.backend_label(),
                             &mut NoYield,

@@ -38,6 +38,9 @@ pub enum CoreError {
     /// Reading a number back from the device failed (a lost GPU device, for instance).
     #[error("could not read results back from the {backend} device: {message}")]
     DeviceRead { backend: String, message: String },
+    /// The student cancelled a long piece of work (an evaluation); nothing is wrong.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl CoreError {

@@ -20,6 +20,7 @@ use crate::protocol::{
 
 use super::chart::LossChart;
 use super::corpus_panel::CorpusPanel;
+use super::evaluation::{EvalShown, EvaluationPanel};
 use super::load_run::LoadRun;
 use super::objective_picker::ObjectivePicker;
 use super::results::Results;
@@ -66,6 +67,10 @@ pub struct RunView {
     pub pair_accuracy: RwSignal<Option<f32>>,
     /// The summary of the finished (or loaded) run.
     pub summary: RwSignal<Option<RunSummary>>,
+    /// The latest evaluation, the one in progress (stage, stages, what) and why one stopped.
+    pub evaluation: RwSignal<Option<EvalShown>>,
+    pub evaluating: RwSignal<Option<(usize, usize, String)>>,
+    pub eval_message: RwSignal<Option<String>>,
     /// Why a saved run could not be loaded.
     pub load_message: RwSignal<Option<String>>,
     /// The training worker's wasm memory (its peak: wasm memory never shrinks).
@@ -110,6 +115,9 @@ impl RunView {
             corrupted_loss: RwSignal::new(None),
             pair_accuracy: RwSignal::new(None),
             summary: RwSignal::new(None),
+            evaluation: RwSignal::new(None),
+            evaluating: RwSignal::new(None),
+            eval_message: RwSignal::new(None),
             load_message: RwSignal::new(None),
             worker_memory: RwSignal::new(None),
             url_notes: RwSignal::new(Vec::new()),
@@ -136,6 +144,9 @@ impl RunView {
         self.corrupted_loss.set(None);
         self.pair_accuracy.set(None);
         self.summary.set(None);
+        self.evaluation.set(None);
+        self.evaluating.set(None);
+        self.eval_message.set(None);
     }
 
     /// Draws one message of the worker, tagged `run`, which [`RunTags::admit`] let through.
@@ -218,6 +229,34 @@ impl RunView {
             WorkerOutput::Memory { wasm_bytes } => self.worker_memory.set(Some(wasm_bytes)),
             // The page never asks its own worker for a bench (the bench harness starts one).
             WorkerOutput::BenchResult { .. } => {}
+            WorkerOutput::Evaluating { done, total, what } => {
+                self.eval_message.set(None);
+                self.evaluating.set(Some((done, total, what)));
+            }
+            WorkerOutput::Evaluated {
+                evaluation,
+                step,
+                last,
+            } => {
+                self.evaluating.set(None);
+                if last {
+                    // The record the page downloads as run.json carries it too.
+                    self.summary.update(|s| {
+                        if let Some(s) = s {
+                            s.evaluation = (*evaluation).clone();
+                        }
+                    });
+                }
+                self.evaluation.set(Some(EvalShown {
+                    evaluation: *evaluation,
+                    step,
+                    last,
+                }));
+            }
+            WorkerOutput::EvaluationStopped { message } => {
+                self.evaluating.set(None);
+                self.eval_message.set(Some(message));
+            }
         }
     }
 
@@ -265,6 +304,14 @@ impl RunView {
                 self.eta_s.set(Some(0.0));
                 let at = summary.diverged_at_step.unwrap_or(summary.steps);
                 self.outcome.set(Some((summary.status, at)));
+                // A loaded run brings the evaluation it was saved with.
+                if !summary.evaluation.is_empty() {
+                    self.evaluation.set(Some(EvalShown {
+                        evaluation: summary.evaluation.clone(),
+                        step: summary.steps,
+                        last: true,
+                    }));
+                }
                 self.summary.set(Some(*summary));
             }
         }
@@ -518,6 +565,7 @@ pub fn App() -> impl IntoView {
                 <Progress/>
                 <LossChart/>
                 <Results/>
+                <EvaluationPanel/>
             </section>
             <section class="panel">
                 <Sample/>

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod chart;
 pub mod corpus_panel;
+pub mod evaluation;
 pub mod gpu;
 pub mod load_run;
 pub mod objective_picker;

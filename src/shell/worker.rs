@@ -23,6 +23,7 @@ use crate::core::corpus::view::{CorpusTimings, CorpusView};
 use crate::core::corpus::{CorpusInput, export};
 use crate::core::data::{self, Dataset};
 use crate::core::error::CoreError;
+use crate::core::eval::run::{EvalControl, EvalSizes, RunToEvaluate, evaluate_run};
 use crate::core::exec::{Checkpoint, Clock};
 use crate::core::mix::ObjectiveMix;
 use crate::core::plan::plan;
@@ -126,6 +127,9 @@ enum Phase {
     Training { pause_requested: bool },
     /// A saved run the page loaded: looked at, sampled and reset, not trained.
     Loaded(Box<LoadedRun>),
+    /// The evaluation holds the trainer; CancelEvaluation sets `cancel_requested` and it stops
+    /// at its next stage.
+    Evaluating { cancel_requested: bool },
 }
 
 #[derive(Default)]
@@ -165,7 +169,10 @@ impl State {
     }
 
     fn busy(&self) -> bool {
-        matches!(self.phase, Phase::Training { .. } | Phase::Priming { .. })
+        matches!(
+            self.phase,
+            Phase::Training { .. } | Phase::Priming { .. } | Phase::Evaluating { .. }
+        )
     }
 }
 
@@ -358,7 +365,145 @@ fn handle(state: &Shared, input: WorkerInput, run: Option<u64>) {
             spawn_local(load_run(state.clone(), *files, run.unwrap_or(current)))
         }
         WorkerInput::Bench(request) => spawn_local(bench(state.clone(), request)),
+        WorkerInput::Evaluate => {
+            let mut s = state.borrow_mut();
+            if !matches!(&s.phase, Phase::Idle(t) if t.is_primed()) {
+                let run = s.run;
+                drop(s);
+                post(
+                    run,
+                    &WorkerOutput::EvaluationStopped {
+                        message: "Pause the run first: a run is evaluated between steps.".into(),
+                    },
+                );
+                return;
+            }
+            let Phase::Idle(trainer) = std::mem::replace(
+                &mut s.phase,
+                Phase::Evaluating {
+                    cancel_requested: false,
+                },
+            ) else {
+                return;
+            };
+            let generation = s.generation;
+            drop(s);
+            spawn_local(evaluate(state.clone(), *trainer, generation));
+        }
+        WorkerInput::CancelEvaluation => {
+            if let Phase::Evaluating { cancel_requested } = &mut state.borrow_mut().phase {
+                *cancel_requested = true;
+            }
+        }
     }
+}
+
+/// The evaluation's control in the worker: yields like the corpus build, posts progress, and
+/// stops when the page cancels or replaces the run.
+struct WorkerEval {
+    state: Shared,
+    generation: u64,
+    run: u64,
+    yields: YieldEvery,
+}
+
+impl Checkpoint for WorkerEval {
+    fn checkpoint(&mut self) -> impl std::future::Future<Output = ()> {
+        self.yields.checkpoint()
+    }
+}
+
+impl EvalControl for WorkerEval {
+    fn progress(&mut self, done: usize, total: usize, what: &str) {
+        post(
+            self.run,
+            &WorkerOutput::Evaluating {
+                done,
+                total,
+                what: what.to_string(),
+            },
+        );
+    }
+
+    fn cancelled(&self) -> bool {
+        let s = self.state.borrow();
+        s.still(self.generation).is_none()
+            || matches!(
+                s.phase,
+                Phase::Evaluating {
+                    cancel_requested: true
+                }
+            )
+    }
+}
+
+/// Evaluates the trainer's network (the phase is already `Evaluating`), then puts the trainer
+/// back `Idle` and posts the result. A run replaced meanwhile posts nothing.
+async fn evaluate(state: Shared, trainer: Trainer, generation: u64) {
+    let Some(run) = state.borrow().still(generation) else {
+        return;
+    };
+    let label = trainer.backend_label().to_string();
+    let model_config = trainer.config().size.model();
+    let mut control = WorkerEval {
+        state: state.clone(),
+        generation,
+        run,
+        yields: YieldEvery::new(),
+    };
+    let result = match trainer.network() {
+        Some(network) => {
+            let target = RunToEvaluate {
+                network,
+                plan: trainer.plan(),
+                model_config: &model_config,
+                seed: trainer.config().seed,
+                dataset: trainer.dataset(),
+            };
+            evaluate_run(target, EvalSizes::PAGE, &label, &mut control).await
+        }
+        None => Err(CoreError::Config(
+            "there is no trained network to evaluate".into(),
+        )),
+    };
+    let kind = state.borrow().backend.as_ref().map(|(b, _)| b.kind);
+    let step = trainer.step();
+    let last = trainer.is_done();
+    {
+        let mut s = state.borrow_mut();
+        if s.still(generation).is_none() {
+            return;
+        }
+        s.phase = Phase::Idle(Box::new(trainer));
+    }
+    match result {
+        Ok(evaluation) => post(
+            run,
+            &WorkerOutput::Evaluated {
+                evaluation: Box::new(evaluation),
+                step,
+                last,
+            },
+        ),
+        Err(CoreError::Cancelled) => post(
+            run,
+            &WorkerOutput::EvaluationStopped {
+                message: "Evaluation cancelled.".into(),
+            },
+        ),
+        Err(e) => {
+            post(
+                run,
+                &WorkerOutput::EvaluationStopped {
+                    message: format!("The evaluation failed: {e}"),
+                },
+            );
+            if kind.is_some_and(|k| is_fatal(k, &e)) {
+                post_error(run, e.to_string(), true);
+            }
+        }
+    }
+    report_memory(&state);
 }
 
 /// Most steps one `Bench` may time (a slip of the harness should not hold a worker for hours).
@@ -967,7 +1112,12 @@ async fn train(state: Shared, mut trainer: Trainer, generation: u64) {
             }
         }
         if done {
-            state.borrow_mut().phase = Phase::Idle(Box::new(trainer));
+            // A run that used its budget is evaluated at once (the page shows progress and
+            // can cancel).
+            state.borrow_mut().phase = Phase::Evaluating {
+                cancel_requested: false,
+            };
+            evaluate(state, trainer, generation).await;
             return;
         }
         yield_now().await;

@@ -5,6 +5,7 @@ mod compliance_fixtures;
 mod core_training;
 mod corpus_world;
 mod custom_text;
+mod evaluation;
 mod fuzz;
 mod model_architectures;
 mod objective_properties;

@@ -195,9 +195,10 @@ pub async fn score(
         for e in chunk {
             let (mut sum, mut count) = (0.0f64, 0usize);
             for _ in 0..(scoring.rows_per_example)(e) {
-                for p in row * t..(row + 1) * t {
-                    if batch.loss_weights[p] > 0.0 {
-                        sum += f64::from(values[p]);
+                let span = row * t..(row + 1) * t;
+                for (&w, &v) in batch.loss_weights[span.clone()].iter().zip(&values[span]) {
+                    if w > 0.0 {
+                        sum += f64::from(v);
                         count += 1;
                     }
                 }

@@ -9,6 +9,7 @@
 //! - [`features`]: frozen pair features with each architecture's pooling, and the pair head's
 //!   zero-shot reading;
 //! - [`run`]: one run's evaluation, end to end, as the run summary records it.
+//! - [`view`]: the rows the page's evaluation panel draws.
 //!
 //! Host-side, plain `f64` and `u32` with no tensors:
 //! - [`probe`]: linear probes on dense features (standardised, L2-regularised logistic
@@ -24,3 +25,4 @@ pub mod generation;
 pub mod probe;
 pub mod run;
 pub mod text;
+pub mod view;

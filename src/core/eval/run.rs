@@ -24,6 +24,24 @@ use crate::core::model::network::Network;
 use crate::core::objective::scoring::ScoreKind;
 use crate::core::plan::Plan;
 
+/// What drives a long evaluation: where it lets others run (the [`Checkpoint`]), where it
+/// reports progress, and whether it should stop. Cancellation is checked between stages (one
+/// protocol's scoring, one kind's probe on one network), a few seconds apart at most.
+pub trait EvalControl: Checkpoint {
+    /// Stage `done` of `total` is starting; `what` says what it does.
+    fn progress(&mut self, done: usize, total: usize, what: &str);
+    /// Whether the evaluation should stop (it then returns [`CoreError::Cancelled`]).
+    fn cancelled(&self) -> bool;
+}
+
+/// Natively: never yields, reports nothing, is never cancelled.
+impl EvalControl for crate::core::exec::NoYield {
+    fn progress(&mut self, _: usize, _: usize, _: &str) {}
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
 /// L2 strength of the probe's logistic regression on standardized features.
 pub const PROBE_L2: f64 = 1e-2;
 
@@ -180,10 +198,10 @@ fn balanced(pairs: &[EvalPair], n: usize) -> Vec<&EvalPair> {
     out
 }
 
-fn encode_pairs(
-    dataset: &Dataset,
-    pairs: &[&EvalPair],
-) -> Result<(Vec<(Vec<u32>, Vec<u32>)>, Vec<u8>), CoreError> {
+/// Token ids of A and B for each pair.
+type PairIds = Vec<(Vec<u32>, Vec<u32>)>;
+
+fn encode_pairs(dataset: &Dataset, pairs: &[&EvalPair]) -> Result<(PairIds, Vec<u8>), CoreError> {
     let mut ids = Vec::with_capacity(pairs.len());
     for p in pairs {
         ids.push((
@@ -209,27 +227,58 @@ async fn probe_score(
     Ok(ProbeScore::from_scores(&scores, test_labels, 0.5))
 }
 
-/// Evaluates `network` (trained with `plan` on `dataset`): generation, probe, zero-shot, and
-/// the probe on the untrained twin initialised from `seed`.
+/// Starts stage `stage` of `total` unless the evaluation was cancelled.
+fn begin(
+    cp: &mut impl EvalControl,
+    stage: &mut usize,
+    total: usize,
+    what: &str,
+) -> Result<(), CoreError> {
+    if cp.cancelled() {
+        return Err(CoreError::Cancelled);
+    }
+    cp.progress(*stage, total, what);
+    *stage += 1;
+    Ok(())
+}
+
+/// A trained network and what it was trained with: what [`evaluate_run`] reads.
+#[derive(Clone, Copy)]
+pub struct RunToEvaluate<'a> {
+    pub network: &'a Network,
+    pub plan: &'a Plan,
+    pub model_config: &'a ModelConfig,
+    /// The run's seed: the untrained twin is initialised from it.
+    pub seed: u64,
+    pub dataset: &'a Dataset,
+}
+
+/// Evaluates a run: generation, probe, zero-shot, and the probe on the untrained twin.
+/// Returns [`CoreError::Cancelled`] when `cp` says so between stages.
 pub async fn evaluate_run(
-    network: &Network,
-    plan: &Plan,
-    model_config: &ModelConfig,
-    seed: u64,
-    dataset: &Dataset,
+    run: RunToEvaluate<'_>,
     sizes: EvalSizes,
     backend_label: &str,
-    cp: &mut impl Checkpoint,
+    cp: &mut impl EvalControl,
 ) -> Result<RunEvaluation, CoreError> {
+    let RunToEvaluate {
+        network,
+        plan,
+        model_config,
+        seed,
+        dataset,
+    } = run;
     let specials = dataset.tokenizer.specials();
     let seq_len = model_config.max_seq_len;
     let mut out = RunEvaluation {
         sizes: Some(sizes),
         ..RunEvaluation::default()
     };
+    let objectives = generation::scoring_objectives(plan);
+    let total = objectives.len() + 2 * PairKind::ALL.len();
+    let mut stage = 0;
 
     // Generation.
-    let objectives = generation::scoring_objectives(plan);
     if objectives.is_empty() {
         out.gen_note =
             Some("cannot generate: a pair objective alone trains no token predictions".to_string());
@@ -237,6 +286,12 @@ pub async fn evaluate_run(
         let (source, examples) =
             generation::examples(dataset, Split::Test, seq_len, sizes.gen_examples)?;
         for objective in objectives {
+            begin(
+                cp,
+                &mut stage,
+                total,
+                &format!("scoring held-out replies ({objective})"),
+            )?;
             let score = generation::score(
                 network,
                 objective,
@@ -292,8 +347,20 @@ pub async fn evaluate_run(
             encode_pairs(dataset, &balanced(&fit_set.pairs, sizes.probe_fit))?;
         let (test_ids, test_labels) =
             encode_pairs(dataset, &balanced(&test_set.pairs, sizes.probe_test))?;
+        // A small text may leave a kind without pairs of both labels: nothing to probe there.
+        let both = |labels: &[u8]| labels.contains(&0) && labels.contains(&1);
+        if !both(&fit_labels) || !both(&test_labels) {
+            continue;
+        }
         out.probe_fit_pairs = Some(fit_labels.len());
         for (net, trained) in [(network, true), (&twin, false)] {
+            let whose = if trained { "trained" } else { "untrained twin" };
+            begin(
+                cp,
+                &mut stage,
+                total,
+                &format!("probing {} pairs ({whose})", kind.name()),
+            )?;
             let fit =
                 pair_features(net, &format, &fit_ids, seq_len, specials, backend_label, cp).await?;
             let test = pair_features(

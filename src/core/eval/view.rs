@@ -1,0 +1,229 @@
+//! What the page's evaluation panel shows, as plain rows computed here (the shell only draws
+//! them): generation figures with their protocols and caveats, and pair judgement per negative
+//! kind — the trained probe, its untrained twin and the zero-shot reading — each cell marked
+//! when the trained probe is not clearly above its twin.
+
+use serde::{Deserialize, Serialize};
+
+use super::run::{PerKind, RunEvaluation};
+use crate::core::corpus::PairKind;
+use crate::core::objective::scoring::ScoreKind;
+
+/// One line of the generation half.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenLine {
+    /// `data-testid` of the value.
+    pub id: String,
+    pub label: String,
+    pub value: String,
+    /// How it was scored, and where the protocol strays from pre-training.
+    pub notes: Vec<String>,
+}
+
+/// One cell of the pair table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairCell {
+    pub kind: PairKind,
+    pub text: String,
+    /// Set when the figure does not support a claim (`not above the untrained twin`).
+    pub flag: Option<String>,
+}
+
+/// One row of the pair table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairLine {
+    /// `data-testid` prefix of the row's cells (`eval-probe`, `eval-twin`, `eval-zeroshot`).
+    pub id: String,
+    pub label: String,
+    pub cells: Vec<PairCell>,
+}
+
+/// The panel's content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalView {
+    pub generation: Vec<GenLine>,
+    pub pairs: Vec<PairLine>,
+    /// What the figures rest on.
+    pub sizes: String,
+}
+
+fn percent(acc: Option<f64>, se: Option<f64>, auc: Option<f64>) -> String {
+    match (acc, se, auc) {
+        (Some(a), Some(s), Some(u)) => format!("{:.1}% ± {:.1} (AUC {u:.2})", a * 100.0, s * 100.0),
+        (Some(a), _, _) => format!("{:.1}%", a * 100.0),
+        _ => "–".into(),
+    }
+}
+
+/// Whether `a ± sa` is above `b ± sb` by more than twice the standard error of the difference.
+fn clearly_above(a: f64, sa: f64, b: f64, sb: f64) -> bool {
+    a - b > 2.0 * (sa * sa + sb * sb).sqrt()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn line(
+    id: &str,
+    label: String,
+    acc: &PerKind,
+    se: &PerKind,
+    auc: &PerKind,
+    versus: Option<(&PerKind, &PerKind)>,
+) -> Option<PairLine> {
+    if acc.is_empty() {
+        return None;
+    }
+    let cells = PairKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let flag = versus.and_then(|(twin, twin_se)| {
+                let (a, sa, b, sb) = (
+                    acc.get(kind)?,
+                    se.get(kind)?,
+                    twin.get(kind)?,
+                    twin_se.get(kind)?,
+                );
+                (!clearly_above(a, sa, b, sb)).then(|| "not above its untrained twin".to_string())
+            });
+            PairCell {
+                kind,
+                text: percent(acc.get(kind), se.get(kind), auc.get(kind)),
+                flag,
+            }
+        })
+        .collect();
+    Some(PairLine {
+        id: id.to_string(),
+        label,
+        cells,
+    })
+}
+
+impl RunEvaluation {
+    /// Whether anything was measured.
+    pub fn is_empty(&self) -> bool {
+        self.sizes.is_none()
+    }
+
+    /// The rows of the page's evaluation panel.
+    pub fn view(&self) -> EvalView {
+        let mut generation = Vec::new();
+        for g in &self.gen_scores {
+            let (id, label) = match g.kind {
+                ScoreKind::Perplexity => ("eval-gen-ppl", "conditional perplexity"),
+                ScoreKind::PseudoPerplexity => ("eval-gen-pppl", "pseudo-perplexity"),
+            };
+            let mut notes = vec![format!("{}: {}", g.objective, g.protocol)];
+            if g.kind == ScoreKind::PseudoPerplexity {
+                notes.push(
+                    "not a perplexity: each token is scored with the rest of the reply visible \
+                     on both sides, so it comes out far lower; never compare it with a \
+                     conditional perplexity"
+                        .into(),
+                );
+            }
+            notes.extend(g.caveat.iter().map(|c| format!("caveat: {c}")));
+            generation.push(GenLine {
+                id: id.into(),
+                label: label.into(),
+                value: format!(
+                    "{:.2} ± {:.2} on {} tokens of {} held-out replies",
+                    g.perplexity, g.perplexity_se, g.tokens, g.examples
+                ),
+                notes,
+            });
+        }
+        if let Some(note) = &self.gen_note {
+            generation.push(GenLine {
+                id: "eval-gen-note".into(),
+                label: "generation".into(),
+                value: note.clone(),
+                notes: Vec::new(),
+            });
+        }
+        let pooling = self.probe_pooling.as_deref().unwrap_or("?");
+        let pairs = [
+            line(
+                "eval-probe",
+                format!("linear probe ({pooling})"),
+                &self.probe_acc,
+                &self.probe_acc_se,
+                &self.probe_auc,
+                Some((&self.random_init_acc, &self.random_init_acc_se)),
+            ),
+            line(
+                "eval-twin",
+                "untrained twin, same probe".into(),
+                &self.random_init_acc,
+                &self.random_init_acc_se,
+                &self.random_init_auc,
+                None,
+            ),
+            line(
+                "eval-zeroshot",
+                format!(
+                    "zero-shot ({})",
+                    self.zeroshot_method.as_deref().unwrap_or("?")
+                ),
+                &self.zeroshot_acc,
+                &self.zeroshot_acc_se,
+                &self.zeroshot_auc,
+                None,
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let sizes = self.sizes.map_or(String::new(), |s| {
+            format!(
+                "Replies: the first {} held-out tickets. Pairs: the probe is fitted on {} \
+                 labelled validation pairs per kind and scored on {} held-out test pairs per \
+                 kind (half positive: chance is 50%).",
+                s.gen_examples, s.probe_fit, s.probe_test
+            )
+        });
+        EvalView {
+            generation,
+            pairs,
+            sizes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(r: f64, h: f64, s: f64) -> PerKind {
+        PerKind {
+            random: Some(r),
+            hard: Some(h),
+            swapped: Some(s),
+        }
+    }
+
+    #[test]
+    fn a_probe_not_clearly_above_its_twin_is_flagged() {
+        let e = RunEvaluation {
+            gen_note: Some("cannot generate".into()),
+            probe_pooling: Some("cls‖mean".into()),
+            probe_acc: kinds(0.80, 0.55, 0.70),
+            probe_acc_se: kinds(0.02, 0.02, 0.02),
+            probe_auc: kinds(0.9, 0.6, 0.8),
+            random_init_acc: kinds(0.52, 0.53, 0.66),
+            random_init_acc_se: kinds(0.02, 0.02, 0.02),
+            random_init_auc: kinds(0.5, 0.5, 0.7),
+            ..RunEvaluation::default()
+        };
+        let view = e.view();
+        assert_eq!(view.generation.len(), 1);
+        assert_eq!(view.generation[0].id, "eval-gen-note");
+        let probe = &view.pairs[0];
+        assert_eq!(probe.id, "eval-probe");
+        assert_eq!(probe.cells[0].text, "80.0% ± 2.0 (AUC 0.90)");
+        // 0.80 − 0.52 is far above 2·√(2·0.02²) ≈ 0.057; 0.55 − 0.53 and 0.70 − 0.66 are not.
+        let flags: Vec<bool> = probe.cells.iter().map(|c| c.flag.is_some()).collect();
+        assert_eq!(flags, [false, true, true]);
+        assert_eq!(view.pairs.len(), 2, "no zero-shot row without a pair head");
+        assert!(view.pairs[1].cells.iter().all(|c| c.flag.is_none()));
+    }
+}
