@@ -64,15 +64,27 @@ pub async fn write_continuation(
 
 /// Samples an id from logits with temperature and top-k, never a special id other than `eos`.
 pub fn sample_top_k(logits: &[f32], temperature: f32, k: usize, rng: &mut Rng, eos: u32) -> u32 {
-    let allowed = |id: usize| id as u32 == eos || id >= SpecialIds::count_fixed();
+    let allowed = |id: u32| id == eos || id as usize >= SpecialIds::count_fixed();
+    sample_top_k_among(logits, temperature, k, rng, allowed).unwrap_or(eos)
+}
+
+/// Samples an id from logits with temperature and top-k among the ids `allowed` admits (and
+/// whose logit is finite); `None` when there is none. One draw from `rng` per call.
+pub fn sample_top_k_among(
+    logits: &[f32],
+    temperature: f32,
+    k: usize,
+    rng: &mut Rng,
+    allowed: impl Fn(u32) -> bool,
+) -> Option<u32> {
     let mut candidates: Vec<(usize, f32)> = logits
         .iter()
         .enumerate()
-        .filter(|(id, v)| allowed(*id) && v.is_finite())
+        .filter(|(id, v)| allowed(*id as u32) && v.is_finite())
         .map(|(id, &v)| (id, v))
         .collect();
     if candidates.is_empty() {
-        return eos;
+        return None;
     }
     candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
     candidates.truncate(k.max(1));
@@ -85,9 +97,9 @@ pub fn sample_top_k(logits: &[f32], temperature: f32, k: usize, rng: &mut Rng, e
     let mut draw = rng.next_f64() * total;
     for ((id, _), w) in candidates.iter().zip(&weights) {
         if draw < *w {
-            return *id as u32;
+            return Some(*id as u32);
         }
         draw -= w;
     }
-    candidates[candidates.len() - 1].0 as u32
+    candidates.last().map(|(id, _)| *id as u32)
 }

@@ -6,6 +6,8 @@
 //! Model-side:
 //! - [`generation`]: conditional perplexity of held-out replies under each objective's own
 //!   protocol (`gen_ppl`), and masked LM's pseudo-perplexity (`gen_pppl`) beside it;
+//! - [`replies`]: replies written to held-out tickets with each objective's own decoding,
+//!   greedy and sampled, judged by the compliance checker beside the model-free baselines;
 //! - [`features`]: frozen pair features with each architecture's pooling, and the pair head's
 //!   zero-shot reading;
 //! - [`run`]: one run's evaluation, end to end, as the run summary records it.
@@ -23,6 +25,7 @@ pub mod baselines;
 pub mod features;
 pub mod generation;
 pub mod probe;
+pub mod replies;
 pub mod run;
 pub mod text;
 pub mod view;

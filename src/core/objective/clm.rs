@@ -5,7 +5,7 @@
 
 use super::Batch;
 use super::coherence::{PackedPair, PairLayout, TokenRow, padded_pair_batch};
-use super::scoring::{ScoreKind, Scoring, ScoringExample, one_row, stack_rows};
+use super::scoring::{Decoding, ScoreKind, Scoring, ScoringExample, one_row, stack_rows};
 use super::spec::{
     BatchShape, Family, ObjectiveSpec, Role, TargetSupport, TokenRole, WithPairs, no_combination,
 };
@@ -41,6 +41,7 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
             caveat: None,
             rows_per_example: one_row,
             rows: scoring_rows,
+            decoding: Decoding::LeftToRight,
         },
     }),
     knobs: &[],

@@ -43,7 +43,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Batch;
-use super::scoring::{ScoreKind, Scoring, ScoringExample, one_row};
+use super::scoring::{Decoding, ScoreKind, Scoring, ScoringExample, one_row};
 use super::span::{Seq2SeqExample, original_tokens, scored_seq2seq, seq2seq_batch};
 use super::spec::{
     BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
@@ -135,6 +135,7 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
             ),
             rows_per_example: one_row,
             rows: scoring_rows,
+            decoding: Decoding::Reconstruct,
         },
     }),
     knobs: &[MASK_RATIO, POISSON_LAMBDA],

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Batch;
 use super::coherence::{PackedPair, PairLayout, TokenRow, padded_pair_batch};
-use super::scoring::{ScoreKind, Scoring, ScoringExample, stack_rows};
+use super::scoring::{Decoding, ScoreKind, Scoring, ScoringExample, stack_rows};
 use super::spec::{
     BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
     TokenRole, WithPairs,
@@ -240,6 +240,7 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
             ),
             rows_per_example: |e| e.continuation.len(),
             rows: scoring_rows,
+            decoding: Decoding::MaskFilling,
         },
     }),
     knobs: &[MASK_RATE, MASK_TOKEN, RANDOM_TOKEN],

@@ -39,7 +39,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::coherence::{PackedPair, PairLayout};
-use super::scoring::{ScoreKind, Scoring, natural_order_rows, one_row};
+use super::scoring::{Decoding, ScoreKind, Scoring, natural_order_rows, one_row};
 use super::spec::{
     BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
     TokenRole, WithPairs,
@@ -111,6 +111,7 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
             ),
             rows_per_example: one_row,
             rows: natural_order_rows,
+            decoding: Decoding::NaturalOrder,
         },
     }),
     knobs: &[PLM_K],

@@ -6,6 +6,9 @@
 //! and on exactly the same tokens: the continuation's, never the context, separators or
 //! sentinels. The evaluation ([`crate::core::eval`]) cuts the examples to fit and reads the
 //! losses back; the rows here are plain data like every other batch.
+//!
+//! The same table names how each objective *writes* a reply ([`Decoding`]): the loops live in
+//! [`crate::core::eval::replies`], which builds every step's rows in the layout scored here.
 
 use super::{Batch, QueryBatch};
 use crate::core::error::CoreError;
@@ -48,6 +51,63 @@ pub enum ScoreKind {
     PseudoPerplexity,
 }
 
+/// How a token objective writes a continuation: its natural decoding, one new token per
+/// forward pass, in the input layout its scoring protocol uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decoding {
+    /// A decoder (CLM): the next token after the context and what is written so far.
+    LeftToRight,
+    /// An encoder (MLM): the context then one `[MASK]` per reply position, filled left to right,
+    /// one position per pass (the sequential generation of Wang & Cho 2019, "BERT has a Mouth,
+    /// and It Must Speak").
+    MaskFilling,
+    /// T5: the encoder reads the context and `[SPAN0]`; the decoder starts `[BOS] [SPAN0]` and
+    /// writes the hidden span until a sentinel closes it.
+    Sentinel,
+    /// BART: the encoder reads the context and one `[MASK]`; the decoder is forced through the
+    /// context (it reconstructs its input) and then writes what the `[MASK]` hid.
+    Reconstruct,
+    /// XLNet: one position appended at a time, predicted by its query stream from the
+    /// context (read both ways) and the reply before it, never its own content.
+    NaturalOrder,
+}
+
+impl Decoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Decoding::LeftToRight => "left_to_right",
+            Decoding::MaskFilling => "mask_filling",
+            Decoding::Sentinel => "sentinel",
+            Decoding::Reconstruct => "reconstruct",
+            Decoding::NaturalOrder => "natural_order",
+        }
+    }
+
+    /// The decoding in one line, for the report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Decoding::LeftToRight => "left to right after [EOS] ticket [SEP], until [EOS] or [SEP]",
+            Decoding::MaskFilling => {
+                "[EOS] ticket [SEP] then a [MASK] per reply position, filled left to right one \
+                 per pass, until [EOS] or [SEP] is predicted"
+            }
+            Decoding::Sentinel => {
+                "encoder [EOS] ticket [SEP] [SPAN0]; decoder [BOS] [SPAN0] writes until a \
+                 sentinel, [EOS] or [SEP]"
+            }
+            Decoding::Reconstruct => {
+                "encoder [EOS] ticket [SEP] [MASK]; decoder forced through [EOS] ticket [SEP], \
+                 then writes until [EOS] or [SEP]"
+            }
+            Decoding::NaturalOrder => {
+                "[EOS] ticket [SEP] as the shared context, one position appended per pass and \
+                 predicted by its query stream, until [EOS] or [SEP]"
+            }
+        }
+    }
+}
+
 /// Builds the rows that score `examples`, given the tokenizer's specials.
 pub type ScoringRows = fn(&[ScoringExample], SpecialIds) -> Result<Batch, CoreError>;
 
@@ -62,6 +122,8 @@ pub struct Scoring {
     /// Rows per example in one batch of [`Scoring::rows`] (MLM spends one per scored token).
     pub rows_per_example: fn(&ScoringExample) -> usize,
     pub rows: ScoringRows,
+    /// How the objective writes a reply (the evaluation's generated replies).
+    pub decoding: Decoding,
 }
 
 /// One row per example.

@@ -41,7 +41,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::scoring::{ScoreKind, Scoring, ScoringExample, one_row};
+use super::scoring::{Decoding, ScoreKind, Scoring, ScoringExample, one_row};
 use super::spec::{
     BatchShape, Family, Knob, KnobError, ObjectiveKnobs, ObjectiveSpec, Role, TargetSupport,
     TokenRole, WithPairs,
@@ -146,6 +146,7 @@ pub static SPEC: ObjectiveSpec = ObjectiveSpec {
             ),
             rows_per_example: one_row,
             rows: scoring_rows,
+            decoding: Decoding::Sentinel,
         },
     }),
     knobs: &[NOISE_DENSITY, MEAN_SPAN],
