@@ -457,6 +457,35 @@ fn print_evaluation(e: &RunEvaluation) {
     if let Some(note) = &e.gen_note {
         println!("generation        {note}");
     }
+    if let Some(r) = &e.replies {
+        println!(
+            "compliance        {:.1}% ± {:.1} of {} greedy replies{} ({}: {}); distinct-2 {}, repetition {}",
+            r.greedy.compliance * 100.0,
+            r.greedy.compliance_se * 100.0,
+            r.greedy.replies,
+            r.sampled
+                .as_ref()
+                .map(|s| format!(", {:.1}% sampled", s.compliance * 100.0))
+                .unwrap_or_default(),
+            r.writer,
+            r.decoding,
+            r.greedy.distinct2.map_or("–".into(), |d| format!("{d:.2}")),
+            r.greedy
+                .repetition
+                .map_or("–".into(), |d| format!("{d:.2}")),
+        );
+        for b in &e.reply_baselines {
+            println!(
+                "  baseline        {} {:.1}% ± {:.1}",
+                b.writer,
+                b.greedy.compliance * 100.0,
+                b.greedy.compliance_se * 100.0
+            );
+        }
+        if let Some(sample) = r.samples.first() {
+            println!("  sample reply    {} [{}]", sample.reply, sample.reason);
+        }
+    }
     let pct = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.1}%", v * 100.0));
     let line = |label: &str, acc: &PerKind, se: &PerKind, auc: &PerKind| {
         if acc.is_empty() {

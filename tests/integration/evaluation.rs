@@ -31,6 +31,7 @@ fn every_mix_is_evaluated_under_its_own_protocol() {
         gen_examples: 6,
         probe_fit: 40,
         probe_test: 40,
+        replies: 3,
     };
     let vocab = config.vocab_size as f64;
     for name in [
@@ -69,6 +70,17 @@ fn every_mix_is_evaluated_under_its_own_protocol() {
                 assert!(ppl > 0.5 * vocab && ppl < 2.0 * vocab, "{name}: {ppl}");
                 assert!(e.gen_ppl_protocol.is_some());
             }
+        }
+        if name != "nsp" {
+            let replies = e.replies.as_ref().expect(name);
+            assert_eq!(replies.greedy.replies, 3, "{name}");
+            assert_eq!(e.compliance, Some(replies.greedy.compliance), "{name}");
+            let writers: Vec<&str> = e
+                .reply_baselines
+                .iter()
+                .map(|b| b.writer.as_str())
+                .collect();
+            assert_eq!(writers, ["majority-action", "retrieve-nearest"], "{name}");
         }
         for g in &e.gen_scores {
             assert_eq!(g.examples, 6, "{name}");

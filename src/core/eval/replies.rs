@@ -79,6 +79,11 @@ pub struct RepliesReport {
     /// The seed of the sampled replies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The most tokens a reply could have: a model's decoding bound, and for a baseline the
+    /// bound of the model it stands beside (its replies are cut there, so the two are the same
+    /// kind of number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<usize>,
     /// The first [`SAMPLES_KEPT`] greedy replies with their verdicts.
     pub samples: Vec<Reply>,
 }
@@ -220,7 +225,7 @@ pub async fn write_replies(
         .iter()
         .map(|t| reply_context(dataset, &t.text, seq_len))
         .collect::<Result<Vec<_>, CoreError>>()?;
-    let cap = reply_cap(seq_len);
+    let cap = decoding.reply_cap(seq_len);
     let mut sets = Vec::with_capacity(2);
     for pick in [Pick::Greedy, Pick::Sampled { seed }] {
         let ids = decode_replies(
@@ -251,6 +256,7 @@ pub async fn write_replies(
         greedy,
         sampled: Some(sampled),
         seed: Some(seed),
+        cap: Some(cap),
         samples: replies.into_iter().take(SAMPLES_KEPT).collect(),
     })
 }
@@ -258,7 +264,15 @@ pub async fn write_replies(
 /// The model-free baselines ([`MajorityAction`], [`RetrieveNearest`]) on the same first `n`
 /// test tickets, judged by the same checker; distinct-2 and repetition on the replies'
 /// token ids.
-pub fn baseline_replies(dataset: &Dataset, n: usize) -> Result<Vec<RepliesReport>, CoreError> {
+///
+/// With `cap`, each copied reply is cut to its first `cap` tokens, the bound of the model it is
+/// compared with: a checker that reads the action in a reply's third sentence would otherwise
+/// compare whole resolutions with replies that could never reach it.
+pub fn baseline_replies(
+    dataset: &Dataset,
+    n: usize,
+    cap: Option<usize>,
+) -> Result<Vec<RepliesReport>, CoreError> {
     let tickets = test_tickets(dataset, n)?;
     let unfit = |e: super::probe::EvalError| CoreError::Corpus(e.to_string());
     let majority = MajorityAction::fit(&dataset.corpus).map_err(unfit)?;
@@ -281,10 +295,17 @@ pub fn baseline_replies(dataset: &Dataset, n: usize) -> Result<Vec<RepliesReport
     ];
     let mut out = Vec::with_capacity(writers.len());
     for (writer, how, texts) in writers {
-        let ids = texts
+        let mut ids = texts
             .iter()
             .map(|r| dataset.tokenizer.encode(r))
             .collect::<Result<Vec<_>, CoreError>>()?;
+        let texts = match cap {
+            Some(cap) => {
+                ids.iter_mut().for_each(|r| r.truncate(cap));
+                reply_texts(dataset, &ids)?
+            }
+            None => texts,
+        };
         let replies = judge(&tickets, texts);
         out.push(RepliesReport {
             writer: writer.to_string(),
@@ -293,6 +314,7 @@ pub fn baseline_replies(dataset: &Dataset, n: usize) -> Result<Vec<RepliesReport
             greedy: ReplySetScore::of(&replies, &ids),
             sampled: None,
             seed: None,
+            cap,
             samples: replies.into_iter().take(SAMPLES_KEPT).collect(),
         });
     }

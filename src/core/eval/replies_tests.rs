@@ -304,7 +304,7 @@ fn a_pair_objective_or_a_too_long_sequence_writes_nothing() {
 #[test]
 fn the_reply_baselines_match_the_baselines_compliance_rates() {
     let d = dataset();
-    let reports = baseline_replies(d, usize::MAX).expect("baselines");
+    let reports = baseline_replies(d, usize::MAX, None).expect("baselines");
     let test: Vec<&Document> = d.corpus.split(Split::Test).collect();
     let majority = MajorityAction::fit(&d.corpus).expect("majority");
     let nearest = RetrieveNearest::fit(&d.corpus).expect("nearest");
@@ -373,4 +373,38 @@ fn time_thirty_two_replies_per_objective() {
             );
         }
     }
+}
+
+#[test]
+fn a_left_to_right_writer_slides_its_window_and_the_others_do_not() {
+    use super::decode::slide;
+    let context: Vec<u32> = (100..120).collect();
+    let short: Vec<u32> = (200..210).collect();
+    let long: Vec<u32> = (200..240).collect();
+    let left = Decoding::LeftToRight;
+    assert_eq!(
+        slide(left, &context, &short, 32),
+        (&context[..], &short[..])
+    );
+    let (c, w) = slide(left, &context, &long[..20], 32);
+    assert_eq!(
+        (c, w),
+        (&context[8..], &long[..20]),
+        "the ticket's start leaves first"
+    );
+    let (c, w) = slide(left, &context, &long, 32);
+    assert!(c.is_empty());
+    assert_eq!(w, &long[8..]);
+    for other in [
+        Decoding::MaskFilling,
+        Decoding::Sentinel,
+        Decoding::Reconstruct,
+    ] {
+        assert_eq!(slide(other, &context, &long, 32), (&context[..], &long[..]));
+    }
+    assert_eq!(
+        left.reply_cap(32),
+        crate::core::objective::scoring::LONG_REPLY_TOKENS
+    );
+    assert_eq!(Decoding::Sentinel.reply_cap(32), 16);
 }

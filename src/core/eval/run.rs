@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::features::{PairFeatures, ProbeFormat, pair_features};
 use super::generation::{self, ContinuationScore};
 use super::probe::{DenseLogistic, ProbeScore};
+use super::replies::{RepliesReport, baseline_replies, write_replies};
 use crate::core::config::ModelConfig;
-use crate::core::corpus::{EvalPair, PairKind, Split};
+use crate::core::corpus::{CorpusSource, EvalPair, PairKind, Split};
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::Checkpoint;
@@ -54,6 +55,9 @@ pub struct EvalSizes {
     pub probe_fit: usize,
     /// Held-out pairs per negative kind the probe is scored on (half positive).
     pub probe_test: usize,
+    /// Held-out tickets each model writes a reply to (greedy and sampled).
+    #[serde(default)]
+    pub replies: usize,
 }
 
 impl EvalSizes {
@@ -62,12 +66,14 @@ impl EvalSizes {
         gen_examples: 200,
         probe_fit: 200,
         probe_test: 400,
+        replies: 64,
     };
     /// The page's smaller sets, so evaluation on the CPU fallback stays short.
     pub const PAGE: EvalSizes = EvalSizes {
         gen_examples: 64,
         probe_fit: 200,
         probe_test: 200,
+        replies: 32,
     };
 }
 
@@ -142,6 +148,24 @@ pub struct RunEvaluation {
     /// Why there is no generation figure ("cannot generate": a result, not an error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gen_note: Option<String>,
+    /// Share of the greedy replies to held-out tickets that the compliance checker accepts
+    /// (null on a student's own text, which has no tickets, and for a run that cannot
+    /// generate), with distinct-2 and repetition of the same replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_se: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinct2: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetition: Option<f64>,
+    /// The replies in full: greedy and sampled figures, the decoding, two sample replies with
+    /// their verdicts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replies: Option<RepliesReport>,
+    /// The model-free writers on the same tickets, through the same checker.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reply_baselines: Vec<RepliesReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe_pooling: Option<String>,
     /// Linear probe on the trained network's frozen features: held-out accuracy and AUC per
@@ -275,7 +299,9 @@ pub async fn evaluate_run(
         ..RunEvaluation::default()
     };
     let objectives = generation::scoring_objectives(plan);
-    let total = objectives.len() + 2 * PairKind::ALL.len();
+    let tickets = matches!(dataset.corpus.source, CorpusSource::Support { .. });
+    let writes = tickets && !objectives.is_empty() && sizes.replies > 0;
+    let total = objectives.len() + usize::from(writes) + 2 * PairKind::ALL.len();
     let mut stage = 0;
 
     // Generation.
@@ -316,6 +342,38 @@ pub async fn evaluate_run(
                 _ => {}
             }
             out.gen_scores.push(score);
+        }
+        // Replies: the objective that gives the perplexity writes them (else the first).
+        let writer = out
+            .gen_scores
+            .iter()
+            .find(|g| g.kind == ScoreKind::Perplexity)
+            .or(out.gen_scores.first())
+            .map(|g| g.objective);
+        if let (true, Some(writer)) = (writes, writer) {
+            begin(
+                cp,
+                &mut stage,
+                total,
+                &format!("writing replies to held-out tickets ({writer})"),
+            )?;
+            let report = write_replies(
+                network,
+                writer,
+                dataset,
+                sizes.replies,
+                seq_len,
+                seed,
+                backend_label,
+                cp,
+            )
+            .await?;
+            out.compliance = Some(report.greedy.compliance);
+            out.compliance_se = Some(report.greedy.compliance_se);
+            out.distinct2 = report.greedy.distinct2;
+            out.repetition = report.greedy.repetition;
+            out.reply_baselines = baseline_replies(dataset, sizes.replies, report.cap)?;
+            out.replies = Some(report);
         }
         if out.gen_ppl.is_none() {
             out.gen_note = Some(

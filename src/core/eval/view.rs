@@ -132,6 +132,55 @@ impl RunEvaluation {
                 notes,
             });
         }
+        if let Some(r) = &self.replies {
+            let pct = |v: f64| format!("{:.1}%", v * 100.0);
+            let mut value = format!(
+                "{} ± {:.1} of {} greedy replies",
+                pct(r.greedy.compliance),
+                r.greedy.compliance_se * 100.0,
+                r.greedy.replies
+            );
+            if let Some(sampled) = &r.sampled {
+                value.push_str(&format!("; {} sampled", pct(sampled.compliance)));
+            }
+            let mut notes = vec![format!("{}: {}", r.writer, r.how)];
+            if let (Some(d), Some(rep)) = (r.greedy.distinct2, r.greedy.repetition) {
+                notes.push(format!("distinct-2 {d:.2}, repetition {rep:.2}"));
+            }
+            for b in &self.reply_baselines {
+                notes.push(format!(
+                    "baseline {}: {} ± {:.1}",
+                    b.writer,
+                    pct(b.greedy.compliance),
+                    b.greedy.compliance_se * 100.0
+                ));
+            }
+            generation.push(GenLine {
+                id: "eval-compliance".into(),
+                label: "compliance".into(),
+                value,
+                notes,
+            });
+            for (i, sample) in r.samples.iter().enumerate() {
+                generation.push(GenLine {
+                    id: format!("eval-sample-{i}"),
+                    label: format!("reply {}", i + 1),
+                    value: sample.reply.clone(),
+                    notes: vec![
+                        format!("ticket: {}", sample.ticket),
+                        format!(
+                            "{}: {}",
+                            if sample.compliant {
+                                "complies"
+                            } else {
+                                sample.reason.as_str()
+                            },
+                            sample.explanation
+                        ),
+                    ],
+                });
+            }
+        }
         if let Some(note) = &self.gen_note {
             generation.push(GenLine {
                 id: "eval-gen-note".into(),
@@ -175,10 +224,10 @@ impl RunEvaluation {
         .collect();
         let sizes = self.sizes.map_or(String::new(), |s| {
             format!(
-                "Replies: the first {} held-out tickets. Pairs: the probe is fitted on {} \
+                "Perplexity: the first {} held-out tickets; replies: the first {}. Pairs: the probe is fitted on {} \
                  labelled validation pairs per kind and scored on {} held-out test pairs per \
                  kind (half positive: chance is 50%).",
-                s.gen_examples, s.probe_fit, s.probe_test
+                s.gen_examples, s.replies, s.probe_fit, s.probe_test
             )
         });
         EvalView {

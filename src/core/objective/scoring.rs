@@ -73,7 +73,22 @@ pub enum Decoding {
     NaturalOrder,
 }
 
+/// Longest reply a left-to-right writer may write, its window sliding over the ticket as it
+/// goes: resolutions run 28–72 words (~35–90 tokens) and state the action in their third
+/// sentence, past half of any window the lab trains.
+pub const LONG_REPLY_TOKENS: usize = 96;
+
 impl Decoding {
+    /// The most tokens a reply may have in a model of `seq_len` positions: a left-to-right
+    /// writer slides its window ([`LONG_REPLY_TOKENS`]); every other decoding holds the ticket
+    /// and the whole reply in one window, half of it each.
+    pub fn reply_cap(self, seq_len: usize) -> usize {
+        match self {
+            Decoding::LeftToRight => LONG_REPLY_TOKENS,
+            _ => seq_len / 2,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Decoding::LeftToRight => "left_to_right",

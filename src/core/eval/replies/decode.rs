@@ -141,6 +141,23 @@ pub(crate) fn step_rows(
     Ok(StepRows { batch, read_at })
 }
 
+/// What a step reads of a context and the reply so far: all of it, except that a left-to-right
+/// writer slides its `window` over them once they outgrow it (the ticket's start leaves first),
+/// as a decoder reads a long text.
+pub(crate) fn slide<'a>(
+    decoding: Decoding,
+    context: &'a [u32],
+    written: &'a [u32],
+    window: usize,
+) -> (&'a [u32], &'a [u32]) {
+    let over = (context.len() + written.len()).saturating_sub(window);
+    if decoding != Decoding::LeftToRight || over == 0 {
+        return (context, written);
+    }
+    let from_context = over.min(context.len());
+    (&context[from_context..], &written[over - from_context..])
+}
+
 /// Writes a reply of at most `cap` tokens after each of `contexts` with `decoding`, choosing
 /// each token by `pick`; the replies' ids, specials never among them. Awaits `cp` after every
 /// forward pass; every number is read back asynchronously.
@@ -157,6 +174,10 @@ pub async fn decode_replies(
 ) -> Result<Vec<Vec<u32>>, CoreError> {
     let model = network.valid();
     let device = model.device();
+    let window = match &model {
+        Network::Stack(m) => m.max_seq_len(),
+        Network::EncoderDecoder(m) => m.encoder.max_seq_len(),
+    };
     let mut rngs: Vec<Rng> = match pick {
         Pick::Greedy => Vec::new(),
         Pick::Sampled { seed } => {
@@ -176,7 +197,7 @@ pub async fn decode_replies(
             let step = {
                 let rows: Vec<(&[u32], &[u32])> = chunk
                     .iter()
-                    .map(|&i| (contexts[i].as_slice(), written[i].as_slice()))
+                    .map(|&i| slide(decoding, &contexts[i], &written[i], window))
                     .collect();
                 step_rows(decoding, &rows, cap, specials)?
             };
