@@ -4,7 +4,9 @@
 
 mod bench;
 mod bench_page;
+mod compare;
 mod corpus;
+mod runs;
 mod sweep;
 
 use std::io::{IsTerminal, Write};
@@ -32,6 +34,11 @@ USAGE:
   pretrain-playground sweep --mixes M1,M2,… [--seeds S1,S2,…] [--lr L1,L2,…] [--batch B1,B2,…]
                             [--schedule cosine,wsd] [--size SIZE] [--budget-tokens N]
                             [--corpus-seed S] [--jobs J] [--out DIR]
+  pretrain-playground compare [--mixes M1,M2,…] [--seeds K | --seeds S1,S2,…] [--size SIZE]
+                              [--budget-tokens N] [--corpus FILE] [--corpus-seed S]
+                              [--jobs J] [--plan slurm] [--out DIR]
+  pretrain-playground compare --task ID --out DIR
+  pretrain-playground compare --merge DIR
   pretrain-playground corpus [--corpus-seed S] [--corpus FILE] [--size SIZE] [--out DIR] [--audit]
   pretrain-playground bench [--quick] [--steps N] [--sizes default,fast] [--backend cpu,wgpu]
                             [--presets] [--scaling] [--torch PYTHON | --no-torch]
@@ -63,6 +70,28 @@ one table row per setting: steps, the validation loss on corrupted positions and
 word-frequency baseline (mean ± sd over seeds), pair accuracy, padding share, GFLOP per step.
 DIR/sweep.json holds every run's summary. The README's lecture-budget table is
 `sweep --mixes gpt,roberta,bert,albert,t5,bart,xlnet --seeds 100,101,102 --size fast`.
+
+compare: the evaluation's comparison of objectives. Trains every mix (default: the seven
+presets gpt,roberta,bert,albert,t5,bart,xlnet) for every seed (--seeds K is seeds 0..K-1,
+default 5; a list such as 3,4,5 — or 7, for seed 7 alone — names them) at one budget, each run
+a `train` process that evaluates itself, --jobs at a time, into DIR/runs/<mix>-<seed>.json
+(logs in DIR/logs/). A finished run is kept, so the same command resumes; DIR/plan.json records
+the grid and a DIR planned with other settings is refused. Prints one row per mix, mean ± sd
+over its finished runs: gen_ppl and gen_pppl (masked LM's pseudo-perplexity, its own column),
+probe accuracy per negative kind (random, hard, swapped), the pair head's zero-shot accuracy
+where there is one, the untrained twin's probe accuracy, supervised tokens per step and wall
+time; then the baselines without pre-training (bow and bow-ordered on the pair sets, unigram
+word frequencies on the held-out replies), never pooled with the runs. Writes DIR/compare.json
+({\"rows\": [...]}) and DIR/compare.csv: one row per run (row_kind \"run\") and per baseline
+(row_kind \"baseline\": random-init:<mix> per run, bow, bow-ordered, unigram), the run's
+settings and evaluation flattened (per-kind figures as probe_acc_random… in the CSV). A run
+that fails is a row with `error` set (a run not yet finished: \"not finished\") and the others
+go on. Exit code 0, or 3 when the files were written but a row has an error. --size and
+--budget-tokens default as for train, --out to compare.
+--plan slurm writes DIR/plan.json and DIR/compare.sbatch, a Slurm job array with one task per
+(mix, seed) that runs `compare --task $SLURM_ARRAY_TASK_ID --out DIR` (one run, the same
+`train` as the direct command; exit 3 when it failed), and prints how to submit it;
+`compare --merge DIR` then builds the same table and files from the finished runs.
 
 corpus: builds the corpus (the support-desk corpus, or FILE), trains the tokenizer of SIZE
 (default: default), prints the statistics and the fingerprint, and with --out writes the splits,
@@ -592,6 +621,7 @@ pub fn main(args: Vec<String>) -> i32 {
                 2
             }
         },
+        Some("compare") => compare::main(&args[1..]),
         Some("sweep") => match sweep::parse(&args[1..]).and_then(|a| sweep::run(&a)) {
             Ok(()) => 0,
             Err(e) => {

@@ -1,14 +1,12 @@
 //! `pretrain-playground sweep`: many training runs, one table. Every combination of mixes,
 //! peak rates, batch sizes and schedules is trained for every seed, each run a `train` process
-//! of this same binary (so runs are isolated, `--jobs` of them at a time, and a finished run is
-//! kept: a sweep that is stopped and started again resumes). Each setting's row gives the
+//! of this same binary ([`super::runs`]: isolated, `--jobs` of them at a time, and a finished
+//! run is kept, so a sweep that is stopped and started again resumes). Each setting's row gives the
 //! validation loss on corrupted positions and word frequencies on the same positions as mean ±
 //! sample sd over seeds, the margin between them, pair accuracy, steps, padding and FLOPs —
 //! the rate sweep of BENCHMARKS.md and the README's lecture-budget table come from here.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +15,7 @@ use crate::core::error::CoreError;
 use crate::core::mix::ObjectiveMix;
 use crate::core::summary::{RunStatus, RunSummary};
 
+use super::runs::{RunDir, Stat, TrainJob, run_jobs};
 use super::{number, value};
 
 /// What `sweep` was asked to do.
@@ -143,6 +142,37 @@ impl Job {
             .collect::<String>()
             + &format!("_seed{}", self.seed)
     }
+
+    /// The `train` process of this run (no evaluation: the sweep reads losses).
+    fn train_job(&self, args: &SweepArgs) -> TrainJob {
+        let mut train: Vec<String> = vec![
+            "--mix".into(),
+            self.mix.clone(),
+            "--size".into(),
+            args.size.name().into(),
+            "--budget-tokens".into(),
+            args.budget.to_string(),
+            "--seed".into(),
+            self.seed.to_string(),
+            "--corpus-seed".into(),
+            args.corpus_seed.to_string(),
+            "--no-eval".into(),
+        ];
+        if let Some(lr) = self.lr {
+            train.extend(["--lr".into(), lr.to_string()]);
+        }
+        if let Some(b) = self.batch {
+            train.extend(["--batch-size".into(), b.to_string()]);
+        }
+        if let Some(s) = self.schedule {
+            train.extend(["--schedule".into(), s.name().into()]);
+        }
+        TrainJob {
+            name: self.file_name(),
+            label: format!("{} seed {}", self.setting(), self.seed),
+            args: train,
+        }
+    }
 }
 
 /// A setting's row: the mean and sample sd over its seeds.
@@ -169,39 +199,6 @@ pub struct SweepRow {
     /// do), with how many runs do.
     pub first_below_tokens: Option<f64>,
     pub below_runs: usize,
-}
-
-/// Mean and sample standard deviation.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Stat {
-    pub mean: f64,
-    pub sd: f64,
-    pub n: usize,
-}
-
-impl Stat {
-    fn of(values: &[f64]) -> Option<Self> {
-        let values: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-        let n = values.len();
-        if n == 0 {
-            return None;
-        }
-        let mean = values.iter().sum::<f64>() / n as f64;
-        let sd = if n > 1 {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
-        Some(Self { mean, sd, n })
-    }
-
-    fn text(self, digits: usize) -> String {
-        if self.n > 1 {
-            format!("{:.d$} ± {:.d$}", self.mean, self.sd, d = digits)
-        } else {
-            format!("{:.d$}", self.mean, d = digits)
-        }
-    }
 }
 
 const NAN_STAT: Stat = Stat {
@@ -243,107 +240,15 @@ fn jobs_of(args: &SweepArgs) -> Vec<Job> {
     jobs
 }
 
-fn spawn(job: &Job, args: &SweepArgs, dir: &Path) -> Result<Child, CoreError> {
-    let exe = std::env::current_exe()
-        .map_err(|e| CoreError::Config(format!("cannot find this program to run: {e}")))?;
-    let out = dir.join("runs").join(format!("{}.json", job.file_name()));
-    let log = std::fs::File::create(dir.join("logs").join(format!("{}.log", job.file_name())))
-        .map_err(|e| CoreError::Config(format!("cannot write the sweep's log: {e}")))?;
-    let mut cmd = Command::new(exe);
-    cmd.arg("train")
-        .args(["--mix", &job.mix])
-        .args(["--size", args.size.name()])
-        .args(["--budget-tokens", &args.budget.to_string()])
-        .args(["--seed", &job.seed.to_string()])
-        .args(["--corpus-seed", &args.corpus_seed.to_string()])
-        .args(["--out", &out.to_string_lossy()])
-        .arg("--quiet")
-        .arg("--no-eval");
-    if let Some(lr) = job.lr {
-        cmd.args(["--lr", &lr.to_string()]);
-    }
-    if let Some(b) = job.batch {
-        cmd.args(["--batch-size", &b.to_string()]);
-    }
-    if let Some(s) = job.schedule {
-        cmd.args(["--schedule", s.name()]);
-    }
-    let err = log
-        .try_clone()
-        .map_err(|e| CoreError::Config(format!("cannot write the sweep's log: {e}")))?;
-    cmd.stdout(Stdio::from(log))
-        .stderr(Stdio::from(err))
-        .spawn()
-        .map_err(|e| CoreError::Config(format!("cannot start a training run: {e}")))
-}
-
-fn read_summary(path: &Path) -> Option<RunSummary> {
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
 pub fn run(args: &SweepArgs) -> Result<(), CoreError> {
-    let dir = PathBuf::from(&args.out);
-    for sub in ["runs", "logs"] {
-        std::fs::create_dir_all(dir.join(sub)).map_err(|e| {
-            CoreError::Config(format!("could not create {}: {e}", dir.join(sub).display()))
-        })?;
-    }
+    let dir = RunDir::create(&args.out)?;
     let jobs = jobs_of(args);
-    let path_of = |job: &Job| dir.join("runs").join(format!("{}.json", job.file_name()));
-    let pending: Vec<&Job> = jobs
-        .iter()
-        .filter(|j| read_summary(&path_of(j)).is_none())
-        .collect();
-    eprintln!(
-        "sweep: {} runs ({} already done), {} at a time, into {}",
-        jobs.len(),
-        jobs.len() - pending.len(),
-        args.jobs,
-        dir.display()
-    );
-    let started = std::time::Instant::now();
-    let mut running: Vec<(Child, &Job)> = Vec::new();
-    let mut queue = pending.into_iter();
-    let mut done = 0;
-    loop {
-        while running.len() < args.jobs {
-            let Some(job) = queue.next() else { break };
-            running.push((spawn(job, args, &dir)?, job));
-        }
-        if running.is_empty() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        let mut i = 0;
-        while i < running.len() {
-            match running[i].0.try_wait() {
-                Ok(Some(status)) => {
-                    let (_, job) = running.swap_remove(i);
-                    done += 1;
-                    eprintln!(
-                        "  [{done}] {} seed {}: {} ({:.0} s into the sweep)",
-                        job.setting(),
-                        job.seed,
-                        if status.success() {
-                            "done"
-                        } else {
-                            "FAILED (see logs/)"
-                        },
-                        started.elapsed().as_secs_f64()
-                    );
-                }
-                Ok(None) => i += 1,
-                Err(e) => {
-                    return Err(CoreError::Config(format!("lost a training run: {e}")));
-                }
-            }
-        }
-    }
+    let train_jobs: Vec<TrainJob> = jobs.iter().map(|j| j.train_job(args)).collect();
+    run_jobs(&dir, &train_jobs, args.jobs, "sweep")?;
     let mut runs = Vec::new();
     let mut groups: BTreeMap<String, (Job, Vec<Option<RunSummary>>)> = BTreeMap::new();
     for job in &jobs {
-        let summary = read_summary(&path_of(job));
+        let summary = dir.summary(&job.file_name());
         if let Some(s) = &summary {
             runs.push(s.clone());
         }
@@ -380,9 +285,10 @@ pub fn run(args: &SweepArgs) -> Result<(), CoreError> {
     };
     let json = serde_json::to_string_pretty(&report)
         .map_err(|e| CoreError::Config(format!("could not serialise the sweep: {e}")))?;
-    std::fs::write(dir.join("sweep.json"), json + "\n")
+    let path = dir.root.join("sweep.json");
+    std::fs::write(&path, json + "\n")
         .map_err(|e| CoreError::Config(format!("could not write sweep.json: {e}")))?;
-    println!("\nwrote {}", dir.join("sweep.json").display());
+    println!("\nwrote {}", path.display());
     Ok(())
 }
 
@@ -440,15 +346,7 @@ pub fn table(rows: &[SweepRow]) -> String {
     for r in rows {
         let accuracy = r
             .pair_accuracy
-            .map(|a| {
-                Stat {
-                    mean: a.mean * 100.0,
-                    sd: a.sd * 100.0,
-                    n: a.n,
-                }
-                .text(1)
-                    + "%"
-            })
+            .map(|a| a.scaled(100.0).text(1) + "%")
             .unwrap_or_default();
         let below = match r.first_below_tokens {
             Some(t) if r.below_runs == r.runs => format!("{:.0}k", t / 1000.0),
@@ -506,13 +404,5 @@ mod tests {
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn stats_are_mean_and_sample_sd() {
-        let s = Stat::of(&[1.0, 2.0, 3.0]).expect("stat");
-        assert_eq!(s.mean, 2.0);
-        assert!((s.sd - 1.0).abs() < 1e-12);
-        assert_eq!(Stat::of(&[f64::NAN]), None);
     }
 }

@@ -1,6 +1,7 @@
 //! The native integration tests, as one test binary: every module here links burn, and one
 //! link instead of nine saves minutes on a cold CI machine. Each module is one subject.
 
+mod compare;
 mod compliance_fixtures;
 mod core_training;
 mod corpus_world;

@@ -11,9 +11,12 @@
 //!   resolution — the one for the majority action of the ticket's issue type, and the one of
 //!   the most similar training ticket (TF-IDF cosine, a nearest-neighbour retrieval baseline) —
 //!   scored by the compliance checker exactly as a generated reply is.
+//! - **Reply tokens** ([`unigram`]): the perplexity of the held-out replies that `gen_ppl`
+//!   scores, under the training split's add-one word frequencies — the floor of `gen_ppl`.
 
 pub mod bow;
 pub mod replies;
+pub mod unigram;
 
 #[cfg(test)]
 mod tests;

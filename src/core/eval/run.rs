@@ -214,8 +214,8 @@ pub struct RunEvaluation {
 }
 
 /// A balanced prefix of `set`: the first `n / 2` positives and the first `n / 2` negatives,
-/// in the set's order.
-fn balanced(pairs: &[EvalPair], n: usize) -> Vec<&EvalPair> {
+/// in the set's order. The model-free baselines that stand beside a run read the same pairs.
+pub fn balanced(pairs: &[EvalPair], n: usize) -> Vec<&EvalPair> {
     let half = n / 2;
     let mut out: Vec<&EvalPair> = pairs.iter().filter(|p| p.label == 1).take(half).collect();
     out.extend(pairs.iter().filter(|p| p.label == 0).take(half));

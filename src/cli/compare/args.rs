@@ -1,0 +1,288 @@
+//! What `compare` was asked to do: a new grid (run here, or planned for Slurm), one task of
+//! a planned grid, or a merge of its finished runs.
+
+use std::path::PathBuf;
+
+use super::plan::{Grid, sha256_hex};
+use crate::cli::corpus::read_corpus_file;
+use crate::cli::{number, value};
+use crate::core::config::{LECTURE_BUDGET_TOKENS, MAX_BUDGET_TOKENS, ModelSize};
+use crate::core::corpus::CorpusInput;
+use crate::core::error::CoreError;
+use crate::core::mix::{ObjectiveMix, PRESETS};
+
+/// What `compare` was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Train the grid here, `jobs` runs at a time, then merge.
+    Direct { grid: Grid, jobs: usize },
+    /// Write the plan and a Slurm job array that runs it.
+    SlurmPlan { grid: Grid },
+    /// Run one task of the plan in `--out` (what each array task calls).
+    Task(usize),
+    /// Build the table and files from the finished runs of the plan in DIR.
+    Merge,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareArgs {
+    pub mode: Mode,
+    pub out: PathBuf,
+}
+
+/// `--seeds K` is seeds 0..K; a list (`3,4,5`, or `7,` for seed 7 alone) names them.
+fn parse_seeds(text: &str) -> Result<Vec<u64>, CoreError> {
+    let flag = "--seeds";
+    let seeds: Vec<u64> = if text.contains(',') {
+        text.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| number(flag, s))
+            .collect::<Result<_, _>>()?
+    } else {
+        (0..number::<u64>(flag, text.trim())?).collect()
+    };
+    if seeds.is_empty() {
+        return Err(CoreError::Config(
+            "--seeds needs at least one seed (a count K for seeds 0..K, or a list)".into(),
+        ));
+    }
+    let mut sorted = seeds.clone();
+    sorted.sort_unstable();
+    if sorted.windows(2).any(|w| w[0] == w[1]) {
+        return Err(CoreError::Config(format!(
+            "--seeds names a seed twice: {text}"
+        )));
+    }
+    Ok(seeds)
+}
+
+pub fn parse(args: &[String]) -> Result<CompareArgs, CoreError> {
+    let mut mixes: Vec<String> = PRESETS.iter().map(|(p, _)| p.to_string()).collect();
+    let mut seeds: Vec<u64> = (0..5).collect();
+    let mut size = ModelSize::Default;
+    let mut budget = LECTURE_BUDGET_TOKENS;
+    let mut corpus_seed = 1u64;
+    let mut corpus: Option<String> = None;
+    let mut jobs = 1usize;
+    let mut slurm = false;
+    let mut task: Option<usize> = None;
+    let mut merge: Option<String> = None;
+    let mut out: Option<String> = None;
+    // Settings that only a new plan takes; `--task` and `--merge` read them from plan.json.
+    let mut grid_flags: Vec<&str> = Vec::new();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--mixes" => {
+                mixes = value(flag, &mut it)?
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|m| !m.is_empty())
+                    .map(String::from)
+                    .collect();
+            }
+            "--seeds" => seeds = parse_seeds(value(flag, &mut it)?)?,
+            "--size" => size = value(flag, &mut it)?.parse()?,
+            "--budget-tokens" => budget = number(flag, value(flag, &mut it)?)?,
+            "--corpus-seed" => corpus_seed = number(flag, value(flag, &mut it)?)?,
+            "--corpus" => corpus = Some(value(flag, &mut it)?.clone()),
+            "--jobs" => jobs = number::<usize>(flag, value(flag, &mut it)?)?.max(1),
+            "--plan" => match value(flag, &mut it)?.as_str() {
+                "slurm" => slurm = true,
+                other => {
+                    return Err(CoreError::Config(format!(
+                        "unknown --plan `{other}`; the one plan written is `slurm`"
+                    )));
+                }
+            },
+            "--task" => task = Some(number(flag, value(flag, &mut it)?)?),
+            "--merge" => merge = Some(value(flag, &mut it)?.clone()),
+            "--out" => out = Some(value(flag, &mut it)?.clone()),
+            other => {
+                return Err(CoreError::Config(format!(
+                    "unknown option `{other}` for compare (see --help)"
+                )));
+            }
+        }
+        if !matches!(flag.as_str(), "--task" | "--merge" | "--out" | "--jobs") {
+            grid_flags.push(flag);
+        }
+    }
+    let settings_from_plan = |what: &str| -> Result<(), CoreError> {
+        match grid_flags.first() {
+            Some(flag) => Err(CoreError::Config(format!(
+                "{what} takes its settings from DIR/plan.json; leave out {flag}"
+            ))),
+            None => Ok(()),
+        }
+    };
+    match (task, merge) {
+        (Some(_), Some(_)) => Err(CoreError::Config(
+            "give --task ID --out DIR or --merge DIR, not both".into(),
+        )),
+        (Some(id), None) => {
+            settings_from_plan("compare --task")?;
+            let out = out.ok_or_else(|| {
+                CoreError::Config("compare --task ID needs --out DIR, the planned directory".into())
+            })?;
+            Ok(CompareArgs {
+                mode: Mode::Task(id),
+                out: out.into(),
+            })
+        }
+        (None, Some(dir)) => {
+            settings_from_plan("compare --merge")?;
+            if out.as_ref().is_some_and(|o| *o != dir) {
+                return Err(CoreError::Config(
+                    "compare --merge DIR writes into DIR; leave out --out".into(),
+                ));
+            }
+            Ok(CompareArgs {
+                mode: Mode::Merge,
+                out: dir.into(),
+            })
+        }
+        (None, None) => {
+            let grid = new_grid(mixes, seeds, size, budget, corpus_seed, corpus)?;
+            let mode = if slurm {
+                Mode::SlurmPlan { grid }
+            } else {
+                Mode::Direct { grid, jobs }
+            };
+            Ok(CompareArgs {
+                mode,
+                out: out.unwrap_or_else(|| "compare".into()).into(),
+            })
+        }
+    }
+}
+
+fn new_grid(
+    mixes: Vec<String>,
+    seeds: Vec<u64>,
+    size: ModelSize,
+    budget_tokens: u64,
+    corpus_seed: u64,
+    corpus: Option<String>,
+) -> Result<Grid, CoreError> {
+    if mixes.is_empty() {
+        return Err(CoreError::Config(
+            "--mixes needs at least one mix, e.g. --mixes gpt,roberta".into(),
+        ));
+    }
+    // Syntax only: a mix that reads but cannot train is a failed row, as in `sweep`.
+    for mix in &mixes {
+        ObjectiveMix::parse(mix)?;
+    }
+    if budget_tokens == 0 || budget_tokens > MAX_BUDGET_TOKENS {
+        return Err(CoreError::Config(format!(
+            "the token budget {budget_tokens} must be between 1 and {MAX_BUDGET_TOKENS}"
+        )));
+    }
+    let (corpus_file, corpus_sha256) = match corpus {
+        None => (None, None),
+        Some(path) => {
+            let CorpusInput::Custom { text, .. } = read_corpus_file(&path)? else {
+                return Err(CoreError::Config(format!("{path} is not a text file")));
+            };
+            let absolute = std::path::absolute(&path)
+                .map_err(|e| CoreError::Config(format!("cannot resolve {path}: {e}")))?;
+            (
+                Some(absolute.to_string_lossy().into_owned()),
+                Some(sha256_hex(&text)),
+            )
+        }
+    };
+    let grid = Grid {
+        mixes,
+        seeds,
+        size,
+        budget_tokens,
+        corpus_seed,
+        corpus_file,
+        corpus_sha256,
+    };
+    grid.tasks()?;
+    Ok(grid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::compare::plan::ComparePlan;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn seeds_are_a_count_or_a_list() {
+        assert_eq!(parse_seeds("3").expect("count"), [0, 1, 2]);
+        assert_eq!(parse_seeds("3,4,5").expect("list"), [3, 4, 5]);
+        assert_eq!(parse_seeds("7,").expect("one"), [7]);
+        for bad in ["0", "x", "1,1", ","] {
+            assert!(parse_seeds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_the_modes_and_lays_out_the_grid() {
+        let a = parse(&args(
+            "--mixes gpt,mlm+sop@0.5 --seeds 2 --size fast --budget-tokens 3000 --jobs 2 --out d",
+        ))
+        .expect("direct");
+        let Mode::Direct { grid, jobs } = &a.mode else {
+            panic!("{a:?}")
+        };
+        assert_eq!(*jobs, 2);
+        let plan = ComparePlan::new(grid.clone()).expect("plan");
+        let names: Vec<(usize, &str)> = plan
+            .tasks
+            .iter()
+            .map(|t| (t.id, t.job.name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (0, "gpt-0"),
+                (1, "gpt-1"),
+                (2, "mlm+sop@0.5-0"),
+                (3, "mlm+sop@0.5-1")
+            ]
+        );
+        assert_eq!(&plan.tasks[0].job.args[..2], ["--preset", "gpt"]);
+        assert_eq!(&plan.tasks[2].job.args[..2], ["--mix", "mlm+sop@0.5"]);
+        let default = parse(&[]).expect("defaults");
+        let Mode::Direct { grid, .. } = &default.mode else {
+            panic!("{default:?}")
+        };
+        assert_eq!((grid.mixes.len(), grid.seeds.len()), (7, 5));
+        assert!(matches!(
+            parse(&args("--mixes gpt --plan slurm --out d"))
+                .expect("slurm")
+                .mode,
+            Mode::SlurmPlan { .. }
+        ));
+        assert_eq!(
+            parse(&args("--task 3 --out d")).expect("task").mode,
+            Mode::Task(3)
+        );
+        assert_eq!(parse(&args("--merge d")).expect("merge").mode, Mode::Merge);
+        for bad in [
+            "--mixes nope",
+            "--mixes ,",
+            "--mixes gpt,gpt",
+            "--seeds 1,1",
+            "--plan pbs",
+            "--task 0",
+            "--task 0 --out d --seeds 2",
+            "--merge d --mixes gpt",
+            "--merge d --task 1 --out d",
+            "--budget-tokens 0",
+            "--frobnicate",
+        ] {
+            assert!(parse(&args(bad)).is_err(), "{bad}");
+        }
+    }
+}
