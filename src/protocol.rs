@@ -12,7 +12,7 @@ use crate::core::config::{
 use crate::core::corpus::CorpusInput;
 use crate::core::corpus::view::CorpusView;
 use crate::core::error::CoreError;
-use crate::core::eval::run::RunEvaluation;
+use crate::core::eval::run::{EvalSizes, RunEvaluation};
 use crate::core::mix::ObjectiveMix;
 use crate::core::objective::spec::find_knob;
 use crate::core::plan::plan;
@@ -50,6 +50,28 @@ pub struct Settings {
     /// [`crate::core::objective::spec::all_knobs`]).
     #[serde(default)]
     pub knobs: ObjectiveKnobs,
+    /// How much held-out data the page's evaluation reads (URL `eval=quick`).
+    #[serde(default)]
+    pub eval: EvalSet,
+}
+
+/// The page's evaluation sets: the standard ones, or quick ones for a slow device (a software
+/// WebGPU adapter, an old laptop), whose wider error bars the panel shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvalSet {
+    #[default]
+    Standard,
+    Quick,
+}
+
+impl EvalSet {
+    pub fn sizes(self) -> EvalSizes {
+        match self {
+            EvalSet::Standard => EvalSizes::PAGE,
+            EvalSet::Quick => EvalSizes::QUICK,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -63,6 +85,7 @@ impl Default for Settings {
             budget_tokens: LECTURE_BUDGET_TOKENS,
             corpus: CorpusInput::Support,
             knobs: ObjectiveKnobs::default(),
+            eval: EvalSet::Standard,
         }
     }
 }
@@ -194,6 +217,13 @@ impl Settings {
                     )
                 })?;
             }
+            "eval" => {
+                self.eval = match value {
+                    "standard" => EvalSet::Standard,
+                    "quick" => EvalSet::Quick,
+                    _ => return Err("`eval` must be standard or quick".into()),
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -304,6 +334,9 @@ impl Settings {
             if value != default {
                 parts.push(format!("{key}={value}"));
             }
+        }
+        if self.eval == EvalSet::Quick {
+            parts.push("eval=quick".into());
         }
         if parts.is_empty() {
             String::new()
@@ -598,6 +631,10 @@ mod tests {
         assert_eq!(Settings::default().to_query(), "");
         let weighted = parse_clean("mix=mlm+sop@0.5&seed=3");
         assert_eq!(parse_clean(&weighted.to_query()), weighted);
+        let quick = parse_clean("eval=quick&mix=gpt");
+        assert_eq!(quick.eval, EvalSet::Quick);
+        assert_eq!(quick.eval.sizes(), EvalSizes::QUICK);
+        assert_eq!(parse_clean(&quick.to_query()), quick);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use super::runs::{RunDir, TrainJob, run_jobs};
 use crate::core::error::CoreError;
 use args::{CompareArgs, Mode, parse};
 use plan::{ComparePlan, write_file};
-use rows::CompareRow;
+use rows::{CompareRow, RowKind};
 
 pub use plan::{Grid, PlanTask};
 
@@ -147,9 +147,34 @@ fn merge(dir: &RunDir, plan: &ComparePlan) -> i32 {
         ));
         runs.push(row);
     }
+    // The reply baselines each run scored on its own tickets, cut to its writer's bound:
+    // one row per (baseline, bound), from the first run that has it.
+    let mut replies: Vec<CompareRow> = Vec::new();
+    for task in &plan.tasks {
+        let Some(s) = dir.summary(&task.job.name) else {
+            continue;
+        };
+        for b in &s.evaluation.reply_baselines {
+            let name = match b.cap {
+                Some(cap) => format!("{} (first {cap} tokens)", b.writer),
+                None => b.writer.clone(),
+            };
+            if replies.iter().any(|r| r.name == name) {
+                continue;
+            }
+            let mut row = CompareRow::empty(RowKind::Baseline, &name, grid);
+            row.method = Some(b.how.clone());
+            row.compliance = Some(b.greedy.compliance);
+            row.compliance_se = Some(b.greedy.compliance_se);
+            row.distinct2 = b.greedy.distinct2;
+            row.repetition = b.greedy.repetition;
+            replies.push(row);
+        }
+    }
     eprintln!("compare: computing the model-free baselines…");
     let mut rows = runs;
     rows.extend(twins);
+    rows.extend(replies);
     rows.extend(baselines::model_free_rows(grid));
     print!("{}", table::table(grid, &rows));
     let report = CompareReport { rows };

@@ -553,6 +553,15 @@ fn print_evaluation(e: &RunEvaluation) {
         println!("zero-shot         {method}");
         line("", &e.zeroshot_acc, &e.zeroshot_acc_se, &e.zeroshot_auc);
     }
+    if let Some(method) = &e.zeroshot_likelihood_method {
+        println!("zero-shot         {method}");
+        line(
+            "",
+            &e.zeroshot_likelihood_acc,
+            &e.zeroshot_likelihood_acc_se,
+            &e.zeroshot_likelihood_auc,
+        );
+    }
 }
 
 /// Entry point; returns the process exit code.

@@ -96,7 +96,7 @@ pub fn EvaluationPanel() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                    <p class="note">{v.sizes}</p>
+                    <p class="note" data-testid="eval-sizes">{v.sizes}</p>
                     <p class="note">
                         "The papers fine-tune; the lab freezes the network and fits only a linear \
                          probe, so these figures measure what pre-training put in the features."

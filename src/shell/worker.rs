@@ -460,7 +460,12 @@ async fn evaluate(state: Shared, trainer: Trainer, generation: u64) {
                 seed: trainer.config().seed,
                 dataset: trainer.dataset(),
             };
-            evaluate_run(target, EvalSizes::PAGE, &label, &mut control).await
+            let sizes = state
+                .borrow()
+                .settings
+                .as_ref()
+                .map_or(EvalSizes::PAGE, |s| s.eval.sizes());
+            evaluate_run(target, sizes, &label, &mut control).await
         }
         None => Err(CoreError::Config(
             "there is no trained network to evaluate".into(),

@@ -94,6 +94,12 @@ fn every_mix_is_evaluated_under_its_own_protocol() {
             // the same probe, the same figure.
             assert_eq!(e.random_init_acc.get(kind), Some(acc), "{name} {kind:?}");
         }
+        // Every run that scores tokens also reads pairs zero-shot by likelihood.
+        assert_eq!(
+            e.zeroshot_likelihood_acc.get(PairKind::Hard).is_some(),
+            name != "nsp",
+            "{name}"
+        );
         let has_head = matches!(name, "bert" | "albert" | "nsp");
         assert_eq!(e.zeroshot_method.is_some(), has_head, "{name}");
         assert_eq!(

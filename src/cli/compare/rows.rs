@@ -97,6 +97,11 @@ pub struct CompareRow {
     pub gen_examples: Option<usize>,
     pub gen_tokens: Option<usize>,
     pub gen_note: Option<String>,
+    /// Greedy replies the compliance checker accepts, with distinct-2 and repetition.
+    pub compliance: Option<f64>,
+    pub compliance_se: Option<f64>,
+    pub distinct2: Option<f64>,
+    pub repetition: Option<f64>,
     pub probe_pooling: Option<String>,
     /// Labelled pairs the probe was fitted on, per kind.
     pub probe_fit_pairs: Option<usize>,
@@ -151,6 +156,10 @@ impl CompareRow {
             gen_examples: None,
             gen_tokens: None,
             gen_note: None,
+            compliance: None,
+            compliance_se: None,
+            distinct2: None,
+            repetition: None,
             probe_pooling: None,
             probe_fit_pairs: None,
             probe_acc: Kinds::default(),
@@ -210,6 +219,10 @@ impl CompareRow {
         row.gen_examples = e.gen_scores.first().map(|g| g.examples);
         row.gen_tokens = e.gen_scores.first().map(|g| g.tokens);
         row.gen_note = e.gen_note.clone();
+        row.compliance = e.compliance;
+        row.compliance_se = e.compliance_se;
+        row.distinct2 = e.distinct2;
+        row.repetition = e.repetition;
         row.probe_pooling = e.probe_pooling.clone();
         row.probe_fit_pairs = e.probe_fit_pairs;
         row.probe_acc = (&e.probe_acc).into();
@@ -316,6 +329,10 @@ impl CompareRow {
         put("gen_examples", opt(&self.gen_examples));
         put("gen_tokens", opt(&self.gen_tokens));
         put("gen_note", opt(&self.gen_note));
+        put("compliance", float(self.compliance));
+        put("compliance_se", float(self.compliance_se));
+        put("distinct2", float(self.distinct2));
+        put("repetition", float(self.repetition));
         put("probe_pooling", opt(&self.probe_pooling));
         put("probe_fit_pairs", opt(&self.probe_fit_pairs));
         let per_kind = [

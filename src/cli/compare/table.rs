@@ -43,10 +43,10 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
         grid.corpus_seed
     );
     out.push_str(
-        "| mix | runs | gen_ppl | gen_pppl | probe random | probe hard | probe swapped | \
+        "| mix | runs | gen_ppl | gen_pppl | compliance % | probe random | probe hard | probe swapped | \
          zero-shot random | zero-shot hard | zero-shot swapped | untrained twin random | \
          untrained twin hard | untrained twin swapped | supervised tokens/step | wall s |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | \
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | \
          ---: | ---: | ---: |\n",
     );
     for mix in &grid.mixes {
@@ -73,6 +73,7 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
             },
             stat_cell(&of(|r| r.gen_ppl), 1.0, 1),
             stat_cell(&of(|r| r.gen_pppl), 1.0, 1),
+            stat_cell(&of(|r| r.compliance), 100.0, 1),
         ];
         for (set, field) in [
             (&ok, (|r| &r.probe_acc) as fn(&CompareRow) -> &Kinds),
@@ -90,14 +91,18 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
 
     out.push_str(
         "\nbaselines without pre-training (± standard error of the one fit):\n\n\
-         | baseline | gen_ppl | probe random | probe hard | probe swapped | how |\n\
-         | --- | ---: | ---: | ---: | ---: | --- |\n",
+         | baseline | gen_ppl | compliance % | probe random | probe hard | probe swapped | how |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | --- |\n",
     );
     for r in rows
         .iter()
         .filter(|r| r.row_kind == RowKind::Baseline && !r.name.starts_with("random-init:"))
     {
-        let mut cells = vec![r.name.clone(), se_cell(r.gen_ppl, r.gen_ppl_se, 1.0, 1)];
+        let mut cells = vec![
+            r.name.clone(),
+            se_cell(r.gen_ppl, r.gen_ppl_se, 1.0, 1),
+            se_cell(r.compliance, r.compliance_se, 100.0, 1),
+        ];
         for kind in PairKind::ALL {
             cells.push(se_cell(
                 r.probe_acc.get(kind),
@@ -110,6 +115,7 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
             || {
                 r.probe_pooling
                     .clone()
+                    .or_else(|| r.method.clone())
                     .unwrap_or_else(|| "word frequencies".into())
             },
             |e| format!("error: {e}"),

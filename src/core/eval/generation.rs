@@ -159,6 +159,42 @@ pub async fn score(
     backend_label: &str,
     cp: &mut impl Checkpoint,
 ) -> Result<ContinuationScore, CoreError> {
+    let nll = example_nll(network, objective, examples, specials, backend_label, cp).await?;
+    let Some(role) = objective.spec().tokens() else {
+        return Err(CoreError::Config(format!(
+            "{objective} judges sentence pairs and cannot score a continuation"
+        )));
+    };
+    let scoring = role.scoring;
+    let mean = nll
+        .mean()
+        .ok_or_else(|| CoreError::Corpus("no held-out example was long enough to score".into()))?;
+    let perplexity = mean.exp();
+    Ok(ContinuationScore {
+        objective,
+        kind: scoring.kind,
+        protocol: scoring.protocol.to_string(),
+        caveat: scoring.caveat.map(str::to_string),
+        perplexity,
+        perplexity_se: perplexity * nll.standard_error().unwrap_or(f64::NAN),
+        mean_nll: mean,
+        examples: nll.sums.len(),
+        tokens: nll.tokens.iter().sum(),
+        source,
+    })
+}
+
+/// Each example's summed negative log-likelihood of its continuation (nats) and the tokens
+/// scored, under `objective`'s protocol (a pseudo-log-likelihood for masked LM). Awaits `cp`
+/// after every batch; every number is read back asynchronously.
+pub async fn example_nll(
+    network: &Network,
+    objective: Objective,
+    examples: &[ScoringExample],
+    specials: crate::core::tokenizer::SpecialIds,
+    backend_label: &str,
+    cp: &mut impl Checkpoint,
+) -> Result<NllByExample, CoreError> {
     let Some(role) = objective.spec().tokens() else {
         return Err(CoreError::Config(format!(
             "{objective} judges sentence pairs and cannot score a continuation"
@@ -210,22 +246,7 @@ pub async fn score(
         start = end;
         cp.checkpoint().await;
     }
-    let mean = nll
-        .mean()
-        .ok_or_else(|| CoreError::Corpus("no held-out example was long enough to score".into()))?;
-    let perplexity = mean.exp();
-    Ok(ContinuationScore {
-        objective,
-        kind: scoring.kind,
-        protocol: scoring.protocol.to_string(),
-        caveat: scoring.caveat.map(str::to_string),
-        perplexity,
-        perplexity_se: perplexity * nll.standard_error().unwrap_or(f64::NAN),
-        mean_nll: mean,
-        examples: nll.sums.len(),
-        tokens: nll.tokens.iter().sum(),
-        source,
-    })
+    Ok(nll)
 }
 
 #[cfg(test)]

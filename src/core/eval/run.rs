@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{PairFeatures, ProbeFormat, pair_features};
 use super::generation::{self, ContinuationScore};
-use super::probe::{DenseLogistic, ProbeScore};
+use super::probe::{DenseLogistic, ProbeScore, best_threshold};
 use super::replies::{RepliesReport, baseline_replies, write_replies};
 use crate::core::config::ModelConfig;
 use crate::core::corpus::{CorpusSource, EvalPair, PairKind, Split};
@@ -22,7 +22,7 @@ use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::Checkpoint;
 use crate::core::model::network::Network;
-use crate::core::objective::scoring::ScoreKind;
+use crate::core::objective::scoring::{ScoreKind, ScoringExample};
 use crate::core::plan::Plan;
 
 /// What drives a long evaluation: where it lets others run (the [`Checkpoint`]), where it
@@ -74,6 +74,14 @@ impl EvalSizes {
         probe_fit: 200,
         probe_test: 200,
         replies: 32,
+    };
+    /// The page's quick sets (`eval=quick`), for a slow device: wide error bars, said on
+    /// screen.
+    pub const QUICK: EvalSizes = EvalSizes {
+        gen_examples: 16,
+        probe_fit: 40,
+        probe_test: 40,
+        replies: 4,
     };
 }
 
@@ -208,6 +216,22 @@ pub struct RunEvaluation {
     pub zeroshot_auc_se: PerKind,
     #[serde(default, skip_serializing_if = "PerKind::is_empty")]
     pub zeroshot_n: PerKind,
+    /// Zero-shot by likelihood: `log p(B | A) − log p(B)` under the run's own protocol
+    /// (pseudo-log-likelihood for masked LM), thresholded where it best separates the probe's
+    /// labelled pairs; AUC needs no threshold. Every run that scores tokens has it, so `bert`
+    /// and `albert` have both readings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zeroshot_likelihood_method: Option<String>,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_likelihood_acc: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_likelihood_acc_se: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_likelihood_auc: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_likelihood_auc_se: PerKind,
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_likelihood_n: PerKind,
     /// The sizes this evaluation read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sizes: Option<EvalSizes>,
@@ -249,6 +273,52 @@ async fn probe_score(
         .map_err(|e| CoreError::Config(format!("the linear probe could not be fitted: {e}")))?;
     let scores: Vec<f64> = test.rows.iter().map(|r| model.predict_proba(r)).collect();
     Ok(ProbeScore::from_scores(&scores, test_labels, 0.5))
+}
+
+/// Scores pairs by how much A raises the likelihood of B under a run's own protocol.
+struct PairScorer<'a> {
+    network: &'a Network,
+    objective: crate::core::mix::Objective,
+    seq_len: usize,
+    specials: crate::core::tokenizer::SpecialIds,
+    backend_label: &'a str,
+}
+
+impl PairScorer<'_> {
+    /// `log p(B | [EOS] A [SEP]) − log p(B | [EOS])` per pair, on the same first tokens of B
+    /// (at most half the window; see [`ScoringExample::fitted`]). 0 for an empty B.
+    async fn pmi(&self, pairs: &PairIds, cp: &mut impl EvalControl) -> Result<Vec<f64>, CoreError> {
+        let s = self.specials;
+        let mut conditional = Vec::with_capacity(pairs.len());
+        let mut marginal = Vec::with_capacity(pairs.len());
+        let mut kept = Vec::with_capacity(pairs.len());
+        for (a, b) in pairs {
+            let context: Vec<u32> = std::iter::once(s.eos)
+                .chain(a.iter().copied())
+                .chain(std::iter::once(s.sep))
+                .collect();
+            match (
+                ScoringExample::fitted(&context, b, self.seq_len),
+                ScoringExample::fitted(&[s.eos], b, self.seq_len),
+            ) {
+                (Some(c), Some(m)) => {
+                    conditional.push(c);
+                    marginal.push(m);
+                    kept.push(true);
+                }
+                _ => kept.push(false),
+            }
+        }
+        let (network, objective, label) = (self.network, self.objective, self.backend_label);
+        let with_a =
+            generation::example_nll(network, objective, &conditional, s, label, cp).await?;
+        let without = generation::example_nll(network, objective, &marginal, s, label, cp).await?;
+        let mut scores = with_a.sums.iter().zip(&without.sums).map(|(c, m)| m - c);
+        Ok(kept
+            .into_iter()
+            .map(|k| if k { scores.next().unwrap_or(0.0) } else { 0.0 })
+            .collect())
+    }
 }
 
 /// Starts stage `stage` of `total` unless the evaluation was cancelled.
@@ -301,7 +371,10 @@ pub async fn evaluate_run(
     let objectives = generation::scoring_objectives(plan);
     let tickets = matches!(dataset.corpus.source, CorpusSource::Support { .. });
     let writes = tickets && !objectives.is_empty() && sizes.replies > 0;
-    let total = objectives.len() + usize::from(writes) + 2 * PairKind::ALL.len();
+    let likelihood = objectives.first().copied();
+    let total = objectives.len()
+        + usize::from(writes)
+        + (2 + usize::from(likelihood.is_some())) * PairKind::ALL.len();
     let mut stage = 0;
 
     // Generation.
@@ -411,6 +484,43 @@ pub async fn evaluate_run(
             continue;
         }
         out.probe_fit_pairs = Some(fit_labels.len());
+        if let Some(objective) = likelihood {
+            begin(
+                cp,
+                &mut stage,
+                total,
+                &format!("scoring {} pairs by likelihood ({objective})", kind.name()),
+            )?;
+            let scorer = PairScorer {
+                network,
+                objective,
+                seq_len,
+                specials,
+                backend_label,
+            };
+            let fit_scores = scorer.pmi(&fit_ids, cp).await?;
+            let test_scores = scorer.pmi(&test_ids, cp).await?;
+            let score = best_threshold(&fit_scores, &fit_labels)
+                .and_then(|t| ProbeScore::from_scores(&test_scores, &test_labels, t));
+            if let Some(score) = score {
+                let o = &mut out;
+                o.zeroshot_likelihood_method = Some(format!(
+                    "likelihood: log p(B | A) − log p(B), {}",
+                    match objective.spec().tokens().map(|r| r.scoring.kind) {
+                        Some(ScoreKind::PseudoPerplexity) => "pseudo-log-likelihood (mlm)".into(),
+                        _ => format!("{objective} protocol"),
+                    }
+                ));
+                let slots = [
+                    &mut o.zeroshot_likelihood_acc,
+                    &mut o.zeroshot_likelihood_acc_se,
+                    &mut o.zeroshot_likelihood_auc,
+                    &mut o.zeroshot_likelihood_auc_se,
+                    &mut o.zeroshot_likelihood_n,
+                ];
+                insert(slots, kind, &score);
+            }
+        }
         for (net, trained) in [(network, true), (&twin, false)] {
             let whose = if trained { "trained" } else { "untrained twin" };
             begin(

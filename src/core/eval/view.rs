@@ -218,6 +218,17 @@ impl RunEvaluation {
                 &self.zeroshot_auc,
                 None,
             ),
+            line(
+                "eval-likelihood",
+                format!(
+                    "zero-shot ({})",
+                    self.zeroshot_likelihood_method.as_deref().unwrap_or("?")
+                ),
+                &self.zeroshot_likelihood_acc,
+                &self.zeroshot_likelihood_acc_se,
+                &self.zeroshot_likelihood_auc,
+                None,
+            ),
         ]
         .into_iter()
         .flatten()
