@@ -343,6 +343,7 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
                         && let Some(network) = trainer.network()
                     {
                         let _ = writeln!(err, "evaluating…");
+                        let started = std::time::Instant::now();
                         let run = RunToEvaluate {
                             network,
                             plan: trainer.plan(),
@@ -356,6 +357,7 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
                             trainer.backend_label(),
                             &mut NoYield,
                         ))?;
+                        summary.evaluation.eval_s = Some(started.elapsed().as_secs_f64());
                         summary.wall_s = wall.elapsed().as_secs_f64();
                     }
                     if let Some(dir) = &args.save {

@@ -451,6 +451,7 @@ async fn evaluate(state: Shared, trainer: Trainer, generation: u64) {
         run,
         yields: YieldEvery::new(),
     };
+    let started = PerformanceClock.now_s();
     let result = match trainer.network() {
         Some(network) => {
             let target = RunToEvaluate {
@@ -482,14 +483,17 @@ async fn evaluate(state: Shared, trainer: Trainer, generation: u64) {
         s.phase = Phase::Idle(Box::new(trainer));
     }
     match result {
-        Ok(evaluation) => post(
-            run,
-            &WorkerOutput::Evaluated {
-                evaluation: Box::new(evaluation),
-                step,
-                last,
-            },
-        ),
+        Ok(mut evaluation) => {
+            evaluation.eval_s = Some(PerformanceClock.now_s() - started);
+            post(
+                run,
+                &WorkerOutput::Evaluated {
+                    evaluation: Box::new(evaluation),
+                    step,
+                    last,
+                },
+            )
+        }
         Err(CoreError::Cancelled) => post(
             run,
             &WorkerOutput::EvaluationStopped {

@@ -58,6 +58,10 @@ pub struct EvalSizes {
     /// Held-out tickets each model writes a reply to (greedy and sampled).
     #[serde(default)]
     pub replies: usize,
+    /// At most this many of the probe's fitting and held-out pairs per kind are also scored by
+    /// likelihood (a masked LM's pseudo-log-likelihood costs a pass per token of B, twice).
+    #[serde(default)]
+    pub likelihood_pairs: usize,
 }
 
 impl EvalSizes {
@@ -67,6 +71,7 @@ impl EvalSizes {
         probe_fit: 200,
         probe_test: 400,
         replies: 64,
+        likelihood_pairs: 400,
     };
     /// The page's smaller sets, so evaluation on the CPU fallback stays short.
     pub const PAGE: EvalSizes = EvalSizes {
@@ -74,6 +79,7 @@ impl EvalSizes {
         probe_fit: 200,
         probe_test: 200,
         replies: 32,
+        likelihood_pairs: 100,
     };
     /// The page's quick sets (`eval=quick`), for a slow device: wide error bars, said on
     /// screen.
@@ -82,6 +88,7 @@ impl EvalSizes {
         probe_fit: 40,
         probe_test: 40,
         replies: 4,
+        likelihood_pairs: 40,
     };
 }
 
@@ -232,6 +239,9 @@ pub struct RunEvaluation {
     pub zeroshot_likelihood_auc_se: PerKind,
     #[serde(default, skip_serializing_if = "PerKind::is_empty")]
     pub zeroshot_likelihood_n: PerKind,
+    /// Seconds the evaluation took (set by whoever timed it: the CLI, the worker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_s: Option<f64>,
     /// The sizes this evaluation read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sizes: Option<EvalSizes>,
@@ -498,10 +508,22 @@ pub async fn evaluate_run(
                 specials,
                 backend_label,
             };
-            let fit_scores = scorer.pmi(&fit_ids, cp).await?;
-            let test_scores = scorer.pmi(&test_ids, cp).await?;
-            let score = best_threshold(&fit_scores, &fit_labels)
-                .and_then(|t| ProbeScore::from_scores(&test_scores, &test_labels, t));
+            // Balanced prefixes again, so a smaller likelihood set keeps both labels.
+            let (lik_fit_ids, lik_fit_labels) = encode_pairs(
+                dataset,
+                &balanced(&fit_set.pairs, sizes.probe_fit.min(sizes.likelihood_pairs)),
+            )?;
+            let (lik_test_ids, lik_test_labels) = encode_pairs(
+                dataset,
+                &balanced(
+                    &test_set.pairs,
+                    sizes.probe_test.min(sizes.likelihood_pairs),
+                ),
+            )?;
+            let fit_scores = scorer.pmi(&lik_fit_ids, cp).await?;
+            let test_scores = scorer.pmi(&lik_test_ids, cp).await?;
+            let score = best_threshold(&fit_scores, &lik_fit_labels)
+                .and_then(|t| ProbeScore::from_scores(&test_scores, &lik_test_labels, t));
             if let Some(score) = score {
                 let o = &mut out;
                 o.zeroshot_likelihood_method = Some(format!(

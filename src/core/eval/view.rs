@@ -235,11 +235,14 @@ impl RunEvaluation {
         .collect();
         let sizes = self.sizes.map_or(String::new(), |s| {
             format!(
-                "Perplexity: the first {} held-out tickets; replies: the first {}. Pairs: the probe is fitted on {} \
-                 labelled validation pairs per kind and scored on {} held-out test pairs per \
-                 kind (half positive: chance is 50%).",
-                s.gen_examples, s.replies, s.probe_fit, s.probe_test
-            )
+                "Perplexity: the first {} held-out tickets; replies: the first {}. Pairs: the \
+                 probe is fitted on {} labelled validation pairs per kind and scored on {} \
+                 held-out test pairs per kind (half positive: chance is 50%); zero-shot by \
+                 likelihood on at most {} of each.",
+                s.gen_examples, s.replies, s.probe_fit, s.probe_test, s.likelihood_pairs
+            ) + &self
+                .eval_s
+                .map_or(String::new(), |t| format!(" The evaluation took {t:.1} s."))
         });
         EvalView {
             generation,
