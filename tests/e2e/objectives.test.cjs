@@ -76,8 +76,9 @@ test('a pairing the lab cannot train is refused and the run stays', { timeout: 3
   }
 });
 
-test('an encoder-decoder and XLNet train on WebGPU (SwiftShader)', { timeout: 900_000 }, async () => {
-  const { page, problems, close } = await openApp(['--enable-unsafe-webgpu'], '?size=fast&mix=bart');
+test('an encoder-decoder and XLNet train on WebGPU (SwiftShader), and the paused BART run is evaluated there', { timeout: 1_200_000 }, async () => {
+  // A software adapter is slow: the evaluation's quick sets (said on screen) keep it short.
+  const { page, problems, close } = await openApp(['--enable-unsafe-webgpu'], '?size=fast&mix=bart&eval=quick');
   try {
     await waitForTrainEnabled(page, 300_000);
     assert.match(await text(page, 'backend'), /^WebGPU: /);
@@ -86,6 +87,22 @@ test('an encoder-decoder and XLNet train on WebGPU (SwiftShader)', { timeout: 90
     await waitForSteps(page, 2, 300_000);
     assert.ok(Number.isFinite(await leadingNumber(page, 'loss')));
     await page.getByTestId('pause').click();
+    await waitForTrainEnabled(page, 120_000);
+
+    // Evaluated on WebGPU, every read-back async: BART's conditional perplexity, its replies,
+    // the probe and the likelihood reading.
+    const started = Date.now();
+    await page.getByTestId('eval-run').click();
+    await page.getByTestId('eval-results').waitFor({ state: 'visible', timeout: 600_000 });
+    console.log(`evaluation on WebGPU (SwiftShader) at fast (bart, quick sets): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.match(await text(page, 'eval-when'), /mid-run, at step \d+/);
+    assert.match(await text(page, 'eval-gen-ppl'), /^\d+\.\d\d ± \d+\.\d\d on \d+ tokens/);
+    assert.match(await text(page, 'eval-compliance'), /greedy replies/);
+    assert.match(await text(page, 'eval-probe-swapped'), /%/);
+    assert.match(await text(page, 'eval-likelihood-hard'), /%/);
+    assert.match(await text(page, 'eval-sizes'), /first 16 held-out tickets/);
+    assert.match(await text(page, 'backend'), /^WebGPU: /, 'still on WebGPU');
+    await screenshot(page, 'evaluation-bart-webgpu.png');
     await trainPreset(page, 'xlnet', 2, 300_000);
     assert.match(await text(page, 'backend'), /^WebGPU: /);
     assertClean(problems);
