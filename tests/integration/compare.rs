@@ -11,7 +11,7 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_pretrain-playground");
 
 /// Fields that measure time, the only ones allowed to differ between two runs of one seed.
-const TIMINGS: [&str; 2] = ["wall_s", "train_s"];
+const TIMINGS: [&str; 3] = ["wall_s", "train_s", "eval_s"];
 
 /// An empty scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -128,8 +128,9 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
     );
     assert_eq!(
         a.len(),
-        4 + 4 + 3,
-        "runs, their untrained twins, bow, bow-ordered, unigram"
+        4 + 4 + 4 + 3,
+        "runs, their untrained twins, the two reply baselines at gpt's and t5's bounds, bow, \
+         bow-ordered, unigram"
     );
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x, y, "the same row both ways, timings aside");

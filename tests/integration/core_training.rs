@@ -202,7 +202,7 @@ fn short_fast_run_beats_the_unigram_baseline() {
     assert!(s.eval_positions.expect("positions") >= 6_000);
     assert!(s.final_val_loss < s.initial_val_loss);
     let json = serde_json::to_string(&s).expect("json");
-    assert!(json.contains("\"schema_version\":2") && json.contains("\"status\":\"finished\""));
+    assert!(json.contains("\"schema_version\":3") && json.contains("\"status\":\"finished\""));
 }
 
 #[test]
