@@ -194,11 +194,11 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
         assert_eq!(r["probe_fit_pairs"], gpt[0]["probe_fit_pairs"]);
     }
     let csv = std::fs::read_to_string(direct.join("compare.csv")).expect("csv");
-    assert_eq!(csv.lines().count(), 1 + 11);
+    assert_eq!(csv.lines().count(), 1 + 15);
     assert!(
         csv.lines()
             .next()
-            .is_some_and(|h| h.contains(",probe_acc_swapped,"))
+            .is_some_and(|h| h.contains(",probe_acc_swapped,") && h.contains(",compliance,"))
     );
 
     let _ = std::fs::remove_dir_all(&direct);
