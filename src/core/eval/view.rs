@@ -144,6 +144,12 @@ impl RunEvaluation {
                 value.push_str(&format!("; {} sampled", pct(sampled.compliance)));
             }
             let mut notes = vec![format!("{}: {}", r.writer, r.how)];
+            if let Some(cap) = r.cap {
+                notes.push(format!(
+                    "replies of at most {cap} tokens; compare compliance only between writers \
+                     with the same bound (the baselines below are cut to it)"
+                ));
+            }
             if let (Some(d), Some(rep)) = (r.greedy.distinct2, r.greedy.repetition) {
                 notes.push(format!("distinct-2 {d:.2}, repetition {rep:.2}"));
             }
