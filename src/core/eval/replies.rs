@@ -184,14 +184,6 @@ fn reply_texts(dataset: &Dataset, ids: &[Vec<u32>]) -> Result<Vec<String>, CoreE
         .collect()
 }
 
-/// The number of positions `network` has.
-fn network_positions(network: &Network) -> usize {
-    match network {
-        Network::Stack(m) => m.max_seq_len(),
-        Network::EncoderDecoder(m) => m.encoder.max_seq_len(),
-    }
-}
-
 /// `network`, trained with `objective`, answers the first `n` test tickets of `dataset` with
 /// the objective's decoding, greedily and sampled from `seed`, in `seq_len` positions (the
 /// model's `max_seq_len`); each reply judged by the compliance checker.
@@ -211,7 +203,7 @@ pub async fn write_replies(
             "{objective} judges sentence pairs and writes no text"
         )));
     };
-    let positions = network_positions(network);
+    let positions = network.max_seq_len();
     if !(4..=positions).contains(&seq_len) {
         return Err(CoreError::Config(format!(
             "replies are written in {seq_len} positions, but the model has {positions} and a \

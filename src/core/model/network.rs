@@ -76,6 +76,14 @@ impl Network {
         }
     }
 
+    /// The longest sequence the network reads (its position table).
+    pub fn max_seq_len(&self) -> usize {
+        match self {
+            Network::Stack(m) => m.max_seq_len(),
+            Network::EncoderDecoder(m) => m.encoder.max_seq_len(),
+        }
+    }
+
     /// The same network for inference (no autodiff graph).
     pub fn valid(&self) -> Network {
         match self {

@@ -174,10 +174,7 @@ pub async fn decode_replies(
 ) -> Result<Vec<Vec<u32>>, CoreError> {
     let model = network.valid();
     let device = model.device();
-    let window = match &model {
-        Network::Stack(m) => m.max_seq_len(),
-        Network::EncoderDecoder(m) => m.encoder.max_seq_len(),
-    };
+    let window = model.max_seq_len();
     let mut rngs: Vec<Rng> = match pick {
         Pick::Greedy => Vec::new(),
         Pick::Sampled { seed } => {
