@@ -135,6 +135,17 @@ fn merge(dir: &RunDir, plan: &ComparePlan) -> i32 {
             dir.failure(&task.job.name)
                 .unwrap_or_else(|| "not finished".to_string())
         };
+        // The checkpoints along the run first (`--eval-at`), then the run at its budget.
+        for &budget in &grid.eval_at {
+            runs.push(match dir.checkpoint(&task.job.name, budget) {
+                Some(s) => CompareRow::run(task, &s, grid),
+                None => {
+                    let mut row = CompareRow::missing(task, grid, error());
+                    row.budget_tokens = budget;
+                    row
+                }
+            });
+        }
         let row = match &summary {
             Some(s) => CompareRow::run(task, s, grid),
             None => CompareRow::missing(task, grid, error()),

@@ -24,7 +24,7 @@ use crate::core::objective::scoring::ScoreKind;
 use crate::core::objective::spec::{ObjectiveKnobs, all_knobs};
 use crate::core::plan::plan;
 use crate::core::summary::{BackendKind, RunSummary, TrainEvent};
-use crate::core::train::Trainer;
+use crate::core::train::{Trainer, parse_token_count};
 
 const USAGE: &str = "\
 pretrain-playground — pre-train a tiny transformer and record what happened
@@ -35,7 +35,7 @@ USAGE:
                             [--schedule cosine,wsd] [--size SIZE] [--budget-tokens N]
                             [--corpus-seed S] [--jobs J] [--out DIR]
   pretrain-playground compare [--mixes M1,M2,…] [--seeds K | --seeds S1,S2,…] [--size SIZE]
-                              [--budget-tokens N] [--corpus FILE] [--corpus-seed S]
+                              [--budget-tokens N] [--eval-at B1,B2,…] [--corpus FILE] [--corpus-seed S]
                               [--jobs J] [--plan slurm] [--out DIR]
   pretrain-playground compare --task ID --out DIR
   pretrain-playground compare --merge DIR
@@ -60,6 +60,12 @@ OPTIONS (train):
   KNOBS                 each objective's knobs, e.g. --mask-rate 0.15 (listed below)
   --out FILE            write the run summary JSON here (default: run.json)
   --save DIR            save the trained run: model.bpk, tokenizer.json, config.json, run.json
+  --eval-at B1,B2,…     evaluate along the run at these budgets (e.g. 250k,500k,1m): each
+                        checkpoint before the budget is a short decay branch off a
+                        warm-up–stable–decay trunk, written beside --out as FILE.at-B.json;
+                        the budget defaults to the last checkpoint, the schedule to wsd
+  --eval SET            the evaluation's set sizes: standard (default) or quick (the page's
+                        eval=quick sets: much faster, wide error bars)
   --no-eval             skip the evaluation after training (generation perplexity, linear
                         probes of pair judgement, zero-shot pair head)
   --quiet               no progress bar
@@ -88,6 +94,9 @@ settings and evaluation flattened (per-kind figures as probe_acc_random… in th
 that fails is a row with `error` set (a run not yet finished: \"not finished\") and the others
 go on. Exit code 0, or 3 when the files were written but a row has an error. --size and
 --budget-tokens default as for train, --out to compare.
+--eval-at B1,B2,… makes a budget curve from each run (see train's --eval-at): one row per run
+and checkpoint, the table one line per mix and budget; rows carry budget_tokens and
+schedule_tokens (the trunk's budget) and pool only where both match.
 --plan slurm writes DIR/plan.json and DIR/compare.sbatch, a Slurm job array with one task per
 (mix, seed) that runs `compare --task $SLURM_ARRAY_TASK_ID --out DIR` (one run, the same
 `train` as the direct command; exit 3 when it failed), and prints how to submit it;
@@ -127,6 +136,10 @@ pub struct TrainArgs {
     pub quiet: bool,
     /// Evaluate the run when it ends (`--no-eval` turns it off).
     pub eval: bool,
+    /// Budgets to evaluate along the run (`--eval-at`), each a decay branch.
+    pub eval_at: Vec<u64>,
+    /// The evaluation's set sizes: the CLI's, or the page's quick ones (`--eval quick`).
+    pub eval_sizes: EvalSizes,
     pub corpus: CorpusInput,
     /// Directory to save the trained run into (`--save DIR`).
     pub save: Option<String>,
@@ -145,6 +158,34 @@ fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, CoreError> 
         .map_err(|_| CoreError::Config(format!("{flag} expects a number, got `{text}`")))
 }
 
+/// `--eval standard` (the CLI's sets) or `--eval quick` (the page's `eval=quick` sets).
+fn eval_sizes_named(name: &str) -> Result<EvalSizes, CoreError> {
+    match name {
+        "standard" => Ok(EvalSizes::CLI),
+        "quick" => Ok(EvalSizes::QUICK),
+        other => Err(CoreError::Config(format!(
+            "unknown evaluation set `{other}`; choose standard or quick"
+        ))),
+    }
+}
+
+/// A comma-separated list of token counts (`250k,500k,1m`).
+fn parse_token_list(flag: &str, text: &str) -> Result<Vec<u64>, CoreError> {
+    let list: Vec<u64> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(parse_token_count)
+        .collect::<Result<_, _>>()
+        .map_err(|e| CoreError::Config(format!("{flag}: {e}")))?;
+    if list.is_empty() {
+        return Err(CoreError::Config(format!(
+            "{flag} needs at least one token count, e.g. 250k,500k,1m"
+        )));
+    }
+    Ok(list)
+}
+
 /// Parses the options of `train`.
 pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     let mut mix_text: Option<String> = None;
@@ -156,6 +197,9 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     let mut out = "run.json".to_string();
     let mut quiet = false;
     let mut eval = true;
+    let mut eval_at: Vec<u64> = Vec::new();
+    let mut eval_sizes = EvalSizes::CLI;
+    let mut budget_given = false;
     let mut corpus_input = CorpusInput::Support;
     let mut knobs = ObjectiveKnobs::default();
     let mut save = None;
@@ -166,7 +210,10 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
         match flag.as_str() {
             "--mix" => mix_text = Some(value(flag, &mut it)?.clone()),
             "--preset" => preset_text = Some(value(flag, &mut it)?.clone()),
-            "--budget-tokens" => budget = number(flag, value(flag, &mut it)?)?,
+            "--budget-tokens" => {
+                budget = parse_token_count(value(flag, &mut it)?)?;
+                budget_given = true;
+            }
             "--size" => size = value(flag, &mut it)?.parse()?,
             "--backend" => {
                 backend = match value(flag, &mut it)?.as_str() {
@@ -193,6 +240,8 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
             "--out" => out = value(flag, &mut it)?.clone(),
             "--quiet" => quiet = true,
             "--no-eval" => eval = false,
+            "--eval-at" => eval_at = parse_token_list(flag, value(flag, &mut it)?)?,
+            "--eval" => eval_sizes = eval_sizes_named(value(flag, &mut it)?)?,
             "--save" => save = Some(value(flag, &mut it)?.clone()),
             "--corpus" => corpus_input = corpus::read_corpus_file(value(flag, &mut it)?)?,
             other => {
@@ -220,6 +269,17 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     };
     let plan = plan(&mix)?;
     let mut config = RunConfig::for_plan(size, &plan);
+    // Along the budget curve, the run is as long as the last checkpoint unless told otherwise,
+    // and its schedule warm-up–stable–decay unless told otherwise (a cosine run is refused
+    // with its reason when it starts).
+    if let Some(&last) = eval_at.iter().max() {
+        if !budget_given {
+            budget = last;
+        }
+        if schedule.is_none() {
+            schedule = Some(Schedule::Wsd);
+        }
+    }
     config.budget_tokens = budget;
     config.seed = seed;
     config.corpus_seed = corpus_seed;
@@ -242,6 +302,8 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
         out,
         quiet,
         eval,
+        eval_at,
+        eval_sizes,
         corpus: corpus_input,
         save,
     })
@@ -278,34 +340,35 @@ fn clock_text(seconds: f64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-/// Trains as asked, drawing progress on stderr, and returns the summary.
-pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
-    let wall = std::time::Instant::now();
-    let backend = backend_for(args.backend)?;
-    let size = args.config.size;
+/// Where `train --eval-at` writes the summary of the checkpoint at `budget` tokens: beside
+/// `--out`, e.g. `runs/gpt-3.json` → `runs/gpt-3.at-250000.json`.
+pub fn checkpoint_path(out: &str, budget: u64) -> String {
+    match out.strip_suffix(".json") {
+        Some(stem) => format!("{stem}.at-{budget}.json"),
+        None => format!("{out}.at-{budget}.json"),
+    }
+}
+
+fn write_json(path: &str, summary: &RunSummary) -> Result<(), CoreError> {
+    let json = serde_json::to_string_pretty(summary)
+        .map_err(|e| CoreError::Config(format!("could not serialise the summary: {e}")))?;
+    std::fs::write(path, json + "\n")
+        .map_err(|e| CoreError::Config(format!("could not write {path}: {e}")))
+}
+
+/// What [`drive`] ends with: the run's summary and its last sample, or `None` when it stopped
+/// at the step it was asked to stop at.
+type Driven = Option<(Box<RunSummary>, String)>;
+
+/// Steps `trainer` until its run (or the decay branch it is on) finishes, or until step
+/// `stop_at`, drawing progress on stderr.
+fn drive(
+    trainer: &mut Trainer,
+    first: Vec<TrainEvent>,
+    args: &TrainArgs,
+    stop_at: Option<usize>,
+) -> Result<Driven, CoreError> {
     let mut err = std::io::stderr();
-    let corpus = args
-        .corpus
-        .build(args.config.corpus_seed, args.mix.corpus_needs())?;
-    let dataset = Dataset::new(Arc::new(corpus), size.model().vocab_size)?;
-    let _ = writeln!(
-        err,
-        "training {} ({}) on {}, size {size}, on {}, budget {} tokens, seed {}",
-        args.mix,
-        args.preset.as_deref().unwrap_or("no preset"),
-        args.corpus.describe(args.config.corpus_seed),
-        backend.label,
-        args.config.budget_tokens,
-        args.config.seed
-    );
-    let (mut trainer, first) = block_on(Trainer::start(
-        dataset,
-        args.config.clone(),
-        args.mix,
-        args.preset.clone(),
-        backend,
-        Box::new(SystemClock::default()),
-    ))?;
     let bar = !args.quiet && err.is_terminal();
     let mut last_sample = String::new();
     let mut events = first;
@@ -335,42 +398,137 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
                     if bar {
                         let _ = writeln!(err);
                     }
-                    if !last_sample.is_empty() {
-                        let _ = writeln!(err, "sample: {last_sample}");
-                    }
-                    let mut summary = summary;
-                    if args.eval
-                        && let Some(network) = trainer.network()
-                    {
-                        let _ = writeln!(err, "evaluating…");
-                        let started = std::time::Instant::now();
-                        let run = RunToEvaluate {
-                            network,
-                            plan: trainer.plan(),
-                            model_config: &args.config.size.model(),
-                            seed: args.config.seed,
-                            dataset: trainer.dataset(),
-                        };
-                        summary.evaluation = block_on(evaluate_run(
-                            run,
-                            EvalSizes::CLI,
-                            trainer.backend_label(),
-                            &mut NoYield,
-                        ))?;
-                        summary.evaluation.eval_s = Some(started.elapsed().as_secs_f64());
-                        summary.wall_s = wall.elapsed().as_secs_f64();
-                    }
-                    if let Some(dir) = &args.save {
-                        save_run(&trainer, &summary, dir)?;
-                        let _ = writeln!(err, "saved to {dir}");
-                    }
-                    return Ok(*summary);
+                    return Ok(Some((summary, last_sample)));
                 }
                 _ => {}
             }
         }
+        if stop_at.is_some_and(|at| trainer.step() >= at) {
+            if bar {
+                let _ = writeln!(err);
+            }
+            return Ok(None);
+        }
         events = block_on(trainer.advance())?;
     }
+}
+
+/// [`drive`] to the end of the run or branch.
+fn drive_to_end(
+    trainer: &mut Trainer,
+    first: Vec<TrainEvent>,
+    args: &TrainArgs,
+) -> Result<(Box<RunSummary>, String), CoreError> {
+    drive(trainer, first, args, None)?
+        .ok_or_else(|| CoreError::Config("the run stopped before its end".into()))
+}
+
+/// Evaluates the network `trainer` holds now into `summary` (when `args.eval`).
+fn evaluate_into(
+    summary: &mut RunSummary,
+    trainer: &Trainer,
+    args: &TrainArgs,
+    wall: std::time::Instant,
+) -> Result<(), CoreError> {
+    let Some(network) = trainer.network().filter(|_| args.eval) else {
+        return Ok(());
+    };
+    let _ = writeln!(std::io::stderr(), "evaluating…");
+    let started = std::time::Instant::now();
+    let run = RunToEvaluate {
+        network,
+        plan: trainer.plan(),
+        model_config: &args.config.size.model(),
+        seed: args.config.seed,
+        dataset: trainer.dataset(),
+    };
+    summary.evaluation = block_on(evaluate_run(
+        run,
+        args.eval_sizes,
+        trainer.backend_label(),
+        &mut NoYield,
+    ))?;
+    summary.evaluation.eval_s = Some(started.elapsed().as_secs_f64());
+    summary.wall_s = wall.elapsed().as_secs_f64();
+    Ok(())
+}
+
+/// Trains as asked, drawing progress on stderr, and returns the summary. With `--eval-at`,
+/// each checkpoint before the budget is a decay branch off the warm-up–stable–decay trunk
+/// ([`Trainer::begin_branch`]), evaluated and written to [`checkpoint_path`] as it finishes.
+pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
+    let wall = std::time::Instant::now();
+    let backend = backend_for(args.backend)?;
+    let size = args.config.size;
+    let mut err = std::io::stderr();
+    let corpus = args
+        .corpus
+        .build(args.config.corpus_seed, args.mix.corpus_needs())?;
+    let dataset = Dataset::new(Arc::new(corpus), size.model().vocab_size)?;
+    let _ = writeln!(
+        err,
+        "training {} ({}) on {}, size {size}, on {}, budget {} tokens, seed {}",
+        args.mix,
+        args.preset.as_deref().unwrap_or("no preset"),
+        args.corpus.describe(args.config.corpus_seed),
+        backend.label,
+        args.config.budget_tokens,
+        args.config.seed
+    );
+    let mut trainer = Trainer::new(
+        dataset,
+        args.config.clone(),
+        args.mix,
+        args.preset.clone(),
+        backend,
+        Box::new(SystemClock::default()),
+    )?;
+    // Checked before the first step, so a bad checkpoint costs nothing.
+    let branches = trainer.branch_plan(&args.eval_at)?;
+    let mut events = block_on(trainer.prime())?;
+    for (at, budget) in branches {
+        if let Some((summary, sample)) = drive(&mut trainer, events, args, Some(at))? {
+            // The trunk diverged before the checkpoint: that is the run's result.
+            return finish(*summary, &trainer, args, wall, sample);
+        }
+        events = Vec::new();
+        let trunk = trainer.begin_branch(budget)?;
+        let _ = writeln!(
+            err,
+            "checkpoint: decaying to {budget} tokens from step {at}"
+        );
+        let (mut summary, _) = drive_to_end(&mut trainer, Vec::new(), args)?;
+        evaluate_into(&mut summary, &trainer, args, wall)?;
+        let path = checkpoint_path(&args.out, budget);
+        write_json(&path, &summary)?;
+        let _ = writeln!(
+            err,
+            "checkpoint {budget} tokens: validation loss {:.4}; summary {path}",
+            summary.final_val_loss
+        );
+        trainer.end_branch(trunk);
+    }
+    let (summary, last_sample) = drive_to_end(&mut trainer, events, args)?;
+    finish(*summary, &trainer, args, wall, last_sample)
+}
+
+/// The run's end: the last sample, the evaluation, `--save`.
+fn finish(
+    mut summary: RunSummary,
+    trainer: &Trainer,
+    args: &TrainArgs,
+    wall: std::time::Instant,
+    last_sample: String,
+) -> Result<RunSummary, CoreError> {
+    if !last_sample.is_empty() {
+        let _ = writeln!(std::io::stderr(), "sample: {last_sample}");
+    }
+    evaluate_into(&mut summary, trainer, args, wall)?;
+    if let Some(dir) = &args.save {
+        save_run(trainer, &summary, dir)?;
+        let _ = writeln!(std::io::stderr(), "saved to {dir}");
+    }
+    Ok(summary)
 }
 
 /// Writes the trained network, tokenizer, config and summary into `dir`.
@@ -577,15 +735,8 @@ pub fn main(args: Vec<String>) -> i32 {
             let result = parse_train(&args[1..]).and_then(|a| run_train(&a).map(|s| (a, s)));
             match result {
                 Ok((a, summary)) => {
-                    let json = match serde_json::to_string_pretty(&summary) {
-                        Ok(json) => json,
-                        Err(e) => {
-                            eprintln!("error: could not serialise the summary: {e}");
-                            return 1;
-                        }
-                    };
-                    if let Err(e) = std::fs::write(&a.out, json + "\n") {
-                        eprintln!("error: could not write {}: {e}", a.out);
+                    if let Err(e) = write_json(&a.out, &summary) {
+                        eprintln!("error: {e}");
                         return 1;
                     }
                     print_summary(&summary, &a.out);
@@ -678,6 +829,18 @@ mod tests {
             (k.config.batch_size, k.config.schedule),
             (16, Schedule::Wsd)
         );
+        let c = parse_train(&args("--preset bert --eval-at 250k,1m")).expect("curve");
+        assert_eq!(c.eval_at, [250_000, 1_000_000]);
+        assert_eq!(
+            (c.config.budget_tokens, c.config.schedule),
+            (1_000_000, Schedule::Wsd),
+            "the budget is the last checkpoint, the schedule warm-up–stable–decay"
+        );
+        assert_eq!(
+            checkpoint_path("runs/gpt-3.json", 250_000),
+            "runs/gpt-3.at-250000.json"
+        );
+        assert_eq!(checkpoint_path("out", 5), "out.at-5.json");
     }
 
     #[test]
@@ -697,6 +860,8 @@ mod tests {
             "--schedule linear",
             "--batch-size 0",
             "--budget-tokens 1000000000000000",
+            "--eval-at",
+            "--eval-at 1m,x",
         ] {
             assert!(parse_train(&args(bad)).is_err(), "{bad}");
         }

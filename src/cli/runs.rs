@@ -55,6 +55,15 @@ impl RunDir {
         read_summary(&self.summary_path(name))
     }
 
+    /// The summary of the run's checkpoint at `budget` tokens (`train --eval-at`).
+    pub fn checkpoint(&self, name: &str, budget: u64) -> Option<RunSummary> {
+        let path = self.summary_path(name);
+        read_summary(Path::new(&crate::cli::checkpoint_path(
+            &path.to_string_lossy(),
+            budget,
+        )))
+    }
+
     /// Why the run failed: the last `error:` line its process printed.
     pub fn failure(&self, name: &str) -> Option<String> {
         let log = std::fs::read_to_string(self.log_path(name)).ok()?;

@@ -121,6 +121,15 @@ pub struct RunSummary {
     /// Human description of the device, e.g. `WebGPU: SwiftShader (software)`.
     pub backend_label: String,
     pub budget_tokens: u64,
+    /// The budget the learning-rate schedule was planned for: `budget_tokens`, except for a
+    /// decay branch of a longer warm-up–stable–decay run (`train --eval-at`), whose warm-up
+    /// and stable phase came from that run's plan. Rows pool only when both match. `null` in
+    /// records written before budget curves: read it as `budget_tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_tokens: Option<u64>,
+    /// For a decay branch: the tokens the trunk had seen when the branch left it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branched_at_tokens: Option<u64>,
     /// Input positions per optimizer step (batch × sequence length).
     pub tokens_per_step: usize,
     /// Sequences per optimizer step.

@@ -274,18 +274,30 @@ fn own_text_compares_and_a_run_that_cannot_train_is_a_row() {
         "fast",
         "--budget-tokens",
         "3000",
+        "--eval-at",
+        "1.5k",
         "--corpus",
         &notes_arg,
     ];
     let output = compare(&args, &out);
     assert_eq!(output.status.code(), Some(3), "written, with a failed row");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("clm+span seed 0: "), "{stdout}");
+    assert!(stdout.contains("clm+span @ 3000 seed 0: "), "{stdout}");
+    assert!(stdout.contains("| gpt @ 1500 | 1 |"), "{stdout}");
     let rows = rows_without_timings(&out);
-    assert_eq!(rows.len(), 2 + 2 + 3);
+    assert_eq!(rows.len(), 2 * 2 + 2 + 3, "a row per run and checkpoint");
     assert!(rows.iter().all(|r| r["corpus"] == "notes.txt"));
 
-    let gpt = named(&rows, "gpt")[0];
+    // The budget curve: one run, its checkpoint a decay branch of the 3000-token trunk.
+    let curve = named(&rows, "gpt");
+    let budgets: Vec<_> = curve.iter().map(|r| r["budget_tokens"].clone()).collect();
+    assert_eq!(budgets, [1500, 3000]);
+    assert!(curve.iter().all(|r| r["schedule_tokens"] == 3000));
+    assert!(curve[0]["steps"].as_u64() < curve[1]["steps"].as_u64());
+    assert!(curve[0]["gen_ppl"].as_f64().is_some_and(|p| p > 1.0));
+    assert!(out.join("runs").join("gpt-0.at-1500.json").exists());
+
+    let gpt = curve[1];
     assert!(gpt["error"].is_null(), "{gpt}");
     assert!(
         gpt["gen_ppl"]
@@ -306,6 +318,11 @@ fn own_text_compares_and_a_run_that_cannot_train_is_a_row() {
         assert!(r["probe_acc"]["swapped"].as_f64().is_some());
     }
 
+    assert_eq!(
+        named(&rows, "clm+span").len(),
+        2,
+        "a failed row per checkpoint"
+    );
     let failed = named(&rows, "clm+span")[0];
     assert_eq!(failed["row_kind"], "run");
     assert_eq!(failed["seed"], 0);
@@ -318,7 +335,7 @@ fn own_text_compares_and_a_run_that_cannot_train_is_a_row() {
     assert!(failed["gen_ppl"].is_null() && failed["probe_acc"]["random"].is_null());
     assert!(named(&rows, "random-init:clm+span")[0]["error"].is_string());
     let csv = std::fs::read_to_string(out.join("compare.csv")).expect("csv");
-    assert_eq!(csv.lines().count(), 1 + 7);
+    assert_eq!(csv.lines().count(), 1 + 9);
 
     // The directory now belongs to this grid: another one is refused, not mixed in.
     let mut other = args.to_vec();

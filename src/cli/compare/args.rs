@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use super::plan::{Grid, sha256_hex};
 use crate::cli::corpus::read_corpus_file;
-use crate::cli::{number, value};
+use crate::cli::{number, parse_token_list, value};
 use crate::core::config::{LECTURE_BUDGET_TOKENS, MAX_BUDGET_TOKENS, ModelSize};
 use crate::core::corpus::CorpusInput;
 use crate::core::error::CoreError;
 use crate::core::mix::{ObjectiveMix, PRESETS};
+use crate::core::train::parse_token_count;
 
 /// What `compare` was asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +70,8 @@ pub fn parse(args: &[String]) -> Result<CompareArgs, CoreError> {
     let mut task: Option<usize> = None;
     let mut merge: Option<String> = None;
     let mut out: Option<String> = None;
+    let mut eval_at: Vec<u64> = Vec::new();
+    let mut budget_given = false;
     // Settings that only a new plan takes; `--task` and `--merge` read them from plan.json.
     let mut grid_flags: Vec<&str> = Vec::new();
     let mut it = args.iter();
@@ -84,7 +87,11 @@ pub fn parse(args: &[String]) -> Result<CompareArgs, CoreError> {
             }
             "--seeds" => seeds = parse_seeds(value(flag, &mut it)?)?,
             "--size" => size = value(flag, &mut it)?.parse()?,
-            "--budget-tokens" => budget = number(flag, value(flag, &mut it)?)?,
+            "--budget-tokens" => {
+                budget = parse_token_count(value(flag, &mut it)?)?;
+                budget_given = true;
+            }
+            "--eval-at" => eval_at = parse_token_list(flag, value(flag, &mut it)?)?,
             "--corpus-seed" => corpus_seed = number(flag, value(flag, &mut it)?)?,
             "--corpus" => corpus = Some(value(flag, &mut it)?.clone()),
             "--jobs" => jobs = number::<usize>(flag, value(flag, &mut it)?)?.max(1),
@@ -144,7 +151,12 @@ pub fn parse(args: &[String]) -> Result<CompareArgs, CoreError> {
             })
         }
         (None, None) => {
-            let grid = new_grid(mixes, seeds, size, budget, corpus_seed, corpus)?;
+            if !budget_given && let Some(&last) = eval_at.iter().max() {
+                budget = last;
+            }
+            let mut grid = new_grid(mixes, seeds, size, budget, corpus_seed, corpus)?;
+            grid.eval_at = checkpoints(eval_at, budget)?;
+            grid.tasks()?;
             let mode = if slurm {
                 Mode::SlurmPlan { grid }
             } else {
@@ -156,6 +168,19 @@ pub fn parse(args: &[String]) -> Result<CompareArgs, CoreError> {
             })
         }
     }
+}
+
+/// The checkpoints before the budget, sorted and each once; one past the budget is refused.
+fn checkpoints(mut eval_at: Vec<u64>, budget: u64) -> Result<Vec<u64>, CoreError> {
+    if let Some(&late) = eval_at.iter().find(|&&b| b > budget) {
+        return Err(CoreError::Config(format!(
+            "--eval-at {late} is past --budget-tokens {budget}: the run ends at its budget"
+        )));
+    }
+    eval_at.retain(|&b| b < budget);
+    eval_at.sort_unstable();
+    eval_at.dedup();
+    Ok(eval_at)
 }
 
 fn new_grid(
@@ -202,6 +227,7 @@ fn new_grid(
         corpus_seed,
         corpus_file,
         corpus_sha256,
+        eval_at: Vec::new(),
     };
     grid.tasks()?;
     Ok(grid)
@@ -269,6 +295,28 @@ mod tests {
             Mode::Task(3)
         );
         assert_eq!(parse(&args("--merge d")).expect("merge").mode, Mode::Merge);
+        // A budget curve: the budget defaults to the last checkpoint, each run is WSD.
+        let curve = parse(&args(
+            "--mixes gpt --seeds 1 --eval-at 1m,250k,500k,1m --out d",
+        ))
+        .expect("curve");
+        let Mode::Direct { grid, .. } = &curve.mode else {
+            panic!("{curve:?}")
+        };
+        assert_eq!(
+            (grid.budget_tokens, grid.eval_at.as_slice()),
+            (1_000_000, &[250_000, 500_000][..])
+        );
+        let job = &ComparePlan::new(grid.clone()).expect("plan").tasks[0].job;
+        let tail: Vec<&str> = job
+            .args
+            .iter()
+            .rev()
+            .take(4)
+            .rev()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(tail, ["--eval-at", "250000,500000", "--schedule", "wsd"]);
         for bad in [
             "--mixes nope",
             "--mixes ,",
@@ -280,6 +328,9 @@ mod tests {
             "--merge d --mixes gpt",
             "--merge d --task 1 --out d",
             "--budget-tokens 0",
+            "--budget-tokens 500k --eval-at 1m",
+            "--eval-at ,",
+            "--eval-at 3q",
             "--frobnicate",
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad}");

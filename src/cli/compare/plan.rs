@@ -30,6 +30,11 @@ pub struct Grid {
     pub corpus_file: Option<String>,
     /// SHA-256 of the file's decoded text, so a task or a merge notices an edited file.
     pub corpus_sha256: Option<String>,
+    /// Checkpoints before `budget_tokens` (`--eval-at`), sorted: each run evaluates a decay
+    /// branch off its warm-up–stable–decay trunk at each, written to
+    /// `runs/NAME.at-B.json`. Empty for a comparison at one budget.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eval_at: Vec<u64>,
 }
 
 impl Grid {
@@ -60,6 +65,13 @@ impl Grid {
         Ok(input)
     }
 
+    /// Every budget a row is made at: the checkpoints, then the budget itself.
+    pub fn budgets(&self) -> Vec<u64> {
+        let mut all = self.eval_at.clone();
+        all.push(self.budget_tokens);
+        all
+    }
+
     /// One `train` job per mix and seed, mix-major: task id = mix index × seeds + seed index.
     pub(super) fn tasks(&self) -> Result<Vec<PlanTask>, CoreError> {
         let mut tasks = Vec::new();
@@ -80,6 +92,15 @@ impl Grid {
                 ];
                 if let Some(file) = &self.corpus_file {
                     args.extend(["--corpus".into(), file.clone()]);
+                }
+                if !self.eval_at.is_empty() {
+                    let list: Vec<String> = self.eval_at.iter().map(u64::to_string).collect();
+                    args.extend([
+                        "--eval-at".into(),
+                        list.join(","),
+                        "--schedule".into(),
+                        "wsd".into(),
+                    ]);
                 }
                 tasks.push(PlanTask {
                     id: tasks.len(),

@@ -75,7 +75,9 @@ pub struct CompareRow {
     pub params: Option<usize>,
     pub backend: Option<BackendKind>,
     pub budget_tokens: u64,
-    /// Tokens the learning-rate schedule is laid out over: the budget, for now.
+    /// Tokens the learning-rate schedule was planned for: the budget, except for a checkpoint
+    /// of a budget curve (`--eval-at`), a decay branch of a longer run. Rows pool only when
+    /// `budget_tokens` and `schedule_tokens` both match.
     pub schedule_tokens: u64,
     pub status: Option<RunStatus>,
     pub steps: Option<usize>,
@@ -200,7 +202,7 @@ impl CompareRow {
         row.params = Some(s.params);
         row.backend = Some(s.backend);
         row.budget_tokens = s.budget_tokens;
-        row.schedule_tokens = s.budget_tokens;
+        row.schedule_tokens = s.schedule_tokens.unwrap_or(s.budget_tokens);
         row.status = Some(s.status);
         row.steps = Some(s.steps);
         row.tokens = Some(s.tokens);
@@ -429,6 +431,7 @@ mod tests {
             corpus_seed: 1,
             corpus_file: None,
             corpus_sha256: None,
+            eval_at: Vec::new(),
         }
     }
 

@@ -33,11 +33,25 @@ fn se_cell(value: Option<f64>, se: Option<f64>, scale: f64, digits: usize) -> St
 }
 
 pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
+    let budgets = grid.budgets();
+    let at = if grid.eval_at.is_empty() {
+        format!("{} tokens", grid.budget_tokens)
+    } else {
+        format!(
+            "{} tokens (each checkpoint before {} a decay branch of that warm-up–stable–decay \
+             run)",
+            budgets
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            grid.budget_tokens
+        )
+    };
     let mut out = format!(
-        "\n{} at {} tokens, size {}, corpus {} (corpus seed {}); mean ± sd over seeds, \
-         accuracies in %\n\n",
+        "\n{} at {at}, size {}, corpus {} (corpus seed {}); mean ± sd over seeds, accuracies \
+         in %\n\n",
         grid.mixes.join(", "),
-        grid.budget_tokens,
         grid.size.name(),
         grid.corpus_name(),
         grid.corpus_seed
@@ -49,10 +63,14 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
          | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | \
          ---: | ---: | ---: |\n",
     );
-    for mix in &grid.mixes {
+    for (&budget, mix) in budgets
+        .iter()
+        .flat_map(|b| grid.mixes.iter().map(move |m| (b, m)))
+    {
         let all: Vec<&CompareRow> = rows
             .iter()
             .filter(|r| r.row_kind == RowKind::Run && r.name == *mix)
+            .filter(|r| r.budget_tokens == budget)
             .collect();
         let ok: Vec<&CompareRow> = all.iter().copied().filter(|r| r.error.is_none()).collect();
         let twin_name = format!("random-init:{mix}");
@@ -65,7 +83,11 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
             ok.iter().filter_map(|r| f(r)).collect()
         };
         let mut cells = vec![
-            mix.clone(),
+            if budgets.len() > 1 {
+                format!("{mix} @ {budget}")
+            } else {
+                mix.clone()
+            },
             if ok.len() < all.len() {
                 format!("{} of {}", ok.len(), all.len())
             } else {
@@ -135,8 +157,13 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
         out.push_str("\nruns without figures:\n");
         for r in failed {
             out.push_str(&format!(
-                "  {} seed {}: {}\n",
+                "  {}{} seed {}: {}\n",
                 r.name,
+                if budgets.len() > 1 {
+                    format!(" @ {}", r.budget_tokens)
+                } else {
+                    String::new()
+                },
                 r.seed.map_or("?".into(), |s| s.to_string()),
                 r.error.as_deref().unwrap_or("")
             ));

@@ -38,7 +38,7 @@ pub struct BatchTensors {
 }
 
 /// One network of any architecture.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Network {
     /// Decoder-only, encoder or two-stream: one stack, the masks decide.
     Stack(Transformer),

@@ -6,6 +6,7 @@
 //! [`Clock`] they pass and in how they wait.
 
 mod batches;
+mod branch;
 mod cost;
 pub mod evaluate;
 mod record;
@@ -19,6 +20,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor};
 
 pub use self::batches::{EVAL_ROWS, MIN_EVAL_PAIRS, MIN_EVAL_POSITIONS};
+pub use self::branch::{Trunk, parse_token_count};
 use self::cost::positions_and_padding;
 pub use self::cost::step_flops;
 use self::evaluate::{EvalSet, Evaluation, evaluate};
@@ -61,6 +63,13 @@ pub struct Trainer {
     clock: Box<dyn Clock>,
     planned_steps: usize,
     warmup_steps: usize,
+    /// Original-text tokens a step takes, the look-ahead's mean: how budgets become steps.
+    original_per_step: f64,
+    /// The budget the run was planned for: its schedule's length, which a decay branch
+    /// ([`branch`]) keeps while its own budget is shorter.
+    schedule_tokens: u64,
+    /// Where the decay branch now running left its trunk (tokens), if one is.
+    branched_at_tokens: Option<u64>,
     step: usize,
     tokens: u64,
     supervised: u64,
@@ -195,6 +204,9 @@ impl Trainer {
             dataset,
             planned_steps,
             warmup_steps,
+            original_per_step,
+            schedule_tokens: config.budget_tokens,
+            branched_at_tokens: None,
             step: 0,
             tokens: 0,
             supervised: 0,
