@@ -20,6 +20,10 @@ use crate::core::train::Trainer;
 use super::bench_page::{self, PageArgs, PageBench, TargetCheck};
 use super::{backend_for, number, value};
 
+/// The project's PyTorch reference (the same model and step in PyTorch), found from wherever
+/// the command runs.
+pub const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/torch_reference.py");
+
 /// What `bench` was asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchArgs {
@@ -29,7 +33,13 @@ pub struct BenchArgs {
     pub backends: Vec<BackendKind>,
     /// A Python with `torch`; `None` looks for one, `Some("")` means no PyTorch rows.
     pub python: Option<String>,
+    /// The PyTorch reference script: `--reference`, `$PP_TORCH_REFERENCE`, or the project's own
+    /// `scripts/torch_reference.py`.
     pub reference: String,
+    /// Where the reference runs (`--torch-device`: `cpu` or `cuda`).
+    pub torch_device: String,
+    /// The reference's `torch.set_num_threads` (`--torch-threads`); `None` leaves torch's own.
+    pub torch_threads: Option<usize>,
     pub presets: bool,
     pub scaling: bool,
     pub out: String,
@@ -44,14 +54,9 @@ pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
         sizes: vec![ModelSize::Default, ModelSize::Fast],
         backends: vec![BackendKind::Cpu],
         python: None,
-        reference: std::env::var("PP_TORCH_REFERENCE").unwrap_or_else(|_| {
-            // Beside the project's checkout, from wherever the command runs.
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/bench/torch_reference.py"
-            )
-            .into()
-        }),
+        reference: std::env::var("PP_TORCH_REFERENCE").unwrap_or_else(|_| REFERENCE.into()),
+        torch_device: "cpu".into(),
+        torch_threads: None,
         presets: false,
         scaling: false,
         out: "bench.json".into(),
@@ -87,6 +92,24 @@ pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
             "--torch" => parsed.python = Some(value(flag, &mut it)?.clone()),
             "--no-torch" => parsed.python = Some(String::new()),
             "--reference" => parsed.reference = value(flag, &mut it)?.clone(),
+            "--torch-device" => {
+                let device = value(flag, &mut it)?;
+                if device != "cpu" && device != "cuda" {
+                    return Err(CoreError::Config(format!(
+                        "--torch-device takes cpu or cuda, not `{device}`"
+                    )));
+                }
+                parsed.torch_device = device.clone();
+            }
+            "--torch-threads" => {
+                let threads: usize = number(flag, value(flag, &mut it)?)?;
+                if threads == 0 {
+                    return Err(CoreError::Config(
+                        "--torch-threads must be at least 1".into(),
+                    ));
+                }
+                parsed.torch_threads = Some(threads);
+            }
             "--presets" => parsed.presets = true,
             "--scaling" => parsed.scaling = true,
             "--out" => parsed.out = value(flag, &mut it)?.clone(),
@@ -145,7 +168,8 @@ pub struct BenchRow {
     pub tokens_per_s: f64,
     /// Achieved FLOP/s over the machine's fp32 peak (`None` where no FLOP count applies).
     pub mfu: Option<f64>,
-    /// This row's steps/s over the PyTorch row of the same shape.
+    /// This row's steps/s over the PyTorch row of the same shape on the same kind of device
+    /// (CPU with CPU, wgpu with CUDA).
     pub vs_torch: Option<f64>,
     /// A page row's steps/s over native burn's CPU row of the same size.
     #[serde(default)]
@@ -218,22 +242,81 @@ fn machine() -> Machine {
     }
 }
 
-/// The reference's name and JSON for a shape.
+/// The `--config` JSON the reference builds its model and batch from for a shape.
 fn torch_config(shape: &StepShape) -> String {
     let m = &shape.model;
     format!(
-        "{{\"vocab\": {}, \"d_model\": {}, \"n_layers\": {}, \"n_heads\": {}, \"d_ff\": {}, \"seq_len\": {}, \"batch\": {}}}",
-        m.vocab_size, m.d_model, m.n_layers, m.n_heads, m.d_ff, shape.seq_len, shape.batch
+        "{{\"vocab\": {}, \"d_model\": {}, \"n_layers\": {}, \"n_heads\": {}, \"d_ff\": {}, \"max_seq_len\": {}, \"seq_len\": {}, \"batch\": {}}}",
+        m.vocab_size,
+        m.d_model,
+        m.n_layers,
+        m.n_heads,
+        m.d_ff,
+        m.max_seq_len,
+        shape.seq_len,
+        shape.batch
     )
 }
 
+/// The arguments the bench gives the reference script for one shape.
+fn torch_args(
+    shape: &StepShape,
+    steps: usize,
+    device: &str,
+    threads: Option<usize>,
+) -> Vec<String> {
+    let mut args = vec![
+        "--config".to_string(),
+        torch_config(shape),
+        "--steps".into(),
+        steps.to_string(),
+        "--device".into(),
+        device.into(),
+    ];
+    if let Some(threads) = threads {
+        args.extend(["--threads".into(), threads.to_string()]);
+    }
+    args
+}
+
+/// The JSON line the reference prints for one configuration (the fields the bench reads;
+/// the optional ones are absent from older reference scripts).
 #[derive(Debug, Deserialize)]
 struct TorchLine {
     engine: String,
     params: usize,
+    /// Mean milliseconds over the timed steps, the statistic the burn rows report.
     ms_per_step: f64,
     tokens_per_s: f64,
     threads: Option<usize>,
+    /// `cpu` or `cuda`.
+    device: Option<String>,
+    tokens_per_step: Option<usize>,
+}
+
+impl TorchLine {
+    /// The engine column: the reference's engine, device and threads.
+    fn label(&self) -> String {
+        let device = self
+            .device
+            .as_deref()
+            .map_or(String::new(), |d| format!(" {d}"));
+        let threads = match self.threads {
+            Some(1) => ", 1 thread".to_string(),
+            Some(t) => format!(", {t} threads"),
+            None => String::new(),
+        };
+        format!("{}{device}{threads}", self.engine)
+    }
+
+    /// Whether burn on `kind` runs on the same kind of device as this reference (a CPU
+    /// against a CPU, wgpu against CUDA), so a ratio between them means something.
+    fn comparable_with(&self, kind: BackendKind) -> bool {
+        match self.device.as_deref().unwrap_or("cpu") {
+            "cuda" => kind == BackendKind::Wgpu,
+            _ => kind == BackendKind::Cpu,
+        }
+    }
 }
 
 /// A Python that can import torch: the one given, `$PP_TORCH_PYTHON`, the bench venv under
@@ -256,22 +339,19 @@ fn find_python(given: &Option<String>) -> Option<String> {
     })
 }
 
-fn run_torch(
-    python: &str,
-    reference: &str,
-    shape: &StepShape,
-    steps: usize,
-) -> Result<TorchLine, CoreError> {
+fn run_torch(python: &str, args: &BenchArgs, shape: &StepShape) -> Result<TorchLine, CoreError> {
     let output = Command::new(python)
-        .arg(reference)
-        .args([
-            "--config",
-            &torch_config(shape),
-            "--steps",
-            &steps.to_string(),
-        ])
+        .arg(&args.reference)
+        .args(torch_args(
+            shape,
+            args.steps,
+            &args.torch_device,
+            args.torch_threads,
+        ))
         .output()
-        .map_err(|e| CoreError::Config(format!("could not run {python} {reference}: {e}")))?;
+        .map_err(|e| {
+            CoreError::Config(format!("could not run {python} {}: {e}", args.reference))
+        })?;
     if !output.status.success() {
         return Err(CoreError::Config(format!(
             "the PyTorch reference failed: {}",
@@ -313,6 +393,18 @@ pub(super) fn row(
     }
 }
 
+/// Refuses to compare two rows that did not time the same model: equal parameters and equal
+/// tokens per step.
+fn same_model(size: &str, burn: &BenchRow, torch: &BenchRow) -> Result<(), CoreError> {
+    if torch.params != burn.params || torch.tokens_per_step != burn.tokens_per_step {
+        return Err(CoreError::Config(format!(
+            "the lab's model and the reference differ for {size}: {} vs {} parameters, {} vs {} tokens per step",
+            burn.params, torch.params, burn.tokens_per_step, torch.tokens_per_step
+        )));
+    }
+    Ok(())
+}
+
 /// Times the burn step for `shape` and, when a Python with torch is there, the reference;
 /// the two must agree on parameters and tokens per step.
 fn step_rows(
@@ -327,29 +419,29 @@ fn step_rows(
     let mut rows = Vec::new();
     let torch = match python {
         Some(python) => {
-            let line = run_torch(python, &args.reference, shape, args.steps)?;
+            let line = run_torch(python, args, shape)?;
             let tokens = shape.batch * shape.seq_len;
             let flops = training_flops(line.params, &shape.model, tokens, shape.seq_len);
             let steps_per_s = 1000.0 / line.ms_per_step;
-            let threads = line
-                .threads
-                .map_or(String::new(), |t| format!(", {t} threads"));
-            Some(BenchRow {
+            // The machine's peak is its CPU's: an MFU only means something for a CPU row.
+            let on_cpu = line.comparable_with(BackendKind::Cpu);
+            let row = BenchRow {
                 what: what.into(),
-                engine: format!("{}{threads}", line.engine),
+                engine: line.label(),
                 size: size.into(),
                 batch: shape.batch,
                 seq_len: shape.seq_len,
                 d_model: shape.model.d_model,
                 params: line.params,
-                tokens_per_step: tokens,
+                tokens_per_step: line.tokens_per_step.unwrap_or(tokens),
                 ms_per_step: line.ms_per_step,
                 steps_per_s,
                 tokens_per_s: line.tokens_per_s,
-                mfu: Some(flops * steps_per_s / (peak * 1e9)),
+                mfu: on_cpu.then(|| flops * steps_per_s / (peak * 1e9)),
                 vs_torch: Some(1.0),
                 vs_native: None,
-            })
+            };
+            Some((row, line))
         }
         None => None,
     };
@@ -372,19 +464,16 @@ fn step_rows(
                 &t,
                 peak,
             );
-            if let Some(torch) = &torch {
-                if torch.params != r.params || torch.tokens_per_step != r.tokens_per_step {
-                    return Err(CoreError::Config(format!(
-                        "the lab's model and the reference differ for {size}: {} vs {} parameters, {} vs {} tokens per step",
-                        r.params, torch.params, r.tokens_per_step, torch.tokens_per_step
-                    )));
+            if let Some((torch, line)) = &torch {
+                same_model(size, &r, torch)?;
+                if line.comparable_with(kind) {
+                    r.vs_torch = Some(r.steps_per_s / torch.steps_per_s);
                 }
-                r.vs_torch = Some(r.steps_per_s / torch.steps_per_s);
             }
             rows.push(r);
         }
     }
-    rows.extend(torch);
+    rows.extend(torch.map(|(row, _)| row));
     Ok(rows)
 }
 
@@ -589,6 +678,8 @@ pub fn table(report: &BenchReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::model::network::Network;
+    use crate::core::model::{Architecture, Extras};
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
@@ -638,11 +729,195 @@ mod tests {
     }
 
     #[test]
+    fn torch_flags_parse() {
+        let given = parse(&args(
+            "--torch-device cuda --torch-threads 2 --reference /tmp/r.py",
+        ))
+        .expect("torch flags");
+        assert_eq!(given.torch_device, "cuda");
+        assert_eq!(given.torch_threads, Some(2));
+        assert_eq!(given.reference, "/tmp/r.py");
+        let plain = parse(&[]).expect("no flags");
+        assert_eq!(
+            (plain.torch_device.as_str(), plain.torch_threads),
+            ("cpu", None)
+        );
+        for bad in [
+            "--torch-device tpu",
+            "--torch-threads 0",
+            "--torch-threads two",
+            "--torch-device",
+        ] {
+            assert!(parse(&args(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_default_reference_is_the_projects_own() {
+        assert!(REFERENCE.ends_with("/scripts/torch_reference.py"));
+        assert!(
+            std::path::Path::new(REFERENCE).is_file(),
+            "{REFERENCE} is missing"
+        );
+    }
+
+    #[test]
     fn the_reference_gets_the_shape_of_each_size() {
-        let json = torch_config(&StepShape::for_size(ModelSize::Default));
-        let value: serde_json::Value = serde_json::from_str(&json).expect("json");
-        assert_eq!(value["batch"], 32);
-        assert_eq!(value["seq_len"], 64);
-        assert_eq!(value["vocab"], 2048);
+        for size in ModelSize::ALL {
+            let shape = StepShape::for_size(size);
+            let given = torch_args(&shape, 7, "cpu", Some(2));
+            let flag = |name: &str| {
+                let at = given.iter().position(|a| a == name);
+                at.and_then(|i| given.get(i + 1)).cloned()
+            };
+            assert_eq!(flag("--steps").as_deref(), Some("7"));
+            assert_eq!(flag("--device").as_deref(), Some("cpu"));
+            assert_eq!(flag("--threads").as_deref(), Some("2"));
+            let json = flag("--config").expect("--config");
+            let value: serde_json::Value = serde_json::from_str(&json).expect("json");
+            let m = size.model();
+            assert_eq!(value["batch"], size.batch_size(), "{size}");
+            assert_eq!(value["seq_len"], m.max_seq_len, "{size}");
+            assert_eq!(value["max_seq_len"], m.max_seq_len, "{size}");
+            assert_eq!(value["vocab"], m.vocab_size, "{size}");
+            assert_eq!(value["d_model"], m.d_model, "{size}");
+            assert_eq!(value["n_layers"], m.n_layers, "{size}");
+            assert_eq!(value["n_heads"], m.n_heads, "{size}");
+            assert_eq!(value["d_ff"], m.d_ff, "{size}");
+        }
+        let default = torch_args(&StepShape::for_size(ModelSize::Default), 3, "cuda", None);
+        assert!(!default.iter().any(|a| a == "--threads"));
+    }
+
+    /// Runs the project's reference with `--check` (no timing, no torch needed; with torch it
+    /// also builds the model and checks every tensor) for every shape the bench sends it and
+    /// for its own named sizes. Skipped, with a note, where no Python 3 exists.
+    #[test]
+    fn the_projects_reference_counts_the_labs_parameters() {
+        let python = std::env::var("PP_TORCH_PYTHON").unwrap_or_else(|_| "python3".into());
+        if Command::new(&python).arg("--version").output().is_err() {
+            eprintln!("note: no {python}; the reference's --check was not run");
+            return;
+        }
+        let mut shapes: Vec<(String, StepShape)> = ModelSize::ALL
+            .iter()
+            .map(|&size| (size.to_string(), StepShape::for_size(size)))
+            .collect();
+        shapes.extend(scaling_shapes());
+        let mut command = Command::new(&python);
+        command.arg(REFERENCE).arg("--check");
+        for (_, shape) in &shapes {
+            command.args(["--config", &torch_config(shape)]);
+        }
+        for size in ModelSize::ALL {
+            command.args(["--config", size.name()]);
+        }
+        let output = command.output().expect("run the reference");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON line per configuration"))
+            .collect();
+        assert_eq!(lines.len(), shapes.len() + ModelSize::ALL.len());
+        let device = crate::core::backend::Backend::cpu().device;
+        for ((name, shape), line) in shapes.iter().zip(&lines) {
+            let built = Network::init(
+                Architecture::Decoder,
+                Extras::default(),
+                &shape.model,
+                0,
+                &device,
+            )
+            .num_params();
+            assert_eq!(line["params"], built, "{name}: {line}");
+            assert_eq!(line["layout_params"], built, "{name}: {line}");
+            assert_eq!(
+                line["tokens_per_step"],
+                shape.batch * shape.seq_len,
+                "{name}: {line}"
+            );
+        }
+        // The script's own `default` and `fast` are the lab's sizes, batch included.
+        for (size, line) in ModelSize::ALL.iter().zip(&lines[shapes.len()..]) {
+            let sent: serde_json::Value =
+                serde_json::from_str(&torch_config(&StepShape::for_size(*size))).expect("json");
+            for key in [
+                "vocab",
+                "d_model",
+                "n_layers",
+                "n_heads",
+                "d_ff",
+                "max_seq_len",
+                "seq_len",
+                "batch",
+            ] {
+                assert_eq!(line[key], sent[key], "{size}: {key}");
+            }
+            assert_eq!(line["params"], size.model().decoder_params(), "{size}");
+        }
+        // A shape it cannot build is refused with a message, not a traceback.
+        let bad = Command::new(&python)
+            .arg(REFERENCE)
+            .args(["--check", "--config", r#"{"vocab": 8, "d_model": 10}"#])
+            .output()
+            .expect("run the reference");
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("lacks"));
+    }
+
+    #[test]
+    fn reference_lines_parse_and_a_different_model_is_refused() {
+        let new: TorchLine = serde_json::from_str(
+            r#"{"config": "json", "engine": "PyTorch 2.9.0 eager", "device": "cpu", "threads": 2,
+                "params": 167680, "tokens_per_step": 256, "ms_per_step": 5.0, "ms_median": 4.9,
+                "tokens_per_s": 51200.0, "attention": "explicit"}"#,
+        )
+        .expect("the project's line");
+        assert_eq!(new.label(), "PyTorch 2.9.0 eager cpu, 2 threads");
+        assert!(new.comparable_with(BackendKind::Cpu) && !new.comparable_with(BackendKind::Wgpu));
+        let old: TorchLine = serde_json::from_str(
+            r#"{"engine": "pytorch 2.5 eager", "params": 10, "ms_per_step": 1.0, "tokens_per_s": 2.0}"#,
+        )
+        .expect("an older reference's line");
+        assert_eq!(
+            (old.label().as_str(), old.tokens_per_step),
+            ("pytorch 2.5 eager", None)
+        );
+        assert!(old.comparable_with(BackendKind::Cpu));
+        let cuda: TorchLine = serde_json::from_str(
+            r#"{"engine": "PyTorch", "device": "cuda", "threads": 1, "params": 1, "ms_per_step": 1.0, "tokens_per_s": 1.0}"#,
+        )
+        .expect("a CUDA line");
+        assert_eq!(cuda.label(), "PyTorch cuda, 1 thread");
+        assert!(cuda.comparable_with(BackendKind::Wgpu) && !cuda.comparable_with(BackendKind::Cpu));
+
+        let shape = StepShape::for_size(ModelSize::Fast);
+        let timing = StepTiming {
+            params: 167_680,
+            tokens_per_step: 256,
+            steps: 1,
+            ms_per_step: 10.0,
+            steps_per_s: 100.0,
+            tokens_per_s: 25_600.0,
+            flops_per_step: 1.0,
+            capture: false,
+        };
+        let burn = row("step", "burn CPU".into(), "fast", &shape, &timing, 100.0);
+        assert!(same_model("fast", &burn, &burn.clone()).is_ok());
+        for (params, tokens) in [(167_681, 256), (167_680, 255)] {
+            let torch = BenchRow {
+                params,
+                tokens_per_step: tokens,
+                ..burn.clone()
+            };
+            assert!(
+                same_model("fast", &burn, &torch).is_err(),
+                "{params} {tokens}"
+            );
+        }
     }
 }

@@ -42,7 +42,8 @@ USAGE:
   pretrain-playground corpus [--corpus-seed S] [--corpus FILE] [--size SIZE] [--out DIR] [--audit]
   pretrain-playground bench [--quick] [--steps N] [--sizes default,fast] [--backend cpu,wgpu]
                             [--presets] [--scaling] [--torch PYTHON | --no-torch]
-                            [--reference FILE] [--out FILE]
+                            [--reference FILE] [--torch-device cpu|cuda] [--torch-threads N]
+                            [--out FILE]
                             [--page [--dist DIR] [--no-webgpu] [--train-seconds S]]
 
 OPTIONS (train):
@@ -115,7 +116,9 @@ bench: times the training step per size and backend (with and without attention-
 capture), each preset's real step with --presets, a seq_len/d_model sweep with --scaling, and
 the PyTorch reference side by side when a Python with torch is found ($PP_TORCH_PYTHON,
 ~/.cache/pp-bench/venv, python3; the script from --reference or $PP_TORCH_REFERENCE, default
-shared/bench/torch_reference.py beside the project's checkout). Prints a Markdown table and writes bench.json (--out).
+the project's scripts/torch_reference.py), on --torch-device (default cpu) with
+--torch-threads (default: torch's own); it refuses to compare unless both sides count the same
+parameters and tokens per step. Prints a Markdown table and writes bench.json (--out).
 --quick (CI) proves it works: fast size, 2 steps, every preset, no PyTorch.
 --page adds the browser half: the built app (--dist, default dist/ of the checkout; build it
 with `trunk build --release` for real figures) in headless Chromium through

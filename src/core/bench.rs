@@ -2,7 +2,7 @@
 //! and, through the same function, wherever else the core runs. One step is what the lab's
 //! trainer does for causal LM — upload a batch, forward, masked cross-entropy, backward, Adam
 //! with gradient clipping, read the loss back — on random token ids, like the PyTorch
-//! reference (`shared/bench/torch_reference.py`), so the two time the same work.
+//! reference (`scripts/torch_reference.py`), so the two time the same work.
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::AdamConfig;

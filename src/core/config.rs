@@ -1,6 +1,6 @@
 //! Named model sizes and the run configuration. The sizes are laid out like the PyTorch
-//! reference (`shared/bench/torch_reference.py`) so parameter counts and step times compare one
-//! to one.
+//! reference (`scripts/torch_reference.py`) so parameter counts and step times compare one to
+//! one.
 
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +54,7 @@ impl ModelSize {
         }
     }
 
-    /// Sequences per step in the reference layout (`shared/bench/torch_reference.py`); a run's
+    /// Sequences per step in the reference layout (`scripts/torch_reference.py`); a run's
     /// own batch comes from its objective's [`Recipe`].
     pub fn batch_size(self) -> usize {
         match self {

@@ -4,7 +4,7 @@
 //!
 //! Pre-norm (GPT-2, Radford et al. 2019): learned positions, fused QKV with bias, GELU, a
 //! final LayerNorm, and an LM head tied to the token embeddings (Press & Wolf 2017); no
-//! dropout. Decoder-only, the layout equals `shared/bench/torch_reference.py`, so parameter
+//! dropout. Decoder-only, the layout equals `scripts/torch_reference.py`, so parameter
 //! counts and step times compare one to one.
 //!
 //! One stack serves three architectures, because — as UniLM (Dong et al. 2019) showed — the
