@@ -12,6 +12,7 @@
 //! per-head summaries follow Clark et al. 2019 ("What does BERT look at?"), who found heads that
 //! attend to the previous token, to `[SEP]` and to `[CLS]`.
 
+pub mod heads;
 pub mod reach;
 pub mod strip;
 pub mod trace;
