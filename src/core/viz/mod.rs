@@ -13,6 +13,8 @@
 //! attend to the previous token, to `[SEP]` and to `[CLS]`.
 
 pub mod heads;
+pub mod layout;
+pub mod palette;
 pub mod reach;
 pub mod strip;
 pub mod trace;
