@@ -15,6 +15,7 @@
 pub mod heads;
 pub mod layout;
 pub mod palette;
+pub mod preview;
 pub mod reach;
 pub mod strip;
 pub mod trace;
