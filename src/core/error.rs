@@ -38,6 +38,10 @@ pub enum CoreError {
     /// Reading a number back from the device failed (a lost GPU device, for instance).
     #[error("could not read results back from the {backend} device: {message}")]
     DeviceRead { backend: String, message: String },
+    /// A picture of attention cannot be drawn from what it was given (an example index past
+    /// the batch, a trace whose shapes do not match its batch).
+    #[error("this picture cannot be drawn: {0}")]
+    Picture(String),
     /// The student cancelled a long piece of work (an evaluation); nothing is wrong.
     #[error("cancelled")]
     Cancelled,

@@ -26,3 +26,4 @@ pub mod saved;
 pub mod summary;
 pub mod tokenizer;
 pub mod train;
+pub mod viz;

@@ -416,7 +416,8 @@ fn sentinel_id(specials: SpecialIds, k: usize) -> u32 {
     specials.first_sentinel + k as u32
 }
 
-fn sentinel_index(specials: SpecialIds, id: u32) -> Option<usize> {
+/// `k` when `id` is the sentinel `[SPANk]`.
+pub fn sentinel_index(specials: SpecialIds, id: u32) -> Option<usize> {
     let k = id.checked_sub(specials.first_sentinel)? as usize;
     (k < SPAN_SENTINELS).then_some(k)
 }

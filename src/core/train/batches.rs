@@ -54,37 +54,23 @@ fn pair_format(kind: BatchKind) -> Result<PairFormat, CoreError> {
     }
 }
 
-/// Builds the training batcher and the fixed validation batches of one batch kind.
-pub fn build(
+/// The training batcher of one batch kind (its stream seeded from the run's seed and the kind's
+/// index, so kinds of one plan never share draws).
+pub fn source(
     kind: BatchKind,
     index: usize,
     dataset: &Dataset,
     config: &RunConfig,
-) -> Result<(Box<dyn BatchSource>, Vec<Batch>), CoreError> {
+) -> Result<Box<dyn BatchSource>, CoreError> {
     let shape = shape(dataset, config);
     let rng = Rng::for_stream(stream_seed(config.seed, index), Stream::Batches);
-    // Fixed per corpus: every run of a comparison on one corpus scores the same positions.
-    let eval_seed = stream_seed(config.corpus_seed ^ 0xE7A1, index);
-    let mut eval_shape = shape.clone();
-    eval_shape.batch_size = EVAL_ROWS;
     match (kind.tokens, kind.pairs) {
         (_, Some(pair)) => {
             let task = pair_task(pair)?;
             let format = pair_format(kind)?;
-            let [train_docs, validation_docs, _] = &dataset.documents;
+            let [train_docs, ..] = &dataset.documents;
             let batcher = PairBatcher::new(task, train_docs.clone(), format, shape, rng)?;
-            let eval = pair_eval_batches(
-                task,
-                validation_docs,
-                format,
-                &eval_shape,
-                EvalSize {
-                    rows: EVAL_ROWS,
-                    min_scored: MIN_EVAL_PAIRS,
-                },
-                eval_seed,
-            )?;
-            Ok((Box::new(batcher), eval))
+            Ok(Box::new(batcher))
         }
         (Some(token), None) => {
             let Some(role) = token.spec().tokens() else {
@@ -94,7 +80,44 @@ pub fn build(
             let one_batch = (shape.batch_size * (shape.seq_len + 1)).max(2 * shape.seq_len + 2);
             let train = cycled(&dataset.train, one_batch);
             let batcher = WindowBatcher::new(*role, &train, shape, rng, token.spec().title)?;
-            let eval = eval_batches(
+            Ok(Box::new(batcher))
+        }
+        (None, None) => Err(CoreError::Config(
+            "a batch kind with nothing to learn".into(),
+        )),
+    }
+}
+
+/// Builds the training batcher ([`source`]) and the fixed validation batches of one batch kind.
+pub fn build(
+    kind: BatchKind,
+    index: usize,
+    dataset: &Dataset,
+    config: &RunConfig,
+) -> Result<(Box<dyn BatchSource>, Vec<Batch>), CoreError> {
+    let batcher = source(kind, index, dataset, config)?;
+    let mut eval_shape = shape(dataset, config);
+    eval_shape.batch_size = EVAL_ROWS;
+    // Fixed per corpus: every run of a comparison on one corpus scores the same positions.
+    let eval_seed = stream_seed(config.corpus_seed ^ 0xE7A1, index);
+    let [_, validation_docs, _] = &dataset.documents;
+    let eval = match (kind.tokens, kind.pairs) {
+        (_, Some(pair)) => pair_eval_batches(
+            pair_task(pair)?,
+            validation_docs,
+            pair_format(kind)?,
+            &eval_shape,
+            EvalSize {
+                rows: EVAL_ROWS,
+                min_scored: MIN_EVAL_PAIRS,
+            },
+            eval_seed,
+        )?,
+        (Some(token), None) => {
+            let Some(role) = token.spec().tokens() else {
+                return Err(CoreError::Config(format!("{token} predicts no tokens")));
+            };
+            eval_batches(
                 role,
                 &dataset.validation,
                 &eval_shape,
@@ -104,13 +127,15 @@ pub fn build(
                 },
                 eval_seed,
                 token.spec().title,
-            )?;
-            Ok((Box::new(batcher), eval))
+            )?
         }
-        (None, None) => Err(CoreError::Config(
-            "a batch kind with nothing to learn".into(),
-        )),
-    }
+        (None, None) => {
+            return Err(CoreError::Config(
+                "a batch kind with nothing to learn".into(),
+            ));
+        }
+    };
+    Ok((batcher, eval))
 }
 
 fn pair_task(pair: Objective) -> Result<crate::core::objective::coherence::PairTask, CoreError> {

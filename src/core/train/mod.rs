@@ -529,6 +529,24 @@ impl Trainer {
     }
 }
 
+/// A plan's batch sources, one per batch kind.
+pub type Sources = Vec<(BatchKind, Box<dyn BatchSource>)>;
+
+/// The training batch sources of `mix`'s plan for `config` (its shape, knobs and seed), one per
+/// batch kind, as a run draws them — without the validation sets a run also builds.
+pub fn training_sources(
+    dataset: &Dataset,
+    config: &RunConfig,
+    mix: &ObjectiveMix,
+) -> Result<Sources, CoreError> {
+    let plan = plan(mix)?;
+    plan.batches
+        .iter()
+        .enumerate()
+        .map(|(index, &kind)| Ok((kind, batches::source(kind, index, dataset, config)?)))
+        .collect()
+}
+
 /// The first training batch of each kind `mix`'s plan draws for `config` (its shape, knobs and
 /// seed): what a step of that run is made of, for the pictures of it and for tests.
 pub fn first_batches(
@@ -536,14 +554,9 @@ pub fn first_batches(
     config: &RunConfig,
     mix: &ObjectiveMix,
 ) -> Result<Vec<(BatchKind, Batch)>, CoreError> {
-    let plan = plan(mix)?;
-    plan.batches
-        .iter()
-        .enumerate()
-        .map(|(index, &kind)| {
-            let (mut batcher, _) = batches::build(kind, index, dataset, config)?;
-            Ok((kind, batcher.next_batch()?))
-        })
+    training_sources(dataset, config, mix)?
+        .into_iter()
+        .map(|(kind, mut source)| Ok((kind, source.next_batch()?)))
         .collect()
 }
 
