@@ -557,6 +557,13 @@ fn print_evaluation(e: &RunEvaluation) {
     }
     if let Some(method) = &e.zeroshot_likelihood_method {
         println!("zero-shot         {method}");
+        let dropped: f64 = PairKind::ALL
+            .into_iter()
+            .filter_map(|k| e.zeroshot_likelihood_dropped.get(k))
+            .sum();
+        if dropped > 0.0 {
+            println!("                  {dropped} pairs whose B kept no token to score left out");
+        }
         line(
             "",
             &e.zeroshot_likelihood_acc,

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{PairFeatures, ProbeFormat, pair_features};
 use super::generation::{self, ContinuationScore};
+use super::likelihood::{LikelihoodReader, scored, trained_on_segment_pairs};
+use super::pair_input::{EncodedPair, encode_pairs};
 use super::probe::{DenseLogistic, ProbeScore, best_threshold};
 use super::replies::{RepliesReport, baseline_replies, write_replies};
 use crate::core::config::ModelConfig;
@@ -22,7 +24,7 @@ use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::Checkpoint;
 use crate::core::model::network::Network;
-use crate::core::objective::scoring::{ScoreKind, ScoringExample};
+use crate::core::objective::scoring::ScoreKind;
 use crate::core::plan::Plan;
 
 /// What drives a long evaluation: where it lets others run (the [`Checkpoint`]), where it
@@ -241,6 +243,10 @@ pub struct RunEvaluation {
     pub zeroshot_likelihood_auc_se: PerKind,
     #[serde(default, skip_serializing_if = "PerKind::is_empty")]
     pub zeroshot_likelihood_n: PerKind,
+    /// Pairs left out of the likelihood reading, fitting and held-out together, because their
+    /// B had no token to score (such a pair is not judged, rather than scored 0).
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_likelihood_dropped: PerKind,
     /// Seconds the evaluation took (set by whoever timed it: the CLI, the worker).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval_s: Option<f64>,
@@ -258,20 +264,6 @@ pub fn balanced(pairs: &[EvalPair], n: usize) -> Vec<&EvalPair> {
     out
 }
 
-/// Token ids of A and B for each pair.
-type PairIds = Vec<(Vec<u32>, Vec<u32>)>;
-
-fn encode_pairs(dataset: &Dataset, pairs: &[&EvalPair]) -> Result<(PairIds, Vec<u8>), CoreError> {
-    let mut ids = Vec::with_capacity(pairs.len());
-    for p in pairs {
-        ids.push((
-            dataset.tokenizer.encode(&p.a)?,
-            dataset.tokenizer.encode(&p.b)?,
-        ));
-    }
-    Ok((ids, pairs.iter().map(|p| p.label).collect()))
-}
-
 /// Fits the probe on `fit` features and scores it on `test`.
 async fn probe_score(
     fit: &PairFeatures,
@@ -285,52 +277,6 @@ async fn probe_score(
         .map_err(|e| CoreError::Config(format!("the linear probe could not be fitted: {e}")))?;
     let scores: Vec<f64> = test.rows.iter().map(|r| model.predict_proba(r)).collect();
     Ok(ProbeScore::from_scores(&scores, test_labels, 0.5))
-}
-
-/// Scores pairs by how much A raises the likelihood of B under a run's own protocol.
-struct PairScorer<'a> {
-    network: &'a Network,
-    objective: crate::core::mix::Objective,
-    seq_len: usize,
-    specials: crate::core::tokenizer::SpecialIds,
-    backend_label: &'a str,
-}
-
-impl PairScorer<'_> {
-    /// `log p(B | [EOS] A [SEP]) − log p(B | [EOS])` per pair, on the same first tokens of B
-    /// (at most half the window; see [`ScoringExample::fitted`]). 0 for an empty B.
-    async fn pmi(&self, pairs: &PairIds, cp: &mut impl EvalControl) -> Result<Vec<f64>, CoreError> {
-        let s = self.specials;
-        let mut conditional = Vec::with_capacity(pairs.len());
-        let mut marginal = Vec::with_capacity(pairs.len());
-        let mut kept = Vec::with_capacity(pairs.len());
-        for (a, b) in pairs {
-            let context: Vec<u32> = std::iter::once(s.eos)
-                .chain(a.iter().copied())
-                .chain(std::iter::once(s.sep))
-                .collect();
-            match (
-                ScoringExample::fitted(&context, b, self.seq_len),
-                ScoringExample::fitted(&[s.eos], b, self.seq_len),
-            ) {
-                (Some(c), Some(m)) => {
-                    conditional.push(c);
-                    marginal.push(m);
-                    kept.push(true);
-                }
-                _ => kept.push(false),
-            }
-        }
-        let (network, objective, label) = (self.network, self.objective, self.backend_label);
-        let with_a =
-            generation::example_nll(network, objective, &conditional, s, label, cp).await?;
-        let without = generation::example_nll(network, objective, &marginal, s, label, cp).await?;
-        let mut scores = with_a.sums.iter().zip(&without.sums).map(|(c, m)| m - c);
-        Ok(kept
-            .into_iter()
-            .map(|k| if k { scores.next().unwrap_or(0.0) } else { 0.0 })
-            .collect())
-    }
 }
 
 /// Starts stage `stage` of `total` unless the evaluation was cancelled.
@@ -471,6 +417,7 @@ pub async fn evaluate_run(
 
     // Pair judgement.
     let format = ProbeFormat::of(plan);
+    let tokenizer = &dataset.tokenizer;
     out.probe_pooling = Some(format.pooling.name().to_string());
     let twin = Network::init(
         plan.architecture,
@@ -486,10 +433,10 @@ pub async fn evaluate_run(
         ) else {
             continue;
         };
-        let (fit_ids, fit_labels) =
-            encode_pairs(dataset, &balanced(&fit_set.pairs, sizes.probe_fit))?;
-        let (test_ids, test_labels) =
-            encode_pairs(dataset, &balanced(&test_set.pairs, sizes.probe_test))?;
+        let fit_pairs = encode_pairs(tokenizer, &balanced(&fit_set.pairs, sizes.probe_fit))?;
+        let test_pairs = encode_pairs(tokenizer, &balanced(&test_set.pairs, sizes.probe_test))?;
+        let labels = |pairs: &[EncodedPair]| -> Vec<u8> { pairs.iter().map(|p| p.label).collect() };
+        let (fit_labels, test_labels) = (labels(&fit_pairs), labels(&test_pairs));
         // A small text may leave a kind without pairs of both labels: nothing to probe there.
         let both = |labels: &[u8]| labels.contains(&0) && labels.contains(&1);
         if !both(&fit_labels) || !both(&test_labels) {
@@ -503,27 +450,33 @@ pub async fn evaluate_run(
                 total,
                 &format!("scoring {} pairs by likelihood ({objective})", kind.name()),
             )?;
-            let scorer = PairScorer {
+            let reader = LikelihoodReader {
                 network,
                 objective,
                 seq_len,
                 specials,
                 backend_label,
+                segment_pairs: trained_on_segment_pairs(plan, objective),
             };
             // Balanced prefixes again, so a smaller likelihood set keeps both labels.
-            let (lik_fit_ids, lik_fit_labels) = encode_pairs(
-                dataset,
+            let lik_fit = encode_pairs(
+                tokenizer,
                 &balanced(&fit_set.pairs, sizes.probe_fit.min(sizes.likelihood_pairs)),
             )?;
-            let (lik_test_ids, lik_test_labels) = encode_pairs(
-                dataset,
+            let lik_test = encode_pairs(
+                tokenizer,
                 &balanced(
                     &test_set.pairs,
                     sizes.probe_test.min(sizes.likelihood_pairs),
                 ),
             )?;
-            let fit_scores = scorer.pmi(&lik_fit_ids, cp).await?;
-            let test_scores = scorer.pmi(&lik_test_ids, cp).await?;
+            let fit_scores = reader.pmi(&lik_fit, cp).await?;
+            let test_scores = reader.pmi(&lik_test, cp).await?;
+            let (fit_scores, lik_fit_labels, fit_dropped) = scored(&fit_scores, &labels(&lik_fit));
+            let (test_scores, lik_test_labels, test_dropped) =
+                scored(&test_scores, &labels(&lik_test));
+            out.zeroshot_likelihood_dropped
+                .set(kind, (fit_dropped + test_dropped) as f64);
             let score = best_threshold(&fit_scores, &lik_fit_labels)
                 .and_then(|t| ProbeScore::from_scores(&test_scores, &lik_test_labels, t));
             if let Some(score) = score {
@@ -553,12 +506,20 @@ pub async fn evaluate_run(
                 total,
                 &format!("probing {} pairs ({whose})", kind.name()),
             )?;
-            let fit =
-                pair_features(net, &format, &fit_ids, seq_len, specials, backend_label, cp).await?;
+            let fit = pair_features(
+                net,
+                &format,
+                &fit_pairs,
+                seq_len,
+                specials,
+                backend_label,
+                cp,
+            )
+            .await?;
             let test = pair_features(
                 net,
                 &format,
-                &test_ids,
+                &test_pairs,
                 seq_len,
                 specials,
                 backend_label,

@@ -196,6 +196,15 @@ impl RunEvaluation {
             });
         }
         let pooling = self.probe_pooling.as_deref().unwrap_or("?");
+        let dropped: f64 = PairKind::ALL
+            .into_iter()
+            .filter_map(|k| self.zeroshot_likelihood_dropped.get(k))
+            .sum();
+        let dropped = if dropped > 0.0 {
+            format!("; {dropped} pairs whose B kept no token to score were left out")
+        } else {
+            String::new()
+        };
         let pairs = [
             line(
                 "eval-probe",
@@ -227,7 +236,7 @@ impl RunEvaluation {
             line(
                 "eval-likelihood",
                 format!(
-                    "zero-shot ({})",
+                    "zero-shot ({}){dropped}",
                     self.zeroshot_likelihood_method.as_deref().unwrap_or("?")
                 ),
                 &self.zeroshot_likelihood_acc,
