@@ -551,6 +551,27 @@ fn print_evaluation(e: &RunEvaluation) {
         &e.random_init_acc_se,
         &e.random_init_auc,
     );
+    if !e.probe_vs_twin.is_empty() {
+        let cell = |k: PairKind| {
+            e.probe_vs_twin.get(k).map_or("–".to_string(), |d| {
+                format!(
+                    "{} {:+.1} ± {:.1} ({} vs {} pairs{})",
+                    k.name(),
+                    d.difference * 100.0,
+                    d.se * 100.0,
+                    d.first_right_only,
+                    d.second_right_only,
+                    if d.clearly_above() { "" } else { ", not above" }
+                )
+            })
+        };
+        println!(
+            "  trained − twin  {}; {}; {} (paired: pairs only one of the two gets right)",
+            cell(PairKind::Random),
+            cell(PairKind::Hard),
+            cell(PairKind::Swapped)
+        );
+    }
     if let Some(method) = &e.zeroshot_method {
         println!("zero-shot         {method}");
         line("", &e.zeroshot_acc, &e.zeroshot_acc_se, &e.zeroshot_auc);

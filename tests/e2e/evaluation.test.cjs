@@ -51,6 +51,7 @@ test('a finished BERT run is evaluated on the CPU fallback, and an evaluation ca
     assert.ok(summary.probe_acc.hard >= 0 && summary.probe_acc.hard <= 1);
     assert.equal(summary.zeroshot_method, 'pair head (argmax)');
     assert.match(summary.zeroshot_likelihood_method, /pseudo-log-likelihood/);
+    assert.ok(summary.probe_vs_twin.hard.n > 0, 'the probe and its twin compared pair by pair');
     await screenshot(page, 'evaluation-bert.png');
 
     // On request, and cancelled: the panel says so and keeps the last result.

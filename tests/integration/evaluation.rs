@@ -95,6 +95,13 @@ fn every_mix_is_evaluated_under_its_own_protocol() {
             // The network is untrained and its twin has the same seed: the same features,
             // the same probe, the same figure.
             assert_eq!(e.random_init_acc.get(kind), Some(acc), "{name} {kind:?}");
+            // ... pair by pair: no discordant pair, no difference.
+            let paired = e.probe_vs_twin.get(kind).expect("paired");
+            assert_eq!(
+                (paired.n, paired.first_right_only, paired.second_right_only),
+                (20, 0, 0),
+                "{name} {kind:?}"
+            );
         }
         // Every run that scores tokens also reads pairs zero-shot by likelihood; every B of the
         // support-desk pairs has tokens to score, so none is left out.

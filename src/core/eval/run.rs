@@ -16,7 +16,7 @@ use super::features::{PairFeatures, ProbeFormat, pair_features};
 use super::generation::{self, ContinuationScore};
 use super::likelihood::{LikelihoodReader, scored, trained_on_segment_pairs};
 use super::pair_input::{EncodedPair, encode_pairs};
-use super::probe::{DenseLogistic, ProbeScore, best_threshold};
+use super::probe::{DenseLogistic, PairedDifference, ProbeScore, best_threshold, correct};
 use super::replies::{RepliesReport, baseline_replies, write_replies};
 use crate::core::config::ModelConfig;
 use crate::core::corpus::{CorpusSource, EvalPair, PairKind, Split};
@@ -96,19 +96,30 @@ impl EvalSizes {
     };
 }
 
-/// A figure per negative kind of the pair sets.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PerKind {
+/// A figure per negative kind of the pair sets (a number, unless said otherwise).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct PerKind<T = f64> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub random: Option<f64>,
+    pub random: Option<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hard: Option<f64>,
+    pub hard: Option<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swapped: Option<f64>,
+    pub swapped: Option<T>,
 }
 
-impl PerKind {
-    pub fn get(&self, kind: PairKind) -> Option<f64> {
+impl<T> Default for PerKind<T> {
+    fn default() -> Self {
+        Self {
+            random: None,
+            hard: None,
+            swapped: None,
+        }
+    }
+}
+
+impl<T: Copy> PerKind<T> {
+    pub fn get(&self, kind: PairKind) -> Option<T> {
         match kind {
             PairKind::Random => self.random,
             PairKind::Hard => self.hard,
@@ -116,7 +127,7 @@ impl PerKind {
         }
     }
 
-    fn set(&mut self, kind: PairKind, value: f64) {
+    fn set(&mut self, kind: PairKind, value: T) {
         let slot = match kind {
             PairKind::Random => &mut self.random,
             PairKind::Hard => &mut self.hard,
@@ -214,6 +225,13 @@ pub struct RunEvaluation {
     pub random_init_auc_se: PerKind,
     #[serde(default, skip_serializing_if = "PerKind::is_empty")]
     pub random_init_n: PerKind,
+    /// The trained probe against its untrained twin on the same held-out pairs, pair by pair:
+    /// how many only the trained probe gets right (`first_right_only`), how many only the twin
+    /// (`second_right_only`), and the difference of the accuracies with its paired standard
+    /// error. Absent in records made before it was kept (the view then falls back to the
+    /// unpaired error).
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub probe_vs_twin: PerKind<PairedDifference>,
     /// How the zero-shot figures were read (the pair head's argmax, for NSP/SOP runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zeroshot_method: Option<String>,
@@ -264,19 +282,23 @@ pub fn balanced(pairs: &[EvalPair], n: usize) -> Vec<&EvalPair> {
     out
 }
 
-/// Fits the probe on `fit` features and scores it on `test`.
+/// Fits the probe on `fit` features and scores it on `test`; also whether it got each test
+/// pair right.
 async fn probe_score(
     fit: &PairFeatures,
     fit_labels: &[u8],
     test: &PairFeatures,
     test_labels: &[u8],
     cp: &mut impl Checkpoint,
-) -> Result<Option<ProbeScore>, CoreError> {
+) -> Result<(Option<ProbeScore>, Vec<bool>), CoreError> {
     let model = DenseLogistic::fit_cooperatively(&fit.rows, fit_labels, PROBE_L2, cp)
         .await
         .map_err(|e| CoreError::Config(format!("the linear probe could not be fitted: {e}")))?;
     let scores: Vec<f64> = test.rows.iter().map(|r| model.predict_proba(r)).collect();
-    Ok(ProbeScore::from_scores(&scores, test_labels, 0.5))
+    Ok((
+        ProbeScore::from_scores(&scores, test_labels, 0.5),
+        correct(&scores, test_labels, 0.5),
+    ))
 }
 
 /// Starts stage `stage` of `total` unless the evaluation was cancelled.
@@ -498,6 +520,7 @@ pub async fn evaluate_run(
                 insert(slots, kind, &score);
             }
         }
+        let mut right: Vec<Vec<bool>> = Vec::with_capacity(2);
         for (net, trained) in [(network, true), (&twin, false)] {
             let whose = if trained { "trained" } else { "untrained twin" };
             begin(
@@ -526,7 +549,9 @@ pub async fn evaluate_run(
                 cp,
             )
             .await?;
-            if let Some(score) = probe_score(&fit, &fit_labels, &test, &test_labels, cp).await? {
+            let (score, correct) = probe_score(&fit, &fit_labels, &test, &test_labels, cp).await?;
+            right.push(correct);
+            if let Some(score) = score {
                 let o = &mut out;
                 let slots = if trained {
                     [
@@ -561,6 +586,11 @@ pub async fn evaluate_run(
                     insert(slots, kind, &score);
                 }
             }
+        }
+        if let [trained, twin] = right.as_slice()
+            && let Some(paired) = PairedDifference::of(trained, twin)
+        {
+            out.probe_vs_twin.set(kind, paired);
         }
     }
     Ok(out)
