@@ -147,8 +147,8 @@ fn merge(dir: &RunDir, plan: &ComparePlan) -> i32 {
         ));
         runs.push(row);
     }
-    // The reply baselines each run scored on its own tickets, cut to its writer's bound:
-    // one row per (baseline, bound), from the first run that has it.
+    // The reply baselines each run scored on its own tickets, cut to its writer's bound and to
+    // the common bound: one row per (baseline, bound), from the first run that has it.
     let mut replies: Vec<CompareRow> = Vec::new();
     for task in &plan.tasks {
         let Some(s) = dir.summary(&task.job.name) else {
@@ -168,6 +168,11 @@ fn merge(dir: &RunDir, plan: &ComparePlan) -> i32 {
             row.compliance_se = Some(b.greedy.compliance_se);
             row.distinct2 = b.greedy.distinct2;
             row.repetition = b.greedy.repetition;
+            if b.cap.is_some() && b.cap == s.evaluation.compliance_common_cap {
+                row.compliance_common = Some(b.greedy.compliance);
+                row.compliance_common_se = Some(b.greedy.compliance_se);
+                row.compliance_common_cap = b.cap;
+            }
             replies.push(row);
         }
     }

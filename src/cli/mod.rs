@@ -505,12 +505,27 @@ fn print_evaluation(e: &RunEvaluation) {
                 .repetition
                 .map_or("–".into(), |d| format!("{d:.2}")),
         );
+        if let (Some(c), Some(se), Some(cap)) = (
+            e.compliance_common,
+            e.compliance_common_se,
+            e.compliance_common_cap,
+        ) {
+            println!(
+                "  common bound    {:.1}% ± {:.1} with every reply cut to its first {cap} tokens \
+                 (the shortest bound any writer has at this size: compares across objectives)",
+                c * 100.0,
+                se * 100.0
+            );
+        }
         for b in &e.reply_baselines {
             println!(
-                "  baseline        {} {:.1}% ± {:.1}",
+                "  baseline        {} {:.1}% ± {:.1}{}",
                 b.writer,
                 b.greedy.compliance * 100.0,
-                b.greedy.compliance_se * 100.0
+                b.greedy.compliance_se * 100.0,
+                b.cap
+                    .map(|cap| format!(", first {cap} tokens"))
+                    .unwrap_or_default()
             );
         }
         if let Some(sample) = r.samples.first() {

@@ -169,6 +169,24 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
         for kind in ["random", "hard", "swapped"] {
             assert!(r["probe_acc"][kind].as_f64().is_some(), "{kind}");
         }
+        // Compliance at gpt's own bound, and at the bound every writer shares.
+        assert!(r["compliance"].as_f64().is_some());
+        assert!(r["compliance_common"].as_f64().is_some());
+        assert_eq!(r["compliance_common_cap"], 16);
+    }
+    for r in named(&a, "t5") {
+        assert_eq!(r["compliance_common_cap"], 16);
+        assert_eq!(
+            r["compliance_common"], r["compliance"],
+            "t5's own bound is the common bound"
+        );
+    }
+    // The reply baselines at the common bound carry the common column; at gpt's 96 they do not.
+    for writer in ["majority-action", "retrieve-nearest"] {
+        let short = named(&a, &format!("{writer} (first 16 tokens)"))[0];
+        assert_eq!(short["compliance_common"], short["compliance"], "{writer}");
+        let long = named(&a, &format!("{writer} (first 96 tokens)"))[0];
+        assert!(long["compliance"].as_f64().is_some() && long["compliance_common"].is_null());
     }
     let twins = named(&a, "random-init:t5");
     assert_eq!(twins.len(), 2);
@@ -198,7 +216,9 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
     assert!(
         csv.lines()
             .next()
-            .is_some_and(|h| h.contains(",probe_acc_swapped,") && h.contains(",compliance,"))
+            .is_some_and(|h| h.contains(",probe_acc_swapped,")
+                && h.contains(",compliance,")
+                && h.contains(",compliance_common,"))
     );
 
     let _ = std::fs::remove_dir_all(&direct);

@@ -77,12 +77,40 @@ fn every_mix_is_evaluated_under_its_own_protocol() {
             let replies = e.replies.as_ref().expect(name);
             assert_eq!(replies.greedy.replies, 2, "{name}");
             assert_eq!(e.compliance, Some(replies.greedy.compliance), "{name}");
-            let writers: Vec<&str> = e
+            // Every writer is also judged at the common bound, half the window at `fast`.
+            assert_eq!(e.compliance_common_cap, Some(16), "{name}");
+            let common = replies.common.as_ref().expect(name);
+            assert_eq!(
+                e.compliance_common,
+                Some(common.greedy.compliance),
+                "{name}"
+            );
+            assert!(e.compliance_common_se.is_some_and(f64::is_finite), "{name}");
+            // The baselines at the writer's bound, then at the common bound where it is shorter
+            // (gpt's window slides to 96 tokens).
+            let writers: Vec<(&str, Option<usize>)> = e
                 .reply_baselines
                 .iter()
-                .map(|b| b.writer.as_str())
+                .map(|b| (b.writer.as_str(), b.cap))
                 .collect();
-            assert_eq!(writers, ["majority-action", "retrieve-nearest"], "{name}");
+            let mut expected = vec![
+                ("majority-action", replies.cap),
+                ("retrieve-nearest", replies.cap),
+            ];
+            if name == "gpt" {
+                assert_eq!(replies.cap, Some(96));
+                expected.extend([
+                    ("majority-action", Some(16)),
+                    ("retrieve-nearest", Some(16)),
+                ]);
+            } else {
+                assert_eq!(replies.cap, Some(16), "{name}");
+                assert_eq!(
+                    common.greedy, replies.greedy,
+                    "{name}: its own bound is common"
+                );
+            }
+            assert_eq!(writers, expected, "{name}");
         }
         for g in &e.gen_scores {
             assert_eq!(g.examples, 4, "{name}");

@@ -189,11 +189,22 @@ pub struct RunEvaluation {
     pub distinct2: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repetition: Option<f64>,
+    /// The same greedy replies cut to the common bound, `compliance_common_cap` tokens: the
+    /// shortest bound any writer has at this model size (half the window at the sizes the lab
+    /// trains; a left-to-right writer slides its window to longer replies, so its `compliance`
+    /// is not the same kind of number as another writer's, while this is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_common: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_common_se: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_common_cap: Option<usize>,
     /// The replies in full: greedy and sampled figures, the decoding, two sample replies with
     /// their verdicts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replies: Option<RepliesReport>,
-    /// The model-free writers on the same tickets, through the same checker.
+    /// The model-free writers on the same tickets, through the same checker: cut to the
+    /// writer's bound, and also to the common bound where that is shorter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reply_baselines: Vec<RepliesReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -425,7 +436,22 @@ pub async fn evaluate_run(
             out.compliance_se = Some(report.greedy.compliance_se);
             out.distinct2 = report.greedy.distinct2;
             out.repetition = report.greedy.repetition;
-            out.reply_baselines = baseline_replies(dataset, sizes.replies, report.cap)?;
+            if let Some(common) = &report.common {
+                out.compliance_common = Some(common.greedy.compliance);
+                out.compliance_common_se = Some(common.greedy.compliance_se);
+                out.compliance_common_cap = Some(common.cap);
+            }
+            // The baselines at the writer's bound, and at the common bound where it is shorter.
+            let mut caps = vec![report.cap];
+            if let Some(common) = &report.common
+                && !caps.contains(&Some(common.cap))
+            {
+                caps.push(Some(common.cap));
+            }
+            for cap in caps {
+                out.reply_baselines
+                    .extend(baseline_replies(dataset, sizes.replies, cap)?);
+            }
             out.replies = Some(report);
         }
         if out.gen_ppl.is_none() {

@@ -167,7 +167,7 @@ impl RunEvaluation {
             if let (Some(d), Some(rep)) = (r.greedy.distinct2, r.greedy.repetition) {
                 notes.push(format!("distinct-2 {d:.2}, repetition {rep:.2}"));
             }
-            for b in &self.reply_baselines {
+            for b in self.reply_baselines.iter().filter(|b| b.cap == r.cap) {
                 notes.push(format!(
                     "baseline {}: {} ± {:.1}",
                     b.writer,
@@ -181,6 +181,30 @@ impl RunEvaluation {
                 value,
                 notes,
             });
+            if let (Some(c), Some(se), Some(cap)) = (
+                self.compliance_common,
+                self.compliance_common_se,
+                self.compliance_common_cap,
+            ) {
+                let mut notes = vec![format!(
+                    "the same greedy replies cut to their first {cap} tokens, the shortest bound \
+                     any writer has at this size: this figure compares across objectives"
+                )];
+                for b in self.reply_baselines.iter().filter(|b| b.cap == Some(cap)) {
+                    notes.push(format!(
+                        "baseline {}: {} ± {:.1}",
+                        b.writer,
+                        pct(b.greedy.compliance),
+                        b.greedy.compliance_se * 100.0
+                    ));
+                }
+                generation.push(GenLine {
+                    id: "eval-compliance-common".into(),
+                    label: format!("compliance, first {cap} tokens"),
+                    value: format!("{} ± {:.1}", pct(c), se * 100.0),
+                    notes,
+                });
+            }
             for (i, sample) in r.samples.iter().enumerate() {
                 generation.push(GenLine {
                     id: format!("eval-sample-{i}"),
@@ -370,5 +394,79 @@ mod tests {
             .map(|c| c.flag.is_some())
             .collect();
         assert_eq!(flags, [false, false, true]);
+    }
+
+    #[test]
+    fn every_writer_has_a_compliance_line_at_the_common_bound() {
+        use crate::core::eval::replies::{BoundScore, RepliesReport, ReplySetScore};
+        let set = |compliance: f64| ReplySetScore {
+            compliance,
+            compliance_se: 0.05,
+            distinct2: None,
+            repetition: None,
+            replies: 64,
+        };
+        let report = |writer: &str, cap: usize, compliance: f64| RepliesReport {
+            writer: writer.into(),
+            decoding: "copy".into(),
+            how: String::new(),
+            greedy: set(compliance),
+            sampled: None,
+            seed: None,
+            cap: Some(cap),
+            samples: Vec::new(),
+            common: None,
+        };
+        let e = RunEvaluation {
+            compliance: Some(0.25),
+            compliance_se: Some(0.05),
+            compliance_common: Some(0.0),
+            compliance_common_se: Some(0.0),
+            compliance_common_cap: Some(16),
+            replies: Some(RepliesReport {
+                common: Some(BoundScore {
+                    cap: 16,
+                    greedy: set(0.0),
+                }),
+                ..report("clm", 96, 0.25)
+            }),
+            reply_baselines: vec![
+                report("majority-action", 96, 0.75),
+                report("majority-action", 16, 0.156),
+            ],
+            ..RunEvaluation::default()
+        };
+        let view = e.view();
+        let line = |id: &str| {
+            view.generation
+                .iter()
+                .find(|g| g.id == id)
+                .unwrap_or_else(|| panic!("{id}"))
+        };
+        assert_eq!(
+            line("eval-compliance").value,
+            "25.0% ± 5.0 of 64 greedy replies"
+        );
+        assert!(
+            line("eval-compliance")
+                .notes
+                .iter()
+                .any(|n| n.contains("75.0%"))
+        );
+        assert!(
+            !line("eval-compliance")
+                .notes
+                .iter()
+                .any(|n| n.contains("15.6%"))
+        );
+        let common = line("eval-compliance-common");
+        assert_eq!(common.label, "compliance, first 16 tokens");
+        assert_eq!(common.value, "0.0% ± 0.0");
+        assert!(
+            common
+                .notes
+                .iter()
+                .any(|n| n.contains("majority-action: 15.6%"))
+        );
     }
 }
