@@ -2,8 +2,8 @@
 //! mix is trained for every seed at one token budget — each (mix, seed) a `train` process of
 //! this binary that evaluates its run ([`super::runs`], shared with `sweep`) — and the runs'
 //! evaluations are laid side by side with the floors that need no pre-training: the untrained
-//! twin of each run, a bag of words on the pair sets, word frequencies on the held-out replies
-//! ([`baselines`]). One row per run and per baseline goes to `DIR/compare.json` and
+//! twin of each run, a bag of words and the texts' surface on the pair sets, word frequencies
+//! on the held-out replies ([`baselines`]). One row per run and per baseline goes to `DIR/compare.json` and
 //! `DIR/compare.csv` ([`rows`]); the terminal gets mean ± sd over seeds per mix ([`table`]).
 //!
 //! The grid is written down first, as `DIR/plan.json`, so the same comparison can run here

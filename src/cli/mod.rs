@@ -78,12 +78,15 @@ a `train` process that evaluates itself, --jobs at a time, into DIR/runs/<mix>-<
 (logs in DIR/logs/). A finished run is kept, so the same command resumes; DIR/plan.json records
 the grid and a DIR planned with other settings is refused. Prints one row per mix, mean ± sd
 over its finished runs: gen_ppl and gen_pppl (masked LM's pseudo-perplexity, its own column),
-probe accuracy per negative kind (random, hard, swapped), the pair head's zero-shot accuracy
-where there is one, the untrained twin's probe accuracy, supervised tokens per step and wall
-time; then the baselines without pre-training (bow and bow-ordered on the pair sets, unigram
-word frequencies on the held-out replies), never pooled with the runs. Writes DIR/compare.json
-({\"rows\": [...]}) and DIR/compare.csv: one row per run (row_kind \"run\") and per baseline
-(row_kind \"baseline\": random-init:<mix> per run, bow, bow-ordered, unigram), the run's
+compliance at the writer's bound and at the common bound (every writer's replies cut to the
+shortest bound any writer has), probe accuracy per negative kind (random, hard, swapped), the
+pair head's zero-shot accuracy where there is one, the untrained twin's probe accuracy,
+supervised tokens per step and wall time; then the baselines without pre-training (bow,
+bow-ordered and surface on the pair sets, reading the tokens a model reads; the reply
+baselines; unigram word frequencies on the held-out replies), never pooled with the runs.
+Writes DIR/compare.json ({\"rows\": [...]}) and DIR/compare.csv: one row per run (row_kind
+\"run\") and per baseline (row_kind \"baseline\": random-init:<mix> per run, the reply
+baselines, bow, bow-ordered, surface, unigram), the run's
 settings and evaluation flattened (per-kind figures as probe_acc_random… in the CSV). A run
 that fails is a row with `error` set (a run not yet finished: \"not finished\") and the others
 go on. Exit code 0, or 3 when the files were written but a row has an error. --size and

@@ -417,6 +417,15 @@ const GREETINGS: &[&str] = &[
 ];
 const SIGN_OFFS: &[&str] = &["thanks", "thank", "regards", "best", "cheers", "sincerely"];
 
+/// The hashed surface features of a pair's two texts (see the module doc): what the surface
+/// classifier reads, and the `surface` pair baseline of the comparison
+/// ([`crate::core::eval::baselines::surface`]).
+pub fn surface_features(a: &str, b: &str) -> Vec<u32> {
+    let mut f = Features::default();
+    surface_of(&mut f, a.trim(), b.trim());
+    f.0
+}
+
 /// The text's own surface (see the module doc).
 fn surface_of(f: &mut Features, a: &str, b: &str) {
     for (side, text) in [("a", a), ("b", b)] {

@@ -128,9 +128,9 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
     );
     assert_eq!(
         a.len(),
-        4 + 4 + 4 + 3,
+        4 + 4 + 4 + 4,
         "runs, their untrained twins, the two reply baselines at gpt's and t5's bounds, bow, \
-         bow-ordered, unigram"
+         bow-ordered, surface, unigram"
     );
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x, y, "the same row both ways, timings aside");
@@ -203,8 +203,20 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
         "the same reply tokens"
     );
     assert!(unigram[0]["gen_ppl"].as_f64().is_some_and(|p| p > 1.0));
-    for name in ["bow", "bow-ordered"] {
+    for name in ["bow", "bow-ordered", "surface"] {
         let r = named(&a, name)[0];
+        assert_eq!(r["row_kind"], "baseline");
+        assert!(r["error"].is_null(), "{name}: {}", r["error"]);
+        for kind in ["random", "hard", "swapped"] {
+            assert!(r["probe_acc"][kind].as_f64().is_some(), "{name} {kind}");
+            assert!(r["probe_auc"][kind].as_f64().is_some(), "{name} {kind}");
+        }
+        assert!(
+            r["method"]
+                .as_str()
+                .is_some_and(|m| m.contains("tokens a model of 32 positions reads")),
+            "{name} reads what a model reads"
+        );
         assert_eq!(
             r["probe_n"], gpt[0]["probe_n"],
             "{name} scores as many pairs as a run"
@@ -212,7 +224,7 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
         assert_eq!(r["probe_fit_pairs"], gpt[0]["probe_fit_pairs"]);
     }
     let csv = std::fs::read_to_string(direct.join("compare.csv")).expect("csv");
-    assert_eq!(csv.lines().count(), 1 + 15);
+    assert_eq!(csv.lines().count(), 1 + 16);
     assert!(
         csv.lines()
             .next()
@@ -302,7 +314,7 @@ fn own_text_compares_and_a_run_that_cannot_train_is_a_row() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("clm+span seed 0: "), "{stdout}");
     let rows = rows_without_timings(&out);
-    assert_eq!(rows.len(), 2 + 2 + 3);
+    assert_eq!(rows.len(), 2 + 2 + 4);
     assert!(rows.iter().all(|r| r["corpus"] == "notes.txt"));
 
     let gpt = named(&rows, "gpt")[0];
@@ -320,7 +332,7 @@ fn own_text_compares_and_a_run_that_cannot_train_is_a_row() {
             .is_some_and(|p| p.contains("second half"))
     );
     assert_eq!(unigram["gen_tokens"], gpt["gen_tokens"]);
-    for name in ["bow", "bow-ordered"] {
+    for name in ["bow", "bow-ordered", "surface"] {
         let r = named(&rows, name)[0];
         assert!(r["error"].is_null(), "{r}");
         assert!(r["probe_acc"]["swapped"].as_f64().is_some());
@@ -338,7 +350,7 @@ fn own_text_compares_and_a_run_that_cannot_train_is_a_row() {
     assert!(failed["gen_ppl"].is_null() && failed["probe_acc"]["random"].is_null());
     assert!(named(&rows, "random-init:clm+span")[0]["error"].is_string());
     let csv = std::fs::read_to_string(out.join("compare.csv")).expect("csv");
-    assert_eq!(csv.lines().count(), 1 + 7);
+    assert_eq!(csv.lines().count(), 1 + 8);
 
     // The directory now belongs to this grid: another one is refused, not mixed in.
     let mut other = args.to_vec();
