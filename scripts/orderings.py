@@ -118,6 +118,10 @@ def main(path):
     less("(a2)", [-x for x in values("gpt", "compliance")],
          [-x for x in values("roberta", "compliance")],
          "compliance gpt > roberta (negated)")
+    # The same at the bound every writer shares (compliance_common; absent before it was kept).
+    less("(a2 common)", [-x for x in values("gpt", "compliance_common")],
+         [-x for x in values("roberta", "compliance_common")],
+         "compliance at the common bound gpt > roberta (negated)")
     less("(b)", [-x for x in values("roberta", "probe_acc", "hard")],
          [-x for x in values("gpt", "probe_acc", "hard")],
          "probe hard roberta > gpt (negated)")

@@ -2,8 +2,8 @@
 //! mix is trained for every seed at one token budget — each (mix, seed) a `train` process of
 //! this binary that evaluates its run ([`super::runs`], shared with `sweep`) — and the runs'
 //! evaluations are laid side by side with the floors that need no pre-training: the untrained
-//! twin of each run, a bag of words on the pair sets, word frequencies on the held-out replies
-//! ([`baselines`]). One row per run and per baseline goes to `DIR/compare.json` and
+//! twin of each run, a bag of words and the texts' surface on the pair sets, word frequencies
+//! on the held-out replies ([`baselines`]). One row per run and per baseline goes to `DIR/compare.json` and
 //! `DIR/compare.csv` ([`rows`]); the terminal gets mean ± sd over seeds per mix ([`table`]).
 //!
 //! The grid is written down first, as `DIR/plan.json`, so the same comparison can run here
@@ -158,8 +158,8 @@ fn merge(dir: &RunDir, plan: &ComparePlan) -> i32 {
         ));
         runs.push(row);
     }
-    // The reply baselines each run scored on its own tickets, cut to its writer's bound:
-    // one row per (baseline, bound), from the first run that has it.
+    // The reply baselines each run scored on its own tickets, cut to its writer's bound and to
+    // the common bound: one row per (baseline, bound), from the first run that has it.
     let mut replies: Vec<CompareRow> = Vec::new();
     for task in &plan.tasks {
         let Some(s) = dir.summary(&task.job.name) else {
@@ -179,6 +179,11 @@ fn merge(dir: &RunDir, plan: &ComparePlan) -> i32 {
             row.compliance_se = Some(b.greedy.compliance_se);
             row.distinct2 = b.greedy.distinct2;
             row.repetition = b.greedy.repetition;
+            if b.cap.is_some() && b.cap == s.evaluation.compliance_common_cap {
+                row.compliance_common = Some(b.greedy.compliance);
+                row.compliance_common_se = Some(b.greedy.compliance_se);
+                row.compliance_common_cap = b.cap;
+            }
             replies.push(row);
         }
     }

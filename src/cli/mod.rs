@@ -85,12 +85,15 @@ a `train` process that evaluates itself, --jobs at a time, into DIR/runs/<mix>-<
 (logs in DIR/logs/). A finished run is kept, so the same command resumes; DIR/plan.json records
 the grid and a DIR planned with other settings is refused. Prints one row per mix, mean ± sd
 over its finished runs: gen_ppl and gen_pppl (masked LM's pseudo-perplexity, its own column),
-probe accuracy per negative kind (random, hard, swapped), the pair head's zero-shot accuracy
-where there is one, the untrained twin's probe accuracy, supervised tokens per step and wall
-time; then the baselines without pre-training (bow and bow-ordered on the pair sets, unigram
-word frequencies on the held-out replies), never pooled with the runs. Writes DIR/compare.json
-({\"rows\": [...]}) and DIR/compare.csv: one row per run (row_kind \"run\") and per baseline
-(row_kind \"baseline\": random-init:<mix> per run, bow, bow-ordered, unigram), the run's
+compliance at the writer's bound and at the common bound (every writer's replies cut to the
+shortest bound any writer has), probe accuracy per negative kind (random, hard, swapped), the
+pair head's zero-shot accuracy where there is one, the untrained twin's probe accuracy,
+supervised tokens per step and wall time; then the baselines without pre-training (bow,
+bow-ordered and surface on the pair sets, reading the tokens a model reads; the reply
+baselines; unigram word frequencies on the held-out replies), never pooled with the runs.
+Writes DIR/compare.json ({\"rows\": [...]}) and DIR/compare.csv: one row per run (row_kind
+\"run\") and per baseline (row_kind \"baseline\": random-init:<mix> per run, the reply
+baselines, bow, bow-ordered, surface, unigram), the run's
 settings and evaluation flattened (per-kind figures as probe_acc_random… in the CSV). A run
 that fails is a row with `error` set (a run not yet finished: \"not finished\") and the others
 go on. Exit code 0, or 3 when the files were written but a row has an error. --size and
@@ -666,12 +669,27 @@ fn print_evaluation(e: &RunEvaluation) {
                 .repetition
                 .map_or("–".into(), |d| format!("{d:.2}")),
         );
+        if let (Some(c), Some(se), Some(cap)) = (
+            e.compliance_common,
+            e.compliance_common_se,
+            e.compliance_common_cap,
+        ) {
+            println!(
+                "  common bound    {:.1}% ± {:.1} with every reply cut to its first {cap} tokens \
+                 (the shortest bound any writer has at this size: compares across objectives)",
+                c * 100.0,
+                se * 100.0
+            );
+        }
         for b in &e.reply_baselines {
             println!(
-                "  baseline        {} {:.1}% ± {:.1}",
+                "  baseline        {} {:.1}% ± {:.1}{}",
                 b.writer,
                 b.greedy.compliance * 100.0,
-                b.greedy.compliance_se * 100.0
+                b.greedy.compliance_se * 100.0,
+                b.cap
+                    .map(|cap| format!(", first {cap} tokens"))
+                    .unwrap_or_default()
             );
         }
         if let Some(sample) = r.samples.first() {
@@ -712,12 +730,40 @@ fn print_evaluation(e: &RunEvaluation) {
         &e.random_init_acc_se,
         &e.random_init_auc,
     );
+    if !e.probe_vs_twin.is_empty() {
+        let cell = |k: PairKind| {
+            e.probe_vs_twin.get(k).map_or("–".to_string(), |d| {
+                format!(
+                    "{} {:+.1} ± {:.1} ({} vs {} pairs{})",
+                    k.name(),
+                    d.difference * 100.0,
+                    d.se * 100.0,
+                    d.first_right_only,
+                    d.second_right_only,
+                    if d.clearly_above() { "" } else { ", not above" }
+                )
+            })
+        };
+        println!(
+            "  trained − twin  {}; {}; {} (paired: pairs only one of the two gets right)",
+            cell(PairKind::Random),
+            cell(PairKind::Hard),
+            cell(PairKind::Swapped)
+        );
+    }
     if let Some(method) = &e.zeroshot_method {
         println!("zero-shot         {method}");
         line("", &e.zeroshot_acc, &e.zeroshot_acc_se, &e.zeroshot_auc);
     }
     if let Some(method) = &e.zeroshot_likelihood_method {
         println!("zero-shot         {method}");
+        let dropped: f64 = PairKind::ALL
+            .into_iter()
+            .filter_map(|k| e.zeroshot_likelihood_dropped.get(k))
+            .sum();
+        if dropped > 0.0 {
+            println!("                  {dropped} pairs whose B kept no token to score left out");
+        }
         line(
             "",
             &e.zeroshot_likelihood_acc,

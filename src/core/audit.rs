@@ -8,8 +8,10 @@
 //!   segment starts with (a leading-space variant of the same word), whitespace the pipeline
 //!   could leave (leading, trailing, doubled, line breaks), the number of specials, and the
 //!   lengths packing and truncation produce for the whole sequence (real tokens, padding, tokens
-//!   cut). A set must stay at chance here: accuracy ≤ [`ARTIFACT_LIMIT`]. Above it, the
-//!   pipeline hands the model a label and must be fixed.
+//!   cut), and for an evaluation pair whether the evaluation joins it with `[SEP]` (as the
+//!   packed stream joins a pair of its source, [`crate::core::eval::pair_input`]). A set must
+//!   stay at chance here: accuracy ≤ [`ARTIFACT_LIMIT`]. Above it, the pipeline hands the model
+//!   a label and must be fixed.
 //! - **surface**: the text's own surface — first and last words of A and B, their lengths in
 //!   words and which is longer, closing punctuation, capitals, greetings and sign-offs, digits,
 //!   first- and second-person words, the script. A ticket's "Hi …" before its resolution is a
@@ -28,9 +30,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::ModelSize;
-use super::corpus::{PairKind, Split};
+use super::corpus::{EvalPair, PairKind, Split};
 use super::data::Dataset;
 use super::error::CoreError;
+use super::eval::pair_input::PairJoin;
 use super::exec::{Checkpoint, NoYield, run_ready};
 use super::objective::coherence::{
     DocSentences, PairItem, PairLayout, PairTask, epoch_items, pack,
@@ -226,11 +229,7 @@ async fn pair_set_items(
     };
     let mut items = Vec::with_capacity(set.pairs.len());
     for pairs in set.pairs.chunks(32) {
-        items.extend(
-            pairs
-                .iter()
-                .map(|p| text_item(&p.a, &p.b, p.label, &dataset.tokenizer)),
-        );
+        items.extend(pairs.iter().map(|p| text_item(p, &dataset.tokenizer)));
         cp.checkpoint().await;
     }
     items
@@ -362,8 +361,13 @@ fn packed_item(
 }
 
 /// An evaluation pair, encoded as a model would read it, with its features.
-fn text_item(a: &str, b: &str, label: u8, tokenizer: &LabTokenizer) -> Item {
+fn text_item(pair: &EvalPair, tokenizer: &LabTokenizer) -> Item {
+    let (a, b, label) = (pair.a.as_str(), pair.b.as_str(), pair.label);
     let mut artifact = Features::default();
+    artifact.flag(
+        "joined_by_sep",
+        u64::from(PairJoin::in_stream(pair.source) == PairJoin::Separator),
+    );
     let ids_a = tokenizer.encode(a).unwrap_or_default();
     let ids_b = tokenizer.encode(b).unwrap_or_default();
     token_form(&mut artifact, "a", &ids_a, tokenizer);
@@ -412,6 +416,15 @@ const GREETINGS: &[&str] = &[
     "hi", "hello", "dear", "hey", "good", "hallo", "bonjour", "hola",
 ];
 const SIGN_OFFS: &[&str] = &["thanks", "thank", "regards", "best", "cheers", "sincerely"];
+
+/// The hashed surface features of a pair's two texts (see the module doc): what the surface
+/// classifier reads, and the `surface` pair baseline of the comparison
+/// ([`crate::core::eval::baselines::surface`]).
+pub fn surface_features(a: &str, b: &str) -> Vec<u32> {
+    let mut f = Features::default();
+    surface_of(&mut f, a.trim(), b.trim());
+    f.0
+}
 
 /// The text's own surface (see the module doc).
 fn surface_of(f: &mut Features, a: &str, b: &str) {

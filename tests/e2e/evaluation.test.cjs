@@ -37,6 +37,8 @@ test('a finished BERT run is evaluated on the CPU fallback, and an evaluation ca
     assert.match(await text(page, 'eval-gen-pppl'), /^\d+\.\d\d ± \d+\.\d\d on \d+ tokens of \d+ held-out replies/);
     assert.equal(await page.getByTestId('eval-gen-ppl').count(), 0);
     assert.match(await text(page, 'eval-compliance'), /^\d+\.\d% ± \d+\.\d of \d+ greedy replies/);
+    // The same replies at the bound every writer shares, so compliance compares across mixes.
+    assert.match(await text(page, 'eval-compliance-common'), /^\d+\.\d% ± \d+\.\d$/);
     for (const kind of ['random', 'hard', 'swapped']) {
       assert.match(await text(page, `eval-probe-${kind}`), /^\d+\.\d% ± \d+\.\d \(AUC 0\.\d\d\)/);
       assert.match(await text(page, `eval-twin-${kind}`), /%/);
@@ -51,6 +53,8 @@ test('a finished BERT run is evaluated on the CPU fallback, and an evaluation ca
     assert.ok(summary.probe_acc.hard >= 0 && summary.probe_acc.hard <= 1);
     assert.equal(summary.zeroshot_method, 'pair head (argmax)');
     assert.match(summary.zeroshot_likelihood_method, /pseudo-log-likelihood/);
+    assert.equal(summary.compliance_common_cap, 16);
+    assert.ok(summary.probe_vs_twin.hard.n > 0, 'the probe and its twin compared pair by pair');
     await screenshot(page, 'evaluation-bert.png');
 
     // On request, and cancelled: the panel says so and keeps the last result.

@@ -93,8 +93,24 @@ test('an encoder-decoder and XLNet train on WebGPU (SwiftShader), and the paused
     // the probe and the likelihood reading.
     const started = Date.now();
     await page.getByTestId('eval-run').click();
-    await page.getByTestId('eval-results').waitFor({ state: 'visible', timeout: 600_000 });
-    console.log(`evaluation on WebGPU (SwiftShader) at fast (bart, quick sets): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // Each stage's time, from the progress line, so the slow stage on a software adapter is
+    // named in the log rather than guessed.
+    const stages = [];
+    const results = page.getByTestId('eval-results');
+    while (!(await results.isVisible()) && Date.now() - started < 600_000) {
+      const line = await page.getByTestId('eval-progress').textContent({ timeout: 1_000 }).catch(() => null);
+      if (line && (stages.length === 0 || stages[stages.length - 1].line !== line)) {
+        stages.push({ line, at: Date.now() });
+      }
+      await page.waitForTimeout(250);
+    }
+    await results.waitFor({ state: 'visible', timeout: 1_000 });
+    const ended = Date.now();
+    console.log(`evaluation on WebGPU (SwiftShader) at fast (bart, quick sets): ${((ended - started) / 1000).toFixed(1)} s`);
+    stages.forEach((s, i) => {
+      const next = i + 1 < stages.length ? stages[i + 1].at : ended;
+      console.log(`  ${((next - s.at) / 1000).toFixed(1)} s  ${s.line.trim()}`);
+    });
     assert.match(await text(page, 'eval-when'), /mid-run, at step \d+/);
     assert.match(await text(page, 'eval-gen-ppl'), /^\d+\.\d\d ± \d+\.\d\d on \d+ tokens/);
     assert.match(await text(page, 'eval-compliance'), /greedy replies/);

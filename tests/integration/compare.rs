@@ -128,9 +128,9 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
     );
     assert_eq!(
         a.len(),
-        4 + 4 + 4 + 3,
+        4 + 4 + 4 + 4,
         "runs, their untrained twins, the two reply baselines at gpt's and t5's bounds, bow, \
-         bow-ordered, unigram"
+         bow-ordered, surface, unigram"
     );
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x, y, "the same row both ways, timings aside");
@@ -169,6 +169,24 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
         for kind in ["random", "hard", "swapped"] {
             assert!(r["probe_acc"][kind].as_f64().is_some(), "{kind}");
         }
+        // Compliance at gpt's own bound, and at the bound every writer shares.
+        assert!(r["compliance"].as_f64().is_some());
+        assert!(r["compliance_common"].as_f64().is_some());
+        assert_eq!(r["compliance_common_cap"], 16);
+    }
+    for r in named(&a, "t5") {
+        assert_eq!(r["compliance_common_cap"], 16);
+        assert_eq!(
+            r["compliance_common"], r["compliance"],
+            "t5's own bound is the common bound"
+        );
+    }
+    // The reply baselines at the common bound carry the common column; at gpt's 96 they do not.
+    for writer in ["majority-action", "retrieve-nearest"] {
+        let short = named(&a, &format!("{writer} (first 16 tokens)"))[0];
+        assert_eq!(short["compliance_common"], short["compliance"], "{writer}");
+        let long = named(&a, &format!("{writer} (first 96 tokens)"))[0];
+        assert!(long["compliance"].as_f64().is_some() && long["compliance_common"].is_null());
     }
     let twins = named(&a, "random-init:t5");
     assert_eq!(twins.len(), 2);
@@ -185,8 +203,20 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
         "the same reply tokens"
     );
     assert!(unigram[0]["gen_ppl"].as_f64().is_some_and(|p| p > 1.0));
-    for name in ["bow", "bow-ordered"] {
+    for name in ["bow", "bow-ordered", "surface"] {
         let r = named(&a, name)[0];
+        assert_eq!(r["row_kind"], "baseline");
+        assert!(r["error"].is_null(), "{name}: {}", r["error"]);
+        for kind in ["random", "hard", "swapped"] {
+            assert!(r["probe_acc"][kind].as_f64().is_some(), "{name} {kind}");
+            assert!(r["probe_auc"][kind].as_f64().is_some(), "{name} {kind}");
+        }
+        assert!(
+            r["method"]
+                .as_str()
+                .is_some_and(|m| m.contains("tokens a model of 32 positions reads")),
+            "{name} reads what a model reads"
+        );
         assert_eq!(
             r["probe_n"], gpt[0]["probe_n"],
             "{name} scores as many pairs as a run"
@@ -194,11 +224,13 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
         assert_eq!(r["probe_fit_pairs"], gpt[0]["probe_fit_pairs"]);
     }
     let csv = std::fs::read_to_string(direct.join("compare.csv")).expect("csv");
-    assert_eq!(csv.lines().count(), 1 + 15);
+    assert_eq!(csv.lines().count(), 1 + 16);
     assert!(
         csv.lines()
             .next()
-            .is_some_and(|h| h.contains(",probe_acc_swapped,") && h.contains(",compliance,"))
+            .is_some_and(|h| h.contains(",probe_acc_swapped,")
+                && h.contains(",compliance,")
+                && h.contains(",compliance_common,"))
     );
 
     let _ = std::fs::remove_dir_all(&direct);
@@ -285,7 +317,7 @@ fn own_text_compares_and_a_run_that_cannot_train_is_a_row() {
     assert!(stdout.contains("clm+span @ 3000 seed 0: "), "{stdout}");
     assert!(stdout.contains("| gpt @ 1500 | 1 |"), "{stdout}");
     let rows = rows_without_timings(&out);
-    assert_eq!(rows.len(), 2 * 2 + 2 + 3, "a row per run and checkpoint");
+    assert_eq!(rows.len(), 2 * 2 + 2 + 4, "a row per run and checkpoint");
     assert!(rows.iter().all(|r| r["corpus"] == "notes.txt"));
 
     // The budget curve: one run, its checkpoint a decay branch of the 3000-token trunk.
@@ -312,7 +344,7 @@ fn own_text_compares_and_a_run_that_cannot_train_is_a_row() {
             .is_some_and(|p| p.contains("second half"))
     );
     assert_eq!(unigram["gen_tokens"], gpt["gen_tokens"]);
-    for name in ["bow", "bow-ordered"] {
+    for name in ["bow", "bow-ordered", "surface"] {
         let r = named(&rows, name)[0];
         assert!(r["error"].is_null(), "{r}");
         assert!(r["probe_acc"]["swapped"].as_f64().is_some());
@@ -335,7 +367,7 @@ fn own_text_compares_and_a_run_that_cannot_train_is_a_row() {
     assert!(failed["gen_ppl"].is_null() && failed["probe_acc"]["random"].is_null());
     assert!(named(&rows, "random-init:clm+span")[0]["error"].is_string());
     let csv = std::fs::read_to_string(out.join("compare.csv")).expect("csv");
-    assert_eq!(csv.lines().count(), 1 + 9);
+    assert_eq!(csv.lines().count(), 1 + 10);
 
     // The directory now belongs to this grid: another one is refused, not mixed in.
     let mut other = args.to_vec();

@@ -6,9 +6,10 @@
 use std::sync::OnceLock;
 
 use pretrain_playground::core::config::ModelSize;
-use pretrain_playground::core::corpus::{PairKind, Split};
+use pretrain_playground::core::corpus::{PairKind, PairSource, Split};
 use pretrain_playground::core::data::Dataset;
 use pretrain_playground::core::eval::features::{ProbeFormat, pair_features};
+use pretrain_playground::core::eval::pair_input::EncodedPair;
 use pretrain_playground::core::eval::run::{EvalSizes, RunToEvaluate, evaluate_run};
 use pretrain_playground::core::exec::{NoYield, block_on};
 use pretrain_playground::core::mix::ObjectiveMix;
@@ -76,12 +77,40 @@ fn every_mix_is_evaluated_under_its_own_protocol() {
             let replies = e.replies.as_ref().expect(name);
             assert_eq!(replies.greedy.replies, 2, "{name}");
             assert_eq!(e.compliance, Some(replies.greedy.compliance), "{name}");
-            let writers: Vec<&str> = e
+            // Every writer is also judged at the common bound, half the window at `fast`.
+            assert_eq!(e.compliance_common_cap, Some(16), "{name}");
+            let common = replies.common.as_ref().expect(name);
+            assert_eq!(
+                e.compliance_common,
+                Some(common.greedy.compliance),
+                "{name}"
+            );
+            assert!(e.compliance_common_se.is_some_and(f64::is_finite), "{name}");
+            // The baselines at the writer's bound, then at the common bound where it is shorter
+            // (gpt's window slides to 96 tokens).
+            let writers: Vec<(&str, Option<usize>)> = e
                 .reply_baselines
                 .iter()
-                .map(|b| b.writer.as_str())
+                .map(|b| (b.writer.as_str(), b.cap))
                 .collect();
-            assert_eq!(writers, ["majority-action", "retrieve-nearest"], "{name}");
+            let mut expected = vec![
+                ("majority-action", replies.cap),
+                ("retrieve-nearest", replies.cap),
+            ];
+            if name == "gpt" {
+                assert_eq!(replies.cap, Some(96));
+                expected.extend([
+                    ("majority-action", Some(16)),
+                    ("retrieve-nearest", Some(16)),
+                ]);
+            } else {
+                assert_eq!(replies.cap, Some(16), "{name}");
+                assert_eq!(
+                    common.greedy, replies.greedy,
+                    "{name}: its own bound is common"
+                );
+            }
+            assert_eq!(writers, expected, "{name}");
         }
         for g in &e.gen_scores {
             assert_eq!(g.examples, 4, "{name}");
@@ -94,13 +123,26 @@ fn every_mix_is_evaluated_under_its_own_protocol() {
             // The network is untrained and its twin has the same seed: the same features,
             // the same probe, the same figure.
             assert_eq!(e.random_init_acc.get(kind), Some(acc), "{name} {kind:?}");
+            // ... pair by pair: no discordant pair, no difference.
+            let paired = e.probe_vs_twin.get(kind).expect("paired");
+            assert_eq!(
+                (paired.n, paired.first_right_only, paired.second_right_only),
+                (20, 0, 0),
+                "{name} {kind:?}"
+            );
         }
-        // Every run that scores tokens also reads pairs zero-shot by likelihood.
+        // Every run that scores tokens also reads pairs zero-shot by likelihood; every B of the
+        // support-desk pairs has tokens to score, so none is left out.
         assert_eq!(
             e.zeroshot_likelihood_acc.get(PairKind::Hard).is_some(),
             name != "nsp",
             "{name}"
         );
+        if name != "nsp" {
+            for kind in PairKind::ALL {
+                assert_eq!(e.zeroshot_likelihood_dropped.get(kind), Some(0.0), "{name}");
+            }
+        }
         let has_head = matches!(name, "bert" | "albert" | "nsp");
         assert_eq!(e.zeroshot_method.is_some(), has_head, "{name}");
         assert_eq!(
@@ -132,14 +174,24 @@ fn pair_features_do_not_depend_on_the_padding_of_their_batch() {
         .pair_set(Split::Validation, PairKind::Hard)
         .expect("hard pairs");
     let encode = |t: &str| dataset.tokenizer.encode(t).expect("encode");
-    let short = (encode("Thank you."), encode("You are welcome."));
-    let long = (encode(&set.pairs[0].a), encode(&set.pairs[0].b));
+    let short = EncodedPair {
+        a: encode("Thank you."),
+        b: encode("You are welcome."),
+        source: PairSource::Consecutive,
+        label: 1,
+    };
+    let long = EncodedPair {
+        a: encode(&set.pairs[0].a),
+        b: encode(&set.pairs[0].b),
+        source: set.pairs[0].source,
+        label: set.pairs[0].label,
+    };
     for name in ["gpt", "roberta", "bert", "t5", "xlnet"] {
         let (mix, _) = ObjectiveMix::parse(name).expect("mix");
         let plan = plan(&mix).expect("plan");
         let network = Network::init(plan.architecture, plan.extras(), &config, 3, &device);
         let format = ProbeFormat::of(&plan);
-        let features = |pairs: &[(Vec<u32>, Vec<u32>)]| {
+        let features = |pairs: &[EncodedPair]| {
             block_on(pair_features(
                 &network,
                 &format,

@@ -4,11 +4,15 @@
 //! - `bow` and `bow-ordered` ([`pair_baselines`]): a TF-IDF vocabulary of the training split,
 //!   a logistic probe fitted on the validation split's pair set of each kind and scored on the
 //!   test split's — the balanced prefixes of [`EvalSizes::CLI`] that a run's probe reads.
+//! - `surface` ([`surface_baseline`]): the shortcut audit's surface classifier on the same
+//!   pairs, fitted and scored the same way.
 //! - `unigram` ([`reply_unigram`]): the held-out replies of `gen_ppl`
 //!   ([`generation::examples`]) under the training split's add-one word frequencies.
 //!
-//! The `surface` baseline of the issue (an artifact/surface classifier per pair set) is not a
-//! row here: `corpus --audit` reports it.
+//! The pair baselines read of each pair exactly the tokens a model of the comparison's size
+//! reads: A's end and B's start, joined and cut as a plain stack's probe cuts them
+//! ([`as_read`]). Reading the whole of A and B would let a bag of words see text no model
+//! was shown.
 
 use std::sync::Arc;
 
@@ -19,14 +23,16 @@ use crate::core::corpus::{EvalPair, PairKind, Split};
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::eval::baselines::bow::{BowVectorizer, MAX_TERMS, PairFeatures, pair_baselines};
+use crate::core::eval::baselines::surface::surface_baseline;
 use crate::core::eval::baselines::unigram::reply_unigram;
 use crate::core::eval::generation::{self, ExampleSource};
+use crate::core::eval::pair_input::as_read;
 use crate::core::eval::run::{EvalSizes, balanced};
 
-const NAMES: [&str; 3] = ["bow", "bow-ordered", "unigram"];
+const NAMES: [&str; 4] = ["bow", "bow-ordered", "surface", "unigram"];
 
-/// The `bow`, `bow-ordered` and `unigram` rows; a baseline that cannot be computed is a row
-/// with `error` set.
+/// The `bow`, `bow-ordered`, `surface` and `unigram` rows; a baseline that cannot be computed
+/// is a row with `error` set.
 pub fn model_free_rows(grid: &Grid) -> Vec<CompareRow> {
     let dataset = grid.corpus_input().and_then(|input| {
         let corpus = input.build(grid.corpus_seed, Needs::TOKENS)?;
@@ -45,13 +51,65 @@ pub fn model_free_rows(grid: &Grid) -> Vec<CompareRow> {
                 .collect();
         }
     };
-    let mut rows = bow_rows(grid, &dataset);
+    let mut rows = match pair_splits(grid, &dataset) {
+        Ok(splits) => {
+            let mut rows = bow_rows(grid, &dataset, &splits);
+            rows.push(surface_row(grid, &splits));
+            rows
+        }
+        Err(e) => NAMES[..3]
+            .iter()
+            .map(|name| {
+                let mut row = CompareRow::empty(RowKind::Baseline, *name, grid);
+                row.error = Some(format!("the pairs could not be read: {e}"));
+                row
+            })
+            .collect(),
+    };
     rows.push(unigram_row(grid, &dataset));
     rows
 }
 
-fn bow_rows(grid: &Grid, dataset: &Dataset) -> Vec<CompareRow> {
+/// The held-out pairs' fitting and scoring prefixes of one kind, each pair cut to what a model
+/// of the grid's size reads of it.
+type PairSplits = (PairKind, Vec<EvalPair>, Vec<EvalPair>);
+
+fn pair_splits(grid: &Grid, dataset: &Dataset) -> Result<Vec<PairSplits>, CoreError> {
     let sizes = EvalSizes::CLI;
+    let seq_len = grid.size.model().max_seq_len;
+    let corpus = &dataset.corpus;
+    let read = |pairs: Vec<&EvalPair>| -> Result<Vec<EvalPair>, CoreError> {
+        pairs
+            .into_iter()
+            .map(|p| as_read(&dataset.tokenizer, p, seq_len))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for kind in PairKind::ALL {
+        let (Some(fit_set), Some(test_set)) = (
+            corpus.pair_set(Split::Validation, kind),
+            corpus.pair_set(Split::Test, kind),
+        ) else {
+            continue;
+        };
+        out.push((
+            kind,
+            read(balanced(&fit_set.pairs, sizes.probe_fit))?,
+            read(balanced(&test_set.pairs, sizes.probe_test))?,
+        ));
+    }
+    Ok(out)
+}
+
+/// What every pair baseline row says it read.
+fn reads(grid: &Grid) -> String {
+    format!(
+        "each pair cut to the tokens a model of {} positions reads of it (A's end, B's start)",
+        grid.size.model().max_seq_len
+    )
+}
+
+fn bow_rows(grid: &Grid, dataset: &Dataset, splits: &[PairSplits]) -> Vec<CompareRow> {
     let mut rows: Vec<CompareRow> = PairFeatures::ALL
         .iter()
         .map(|f| {
@@ -65,7 +123,8 @@ fn bow_rows(grid: &Grid, dataset: &Dataset) -> Vec<CompareRow> {
             );
             row.method = Some(format!(
                 "bag of words: TF-IDF of the training split's {MAX_TERMS} most frequent words, \
-                 logistic probe fitted on validation pairs, scored on test pairs"
+                 logistic probe fitted on validation pairs, scored on test pairs; {}",
+                reads(grid)
             ));
             row
         })
@@ -80,17 +139,9 @@ fn bow_rows(grid: &Grid, dataset: &Dataset) -> Vec<CompareRow> {
             return rows;
         }
     };
-    for kind in PairKind::ALL {
-        let (Some(fit_set), Some(test_set)) = (
-            corpus.pair_set(Split::Validation, kind),
-            corpus.pair_set(Split::Test, kind),
-        ) else {
-            continue;
-        };
-        let owned = |pairs: Vec<&EvalPair>| pairs.into_iter().cloned().collect::<Vec<_>>();
-        let fit = owned(balanced(&fit_set.pairs, sizes.probe_fit));
-        let held = owned(balanced(&test_set.pairs, sizes.probe_test));
-        match pair_baselines(&vectorizer, &fit, &held) {
+    for (kind, fit, held) in splits {
+        let kind = *kind;
+        match pair_baselines(&vectorizer, fit, held) {
             Ok(lines) => {
                 for line in lines {
                     if let Some(row) = rows.iter_mut().find(|r| r.name == line.features.name()) {
@@ -108,6 +159,31 @@ fn bow_rows(grid: &Grid, dataset: &Dataset) -> Vec<CompareRow> {
         }
     }
     rows
+}
+
+fn surface_row(grid: &Grid, splits: &[PairSplits]) -> CompareRow {
+    let mut row = CompareRow::empty(RowKind::Baseline, "surface", grid);
+    row.probe_pooling = Some(
+        "surface: first and last words, lengths, punctuation, greetings, person, digits".into(),
+    );
+    row.method = Some(format!(
+        "the shortcut audit's surface classifier (corpus --audit), fitted on validation pairs, \
+         scored on test pairs; {}",
+        reads(grid)
+    ));
+    for (kind, fit, held) in splits {
+        match surface_baseline(fit, held) {
+            Ok(score) => {
+                row.probe_fit_pairs = Some(fit.len());
+                row.insert_probe(*kind, &score);
+            }
+            Err(e) => {
+                row.error
+                    .get_or_insert_with(|| format!("{}: {e}", kind.name()));
+            }
+        }
+    }
+    row
 }
 
 fn unigram_row(grid: &Grid, dataset: &Dataset) -> CompareRow {
@@ -152,4 +228,51 @@ fn unigram_row(grid: &Grid, dataset: &Dataset) -> CompareRow {
         Err(e) => row.error = Some(e.to_string()),
     }
     row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::ModelSize;
+
+    /// The pair baselines read what a `fast` model reads: 32 positions of each pair at most,
+    /// A's end and B's start, and less than the whole texts wherever those do not fit.
+    #[test]
+    fn the_pair_baselines_read_the_spans_a_model_reads() {
+        let grid = Grid {
+            mixes: vec!["gpt".into()],
+            seeds: vec![0],
+            size: ModelSize::Fast,
+            budget_tokens: 3000,
+            corpus_seed: 1,
+            corpus_file: None,
+            corpus_sha256: None,
+        };
+        let dataset = Dataset::support(1, ModelSize::Fast.model().vocab_size).expect("dataset");
+        let splits = pair_splits(&grid, &dataset).expect("splits");
+        assert_eq!(splits.len(), PairKind::ALL.len());
+        let tokens = |text: &str| dataset.tokenizer.encode(text).expect("encode").len();
+        let mut cut = 0;
+        for (kind, fit, held) in &splits {
+            assert_eq!((fit.len(), held.len()), (200, 400), "{kind:?}");
+            let originals = balanced(
+                &dataset
+                    .corpus
+                    .pair_set(Split::Test, *kind)
+                    .expect("set")
+                    .pairs,
+                400,
+            );
+            for (read, whole) in held.iter().zip(originals) {
+                assert_eq!((read.label, read.source), (whole.label, whole.source));
+                assert!(whole.a.ends_with(read.a.as_str()), "{read:?}");
+                assert!(whole.b.starts_with(read.b.as_str()), "{read:?}");
+                // Re-encoding the text of a cut may split the cut word differently.
+                assert!(tokens(&read.a) + tokens(&read.b) <= 32 + 2, "{read:?}");
+                cut += usize::from(read.a != whole.a || read.b != whole.b);
+            }
+        }
+        // Ticket→resolution and FAQ pairs never fit whole.
+        assert!(cut > 300, "{cut} pairs cut");
+    }
 }

@@ -61,8 +61,8 @@ impl From<&PerKind> for Kinds {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompareRow {
     pub row_kind: RowKind,
-    /// The mix as `--mixes` named it for a run; `random-init:<mix>`, `bow`, `bow-ordered` or
-    /// `unigram` for a baseline.
+    /// The mix as `--mixes` named it for a run; `random-init:<mix>`, `bow`, `bow-ordered`,
+    /// `surface`, `unigram` or a reply baseline at its bound for a baseline.
     pub name: String,
     /// Canonical mix and preset (`mlm+nsp`, `bert`) of a run and of its untrained twin.
     pub mix: Option<String>,
@@ -104,6 +104,12 @@ pub struct CompareRow {
     pub compliance_se: Option<f64>,
     pub distinct2: Option<f64>,
     pub repetition: Option<f64>,
+    /// Greedy replies accepted when every writer's replies are cut to the common bound,
+    /// `compliance_common_cap` tokens: the compliance that compares across objectives (a
+    /// reply baseline cut to that bound has it too).
+    pub compliance_common: Option<f64>,
+    pub compliance_common_se: Option<f64>,
+    pub compliance_common_cap: Option<usize>,
     pub probe_pooling: Option<String>,
     /// Labelled pairs the probe was fitted on, per kind.
     pub probe_fit_pairs: Option<usize>,
@@ -162,6 +168,9 @@ impl CompareRow {
             compliance_se: None,
             distinct2: None,
             repetition: None,
+            compliance_common: None,
+            compliance_common_se: None,
+            compliance_common_cap: None,
             probe_pooling: None,
             probe_fit_pairs: None,
             probe_acc: Kinds::default(),
@@ -225,6 +234,9 @@ impl CompareRow {
         row.compliance_se = e.compliance_se;
         row.distinct2 = e.distinct2;
         row.repetition = e.repetition;
+        row.compliance_common = e.compliance_common;
+        row.compliance_common_se = e.compliance_common_se;
+        row.compliance_common_cap = e.compliance_common_cap;
         row.probe_pooling = e.probe_pooling.clone();
         row.probe_fit_pairs = e.probe_fit_pairs;
         row.probe_acc = (&e.probe_acc).into();
@@ -335,6 +347,9 @@ impl CompareRow {
         put("compliance_se", float(self.compliance_se));
         put("distinct2", float(self.distinct2));
         put("repetition", float(self.repetition));
+        put("compliance_common", float(self.compliance_common));
+        put("compliance_common_se", float(self.compliance_common_se));
+        put("compliance_common_cap", opt(&self.compliance_common_cap));
         put("probe_pooling", opt(&self.probe_pooling));
         put("probe_fit_pairs", opt(&self.probe_fit_pairs));
         let per_kind = [

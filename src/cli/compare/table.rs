@@ -57,11 +57,12 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
         grid.corpus_seed
     );
     out.push_str(
-        "| mix | runs | gen_ppl | gen_pppl | compliance % | probe random | probe hard | probe swapped | \
-         zero-shot random | zero-shot hard | zero-shot swapped | untrained twin random | \
-         untrained twin hard | untrained twin swapped | supervised tokens/step | wall s |\n\
+        "| mix | runs | gen_ppl | gen_pppl | compliance % | compliance, common bound % | probe \
+         random | probe hard | probe swapped | zero-shot random | zero-shot hard | zero-shot \
+         swapped | untrained twin random | untrained twin hard | untrained twin swapped | \
+         supervised tokens/step | wall s |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | \
-         ---: | ---: | ---: |\n",
+         ---: | ---: | ---: | ---: |\n",
     );
     for (&budget, mix) in budgets
         .iter()
@@ -96,6 +97,7 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
             stat_cell(&of(|r| r.gen_ppl), 1.0, 1),
             stat_cell(&of(|r| r.gen_pppl), 1.0, 1),
             stat_cell(&of(|r| r.compliance), 100.0, 1),
+            stat_cell(&of(|r| r.compliance_common), 100.0, 1),
         ];
         for (set, field) in [
             (&ok, (|r| &r.probe_acc) as fn(&CompareRow) -> &Kinds),
@@ -113,8 +115,9 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
 
     out.push_str(
         "\nbaselines without pre-training (± standard error of the one fit):\n\n\
-         | baseline | gen_ppl | compliance % | probe random | probe hard | probe swapped | how |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | --- |\n",
+         | baseline | gen_ppl | compliance % | compliance, common bound % | probe random | probe \
+         hard | probe swapped | how |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
     );
     for r in rows
         .iter()
@@ -124,6 +127,7 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
             r.name.clone(),
             se_cell(r.gen_ppl, r.gen_ppl_se, 1.0, 1),
             se_cell(r.compliance, r.compliance_se, 100.0, 1),
+            se_cell(r.compliance_common, r.compliance_common_se, 100.0, 1),
         ];
         for kind in PairKind::ALL {
             cells.push(se_cell(
@@ -146,7 +150,9 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
     }
     out.push_str(
         "\nuntrained twin: the run's probe on its network before any step (rows \
-         random-init:<mix>); gen_pppl is masked LM's pseudo-perplexity, never ranked with gen_ppl\n",
+         random-init:<mix>); gen_pppl is masked LM's pseudo-perplexity, never ranked with gen_ppl; \
+         compliance, common bound: every writer's replies cut to the shortest bound any writer \
+         has at this size, the compliance that compares across mixes\n",
     );
 
     let failed: Vec<&CompareRow> = rows

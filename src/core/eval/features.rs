@@ -5,21 +5,27 @@
 //! architecture puts the information (padding never enters a mean):
 //! - a pair head was trained (NSP/SOP): the run's pair layout with segment ids, and
 //!   `[CLS]` ‖ mean — `[CLS]` is only a summary where a loss made it one (BERT §3.1);
-//! - encoder (masked LM): `A [SEP] B`, bidirectional, mean ‖ last real token;
-//! - causal decoder: `A [SEP] B`, causal, last ‖ mean — its first token sees nothing, its last
-//!   everything (GPT reads a pair's verdict at the last position, Radford et al. 2018 §3.3);
+//! - encoder (masked LM): A and B joined as the packed stream joins them (`A [SEP] B` across
+//!   two parts of a document, `A B` for consecutive sentences; see [`super::pair_input`]),
+//!   bidirectional, mean ‖ last real token;
+//! - causal decoder: the same join, causal, last ‖ mean — its first token sees nothing, its
+//!   last everything (GPT reads a pair's verdict at the last position, Radford et al. 2018
+//!   §3.3);
 //! - XLNet: the content stream with no permutation mask (every position sees every other, as
 //!   in XLNet's fine-tuning), last ‖ mean;
 //! - encoder-decoder: encoder mean ‖ the decoder's final state when it reads the same input
 //!   after `[BOS]` — how BART classifies (Lewis et al. 2020, §3.1).
 //!
 //! Too long a pair is cut longest-first, A from its start and B from its end, so the junction
-//! that decides coherence is kept whole for both labels (as the pair objectives cut theirs).
+//! that decides coherence is kept whole for both labels (as the pair objectives cut theirs;
+//! [`super::pair_input::fit`]).
 
 use burn::tensor::activation::softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::pair_input::{EncodedPair, PairJoin, joined};
+use crate::core::corpus::PairSource;
 use crate::core::error::CoreError;
 use crate::core::exec::Checkpoint;
 use crate::core::masks::AttentionMask;
@@ -27,7 +33,7 @@ use crate::core::masks::CrossMask;
 use crate::core::model::encdec::DecoderInputs;
 use crate::core::model::network::Network;
 use crate::core::model::{Architecture, AttentionTrace};
-use crate::core::objective::coherence::{PairItem, PairLayout, pack};
+use crate::core::objective::coherence::{MIN_PAIR_LEN, PairItem, PairLayout, pack};
 use crate::core::objective::spec::WithPairs;
 use crate::core::plan::Plan;
 use crate::core::tokenizer::SpecialIds;
@@ -65,8 +71,8 @@ impl Pooling {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProbeFormat {
     pub pooling: Pooling,
-    /// The pair layout a pair head trained on; `None`: `A [SEP] B` as the packed stream has
-    /// them.
+    /// The pair layout a pair head trained on; `None`: A and B as the packed stream has them
+    /// ([`Self::join`]).
     pub layout: Option<PairLayout>,
     /// Causal attention (a decoder); otherwise bidirectional.
     pub causal: bool,
@@ -111,6 +117,17 @@ impl ProbeFormat {
     }
 }
 
+impl ProbeFormat {
+    /// What stands between A and B of a pair of `source`: the stream's join, or `[SEP]` for
+    /// every pair where a pair head trained on `[SEP]`-joined segments.
+    pub fn join(&self, source: PairSource) -> PairJoin {
+        match self.layout {
+            Some(_) => PairJoin::Separator,
+            None => PairJoin::in_stream(source),
+        }
+    }
+}
+
 /// One pair packed for the probe: ids, segment ids and where `[CLS]` is (if any).
 struct ProbeRow {
     ids: Vec<u32>,
@@ -119,19 +136,18 @@ struct ProbeRow {
 }
 
 fn probe_row(
-    a: &[u32],
-    b: &[u32],
+    pair: &EncodedPair,
     format: &ProbeFormat,
     seq_len: usize,
     specials: SpecialIds,
 ) -> Result<ProbeRow, CoreError> {
-    let item = PairItem {
-        a: a.to_vec(),
-        b: b.to_vec(),
-        label: 0,
-    };
     match format.layout {
         Some(layout) => {
+            let item = PairItem {
+                a: pair.a.clone(),
+                b: pair.b.clone(),
+                label: 0,
+            };
             let packed = pack(&item, layout, seq_len, specials)?;
             Ok(ProbeRow {
                 segments: packed.segments.iter().map(|&s| u32::from(s)).collect(),
@@ -140,15 +156,20 @@ fn probe_row(
             })
         }
         None => {
-            // `[CLS] A [SEP] B [SEP]` cut to fit, then the specials the stream does not have
-            // dropped: `A [SEP] B`. An encoder-decoder's decoder also reads `[BOS]` first.
+            // As the stream joins them, cut to fit. An encoder-decoder's decoder also reads
+            // `[BOS]` first.
             let room = if format.architecture == Architecture::EncoderDecoder {
                 seq_len.saturating_sub(1)
             } else {
                 seq_len
             };
-            let packed = pack(&item, PairLayout::ClsFirst, room + 2, specials)?;
-            let ids: Vec<u32> = packed.ids[1..packed.ids.len() - 1].to_vec();
+            if room + 2 < MIN_PAIR_LEN {
+                return Err(CoreError::Config(format!(
+                    "a sentence pair needs a sequence length of at least {MIN_PAIR_LEN}; \
+                     {seq_len} is too short"
+                )));
+            }
+            let ids = joined(&pair.a, &pair.b, format.join(pair.source), room, specials);
             Ok(ProbeRow {
                 segments: vec![0; ids.len()],
                 head: 0,
@@ -168,12 +189,12 @@ pub struct PairFeatures {
     pub head: Option<Vec<f64>>,
 }
 
-/// Reads `pairs` (token ids of A and B) through the frozen `network`, awaiting `cp` after
-/// every batch; every number is read back asynchronously.
+/// Reads `pairs` through the frozen `network`, each joined and cut as `format` says, awaiting
+/// `cp` after every batch; every number is read back asynchronously.
 pub async fn pair_features(
     network: &Network,
     format: &ProbeFormat,
-    pairs: &[(Vec<u32>, Vec<u32>)],
+    pairs: &[EncodedPair],
     seq_len: usize,
     specials: SpecialIds,
     backend_label: &str,
@@ -186,7 +207,7 @@ pub async fn pair_features(
     for chunk in pairs.chunks(PAIRS_PER_BATCH) {
         let packed = chunk
             .iter()
-            .map(|(a, b)| probe_row(a, b, format, seq_len, specials))
+            .map(|pair| probe_row(pair, format, seq_len, specials))
             .collect::<Result<Vec<_>, _>>()?;
         let b = packed.len();
         let s = packed.iter().map(|r| r.ids.len()).max().unwrap_or(1).max(1);
@@ -302,4 +323,67 @@ async fn read<const D: usize>(t: Tensor<D>, backend_label: &str) -> Result<Vec<f
         .map_err(|e| CoreError::read(backend_label, e))?
         .try_into_vec::<f32>()
         .map_err(|e| CoreError::read(backend_label, format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::mix::ObjectiveMix;
+    use crate::core::plan::plan;
+
+    fn format(name: &str) -> ProbeFormat {
+        let (mix, _) = ObjectiveMix::parse(name).expect("mix");
+        ProbeFormat::of(&plan(&mix).expect("plan"))
+    }
+
+    fn pair(source: PairSource, label: u8) -> EncodedPair {
+        EncodedPair {
+            a: vec![100, 101, 102],
+            b: vec![200, 201],
+            source,
+            label,
+        }
+    }
+
+    #[test]
+    fn sentences_are_read_side_by_side_and_parts_across_a_separator() {
+        let s = SpecialIds::fixed();
+        for name in ["gpt", "roberta", "xlnet", "t5", "bart"] {
+            let f = format(name);
+            for label in [0, 1] {
+                let ids = |source| probe_row(&pair(source, label), &f, 32, s).expect("row").ids;
+                assert_eq!(
+                    ids(PairSource::Consecutive),
+                    [100, 101, 102, 200, 201],
+                    "{name}: consecutive sentences stand side by side in the stream"
+                );
+                for source in [PairSource::TicketResolution, PairSource::QuestionAnswer] {
+                    assert_eq!(
+                        ids(source),
+                        [100, 101, 102, s.sep, 200, 201],
+                        "{name}: two parts of a document have a [SEP] between them"
+                    );
+                }
+            }
+        }
+        // A pair head reads every pair in the layout it pre-trained on, [SEP] included.
+        for name in ["bert", "albert", "nsp"] {
+            let f = format(name);
+            let layout = f.layout.expect("a pair layout");
+            for source in [PairSource::Consecutive, PairSource::TicketResolution] {
+                let p = pair(source, 1);
+                let item = PairItem {
+                    a: p.a.clone(),
+                    b: p.b.clone(),
+                    label: 0,
+                };
+                let expected = pack(&item, layout, 32, s).expect("pack").ids;
+                assert_eq!(
+                    probe_row(&p, &f, 32, s).expect("row").ids,
+                    expected,
+                    "{name}"
+                );
+            }
+        }
+    }
 }

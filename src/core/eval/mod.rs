@@ -8,8 +8,12 @@
 //!   protocol (`gen_ppl`), and masked LM's pseudo-perplexity (`gen_pppl`) beside it;
 //! - [`replies`]: replies written to held-out tickets with each objective's own decoding,
 //!   greedy and sampled, judged by the compliance checker beside the model-free baselines;
+//! - [`pair_input`]: how a network reads a pair — A and B joined as the packed stream joins
+//!   them (or as a pair head learned them) and cut to fit — shared by every pair reading and
+//!   the pair baselines;
 //! - [`features`]: frozen pair features with each architecture's pooling, and the pair head's
 //!   zero-shot reading;
+//! - [`likelihood`]: the zero-shot reading by likelihood, `log p(B | A) − log p(B)`;
 //! - [`run`]: one run's evaluation, end to end, as the run summary records it.
 //! - [`view`]: the rows the page's evaluation panel draws.
 //!
@@ -24,6 +28,8 @@
 pub mod baselines;
 pub mod features;
 pub mod generation;
+pub mod likelihood;
+pub mod pair_input;
 pub mod probe;
 pub mod replies;
 pub mod run;

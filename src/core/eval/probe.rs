@@ -14,7 +14,8 @@
 //!   McNeil (1982).
 //! - [`best_threshold`] and [`accuracy`]: a cut on scores that need one (a zero-shot likelihood
 //!   score has no natural ½), chosen on a labelled set and applied to another.
-//! - [`ProbeScore`]: accuracy and AUC with their standard errors, as a run summary stores them.
+//! - [`ProbeScore`]: accuracy and AUC with their standard errors, as a run summary stores them;
+//!   [`PairedDifference`]: two accuracies on the same items, compared item by item.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +24,9 @@ use crate::core::exec::{Checkpoint, NoYield, run_ready};
 mod lbfgs;
 mod ranking;
 
-pub use ranking::{ProbeScore, accuracy, auc_standard_error, best_threshold, roc_auc};
+pub use ranking::{
+    PairedDifference, ProbeScore, accuracy, auc_standard_error, best_threshold, correct, roc_auc,
+};
 
 /// Why a probe or a baseline cannot be fitted or scored.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -32,6 +32,7 @@ use crate::core::exec::Checkpoint;
 use crate::core::metrics::accuracy_standard_error;
 use crate::core::mix::Objective;
 use crate::core::model::network::Network;
+use crate::core::objective::scoring::Decoding;
 
 /// Greedy replies a report keeps, with their verdicts, for a reader to look at.
 pub const SAMPLES_KEPT: usize = 2;
@@ -86,6 +87,20 @@ pub struct RepliesReport {
     pub cap: Option<usize>,
     /// The first [`SAMPLES_KEPT`] greedy replies with their verdicts.
     pub samples: Vec<Reply>,
+    /// A model's greedy replies cut to the common bound
+    /// ([`Decoding::common_reply_cap`](crate::core::objective::scoring::Decoding::common_reply_cap)),
+    /// so compliance compares across writers; the same figures as `greedy` where `cap` is that
+    /// bound. `None` for a baseline, whose `greedy` is already cut to the bound it stands at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common: Option<BoundScore>,
+}
+
+/// A set of replies cut to a bound, as numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoundScore {
+    /// The most tokens a reply keeps.
+    pub cap: usize,
+    pub greedy: ReplySetScore,
 }
 
 /// A held-out ticket to answer.
@@ -218,6 +233,8 @@ pub async fn write_replies(
         .map(|t| reply_context(dataset, &t.text, seq_len))
         .collect::<Result<Vec<_>, CoreError>>()?;
     let cap = decoding.reply_cap(seq_len);
+    let common_cap = Decoding::common_reply_cap(seq_len);
+    let mut common = None;
     let mut sets = Vec::with_capacity(2);
     for pick in [Pick::Greedy, Pick::Sampled { seed }] {
         let ids = decode_replies(
@@ -232,6 +249,20 @@ pub async fn write_replies(
         )
         .await?;
         let replies = judge(&tickets, reply_texts(dataset, &ids)?);
+        if pick == Pick::Greedy {
+            // A reply's first tokens are what a writer with the shorter bound writes: no
+            // decoding's first `common_cap` steps depend on its bound but mask filling's, whose
+            // later masks are in view (see `Decoding::common_reply_cap`).
+            let cut: Vec<Vec<u32>> = ids
+                .iter()
+                .map(|r| r[..r.len().min(common_cap)].to_vec())
+                .collect();
+            let replies = judge(&tickets, reply_texts(dataset, &cut)?);
+            common = Some(BoundScore {
+                cap: common_cap,
+                greedy: ReplySetScore::of(&replies, &cut),
+            });
+        }
         sets.push((ReplySetScore::of(&replies, &ids), replies));
         cp.checkpoint().await;
     }
@@ -250,6 +281,7 @@ pub async fn write_replies(
         seed: Some(seed),
         cap: Some(cap),
         samples: replies.into_iter().take(SAMPLES_KEPT).collect(),
+        common,
     })
 }
 
@@ -308,6 +340,7 @@ pub fn baseline_replies(
             seed: None,
             cap,
             samples: replies.into_iter().take(SAMPLES_KEPT).collect(),
+            common: None,
         });
     }
     Ok(out)

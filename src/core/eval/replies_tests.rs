@@ -408,3 +408,58 @@ fn a_left_to_right_writer_slides_its_window_and_the_others_do_not() {
     );
     assert_eq!(Decoding::Sentinel.reply_cap(32), 16);
 }
+
+#[test]
+fn every_writer_is_also_scored_at_the_common_bound() {
+    let d = dataset();
+    let s = d.tokenizer.specials();
+    let seq_len = ModelSize::Fast.model().max_seq_len;
+    let common = Decoding::common_reply_cap(seq_len);
+    assert_eq!(common, 16);
+    let label = Backend::cpu().label;
+    let tickets = test_tickets(d, 6).expect("tickets");
+    let contexts: Vec<Vec<u32>> = tickets
+        .iter()
+        .map(|t| reply_context(d, &t.text, seq_len).expect("context"))
+        .collect();
+    for objective in token_objectives() {
+        let network = untrained(objective, ModelSize::Fast, 3);
+        let report = block_on(write_replies(
+            &network,
+            objective,
+            d,
+            6,
+            seq_len,
+            1,
+            &label,
+            &mut NoYield,
+        ))
+        .expect("replies");
+        let bound = report.common.as_ref().expect("a common-bound score");
+        assert_eq!(bound.cap, common, "{objective}");
+        if report.cap == Some(common) {
+            assert_eq!(bound.greedy, report.greedy, "{objective}: its own bound");
+            continue;
+        }
+        // The sliding writer: its replies cut to the common bound are what it writes when
+        // bounded there.
+        assert_eq!(decoding_of(objective), Decoding::LeftToRight);
+        let ids = block_on(decode_replies(
+            &network,
+            Decoding::LeftToRight,
+            &contexts,
+            common,
+            Pick::Greedy,
+            s,
+            &label,
+            &mut NoYield,
+        ))
+        .expect("decode");
+        let replies = judge(&tickets, reply_texts(d, &ids).expect("texts"));
+        assert_eq!(
+            bound.greedy,
+            ReplySetScore::of(&replies, &ids),
+            "{objective}"
+        );
+    }
+}

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{PairFeatures, ProbeFormat, pair_features};
 use super::generation::{self, ContinuationScore};
-use super::probe::{DenseLogistic, ProbeScore, best_threshold};
+use super::likelihood::{LikelihoodReader, scored, trained_on_segment_pairs};
+use super::pair_input::{EncodedPair, encode_pairs};
+use super::probe::{DenseLogistic, PairedDifference, ProbeScore, best_threshold, correct};
 use super::replies::{RepliesReport, baseline_replies, write_replies};
 use crate::core::config::ModelConfig;
 use crate::core::corpus::{CorpusSource, EvalPair, PairKind, Split};
@@ -22,7 +24,7 @@ use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::Checkpoint;
 use crate::core::model::network::Network;
-use crate::core::objective::scoring::{ScoreKind, ScoringExample};
+use crate::core::objective::scoring::ScoreKind;
 use crate::core::plan::Plan;
 
 /// What drives a long evaluation: where it lets others run (the [`Checkpoint`]), where it
@@ -94,19 +96,30 @@ impl EvalSizes {
     };
 }
 
-/// A figure per negative kind of the pair sets.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PerKind {
+/// A figure per negative kind of the pair sets (a number, unless said otherwise).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct PerKind<T = f64> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub random: Option<f64>,
+    pub random: Option<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hard: Option<f64>,
+    pub hard: Option<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swapped: Option<f64>,
+    pub swapped: Option<T>,
 }
 
-impl PerKind {
-    pub fn get(&self, kind: PairKind) -> Option<f64> {
+impl<T> Default for PerKind<T> {
+    fn default() -> Self {
+        Self {
+            random: None,
+            hard: None,
+            swapped: None,
+        }
+    }
+}
+
+impl<T: Copy> PerKind<T> {
+    pub fn get(&self, kind: PairKind) -> Option<T> {
         match kind {
             PairKind::Random => self.random,
             PairKind::Hard => self.hard,
@@ -114,7 +127,7 @@ impl PerKind {
         }
     }
 
-    fn set(&mut self, kind: PairKind, value: f64) {
+    fn set(&mut self, kind: PairKind, value: T) {
         let slot = match kind {
             PairKind::Random => &mut self.random,
             PairKind::Hard => &mut self.hard,
@@ -176,11 +189,22 @@ pub struct RunEvaluation {
     pub distinct2: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repetition: Option<f64>,
+    /// The same greedy replies cut to the common bound, `compliance_common_cap` tokens: the
+    /// shortest bound any writer has at this model size (half the window at the sizes the lab
+    /// trains; a left-to-right writer slides its window to longer replies, so its `compliance`
+    /// is not the same kind of number as another writer's, while this is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_common: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_common_se: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_common_cap: Option<usize>,
     /// The replies in full: greedy and sampled figures, the decoding, two sample replies with
     /// their verdicts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replies: Option<RepliesReport>,
-    /// The model-free writers on the same tickets, through the same checker.
+    /// The model-free writers on the same tickets, through the same checker: cut to the
+    /// writer's bound, and also to the common bound where that is shorter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reply_baselines: Vec<RepliesReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -212,6 +236,13 @@ pub struct RunEvaluation {
     pub random_init_auc_se: PerKind,
     #[serde(default, skip_serializing_if = "PerKind::is_empty")]
     pub random_init_n: PerKind,
+    /// The trained probe against its untrained twin on the same held-out pairs, pair by pair:
+    /// how many only the trained probe gets right (`first_right_only`), how many only the twin
+    /// (`second_right_only`), and the difference of the accuracies with its paired standard
+    /// error. Absent in records made before it was kept (the view then falls back to the
+    /// unpaired error).
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub probe_vs_twin: PerKind<PairedDifference>,
     /// How the zero-shot figures were read (the pair head's argmax, for NSP/SOP runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zeroshot_method: Option<String>,
@@ -241,6 +272,10 @@ pub struct RunEvaluation {
     pub zeroshot_likelihood_auc_se: PerKind,
     #[serde(default, skip_serializing_if = "PerKind::is_empty")]
     pub zeroshot_likelihood_n: PerKind,
+    /// Pairs left out of the likelihood reading, fitting and held-out together, because their
+    /// B had no token to score (such a pair is not judged, rather than scored 0).
+    #[serde(default, skip_serializing_if = "PerKind::is_empty")]
+    pub zeroshot_likelihood_dropped: PerKind,
     /// Seconds the evaluation took (set by whoever timed it: the CLI, the worker).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval_s: Option<f64>,
@@ -258,79 +293,23 @@ pub fn balanced(pairs: &[EvalPair], n: usize) -> Vec<&EvalPair> {
     out
 }
 
-/// Token ids of A and B for each pair.
-type PairIds = Vec<(Vec<u32>, Vec<u32>)>;
-
-fn encode_pairs(dataset: &Dataset, pairs: &[&EvalPair]) -> Result<(PairIds, Vec<u8>), CoreError> {
-    let mut ids = Vec::with_capacity(pairs.len());
-    for p in pairs {
-        ids.push((
-            dataset.tokenizer.encode(&p.a)?,
-            dataset.tokenizer.encode(&p.b)?,
-        ));
-    }
-    Ok((ids, pairs.iter().map(|p| p.label).collect()))
-}
-
-/// Fits the probe on `fit` features and scores it on `test`.
+/// Fits the probe on `fit` features and scores it on `test`; also whether it got each test
+/// pair right.
 async fn probe_score(
     fit: &PairFeatures,
     fit_labels: &[u8],
     test: &PairFeatures,
     test_labels: &[u8],
     cp: &mut impl Checkpoint,
-) -> Result<Option<ProbeScore>, CoreError> {
+) -> Result<(Option<ProbeScore>, Vec<bool>), CoreError> {
     let model = DenseLogistic::fit_cooperatively(&fit.rows, fit_labels, PROBE_L2, cp)
         .await
         .map_err(|e| CoreError::Config(format!("the linear probe could not be fitted: {e}")))?;
     let scores: Vec<f64> = test.rows.iter().map(|r| model.predict_proba(r)).collect();
-    Ok(ProbeScore::from_scores(&scores, test_labels, 0.5))
-}
-
-/// Scores pairs by how much A raises the likelihood of B under a run's own protocol.
-struct PairScorer<'a> {
-    network: &'a Network,
-    objective: crate::core::mix::Objective,
-    seq_len: usize,
-    specials: crate::core::tokenizer::SpecialIds,
-    backend_label: &'a str,
-}
-
-impl PairScorer<'_> {
-    /// `log p(B | [EOS] A [SEP]) − log p(B | [EOS])` per pair, on the same first tokens of B
-    /// (at most half the window; see [`ScoringExample::fitted`]). 0 for an empty B.
-    async fn pmi(&self, pairs: &PairIds, cp: &mut impl EvalControl) -> Result<Vec<f64>, CoreError> {
-        let s = self.specials;
-        let mut conditional = Vec::with_capacity(pairs.len());
-        let mut marginal = Vec::with_capacity(pairs.len());
-        let mut kept = Vec::with_capacity(pairs.len());
-        for (a, b) in pairs {
-            let context: Vec<u32> = std::iter::once(s.eos)
-                .chain(a.iter().copied())
-                .chain(std::iter::once(s.sep))
-                .collect();
-            match (
-                ScoringExample::fitted(&context, b, self.seq_len),
-                ScoringExample::fitted(&[s.eos], b, self.seq_len),
-            ) {
-                (Some(c), Some(m)) => {
-                    conditional.push(c);
-                    marginal.push(m);
-                    kept.push(true);
-                }
-                _ => kept.push(false),
-            }
-        }
-        let (network, objective, label) = (self.network, self.objective, self.backend_label);
-        let with_a =
-            generation::example_nll(network, objective, &conditional, s, label, cp).await?;
-        let without = generation::example_nll(network, objective, &marginal, s, label, cp).await?;
-        let mut scores = with_a.sums.iter().zip(&without.sums).map(|(c, m)| m - c);
-        Ok(kept
-            .into_iter()
-            .map(|k| if k { scores.next().unwrap_or(0.0) } else { 0.0 })
-            .collect())
-    }
+    Ok((
+        ProbeScore::from_scores(&scores, test_labels, 0.5),
+        correct(&scores, test_labels, 0.5),
+    ))
 }
 
 /// Starts stage `stage` of `total` unless the evaluation was cancelled.
@@ -457,7 +436,22 @@ pub async fn evaluate_run(
             out.compliance_se = Some(report.greedy.compliance_se);
             out.distinct2 = report.greedy.distinct2;
             out.repetition = report.greedy.repetition;
-            out.reply_baselines = baseline_replies(dataset, sizes.replies, report.cap)?;
+            if let Some(common) = &report.common {
+                out.compliance_common = Some(common.greedy.compliance);
+                out.compliance_common_se = Some(common.greedy.compliance_se);
+                out.compliance_common_cap = Some(common.cap);
+            }
+            // The baselines at the writer's bound, and at the common bound where it is shorter.
+            let mut caps = vec![report.cap];
+            if let Some(common) = &report.common
+                && !caps.contains(&Some(common.cap))
+            {
+                caps.push(Some(common.cap));
+            }
+            for cap in caps {
+                out.reply_baselines
+                    .extend(baseline_replies(dataset, sizes.replies, cap)?);
+            }
             out.replies = Some(report);
         }
         if out.gen_ppl.is_none() {
@@ -471,6 +465,7 @@ pub async fn evaluate_run(
 
     // Pair judgement.
     let format = ProbeFormat::of(plan);
+    let tokenizer = &dataset.tokenizer;
     out.probe_pooling = Some(format.pooling.name().to_string());
     let twin = Network::init(
         plan.architecture,
@@ -486,10 +481,10 @@ pub async fn evaluate_run(
         ) else {
             continue;
         };
-        let (fit_ids, fit_labels) =
-            encode_pairs(dataset, &balanced(&fit_set.pairs, sizes.probe_fit))?;
-        let (test_ids, test_labels) =
-            encode_pairs(dataset, &balanced(&test_set.pairs, sizes.probe_test))?;
+        let fit_pairs = encode_pairs(tokenizer, &balanced(&fit_set.pairs, sizes.probe_fit))?;
+        let test_pairs = encode_pairs(tokenizer, &balanced(&test_set.pairs, sizes.probe_test))?;
+        let labels = |pairs: &[EncodedPair]| -> Vec<u8> { pairs.iter().map(|p| p.label).collect() };
+        let (fit_labels, test_labels) = (labels(&fit_pairs), labels(&test_pairs));
         // A small text may leave a kind without pairs of both labels: nothing to probe there.
         let both = |labels: &[u8]| labels.contains(&0) && labels.contains(&1);
         if !both(&fit_labels) || !both(&test_labels) {
@@ -503,27 +498,33 @@ pub async fn evaluate_run(
                 total,
                 &format!("scoring {} pairs by likelihood ({objective})", kind.name()),
             )?;
-            let scorer = PairScorer {
+            let reader = LikelihoodReader {
                 network,
                 objective,
                 seq_len,
                 specials,
                 backend_label,
+                segment_pairs: trained_on_segment_pairs(plan, objective),
             };
             // Balanced prefixes again, so a smaller likelihood set keeps both labels.
-            let (lik_fit_ids, lik_fit_labels) = encode_pairs(
-                dataset,
+            let lik_fit = encode_pairs(
+                tokenizer,
                 &balanced(&fit_set.pairs, sizes.probe_fit.min(sizes.likelihood_pairs)),
             )?;
-            let (lik_test_ids, lik_test_labels) = encode_pairs(
-                dataset,
+            let lik_test = encode_pairs(
+                tokenizer,
                 &balanced(
                     &test_set.pairs,
                     sizes.probe_test.min(sizes.likelihood_pairs),
                 ),
             )?;
-            let fit_scores = scorer.pmi(&lik_fit_ids, cp).await?;
-            let test_scores = scorer.pmi(&lik_test_ids, cp).await?;
+            let fit_scores = reader.pmi(&lik_fit, cp).await?;
+            let test_scores = reader.pmi(&lik_test, cp).await?;
+            let (fit_scores, lik_fit_labels, fit_dropped) = scored(&fit_scores, &labels(&lik_fit));
+            let (test_scores, lik_test_labels, test_dropped) =
+                scored(&test_scores, &labels(&lik_test));
+            out.zeroshot_likelihood_dropped
+                .set(kind, (fit_dropped + test_dropped) as f64);
             let score = best_threshold(&fit_scores, &lik_fit_labels)
                 .and_then(|t| ProbeScore::from_scores(&test_scores, &lik_test_labels, t));
             if let Some(score) = score {
@@ -545,6 +546,7 @@ pub async fn evaluate_run(
                 insert(slots, kind, &score);
             }
         }
+        let mut right: Vec<Vec<bool>> = Vec::with_capacity(2);
         for (net, trained) in [(network, true), (&twin, false)] {
             let whose = if trained { "trained" } else { "untrained twin" };
             begin(
@@ -553,19 +555,29 @@ pub async fn evaluate_run(
                 total,
                 &format!("probing {} pairs ({whose})", kind.name()),
             )?;
-            let fit =
-                pair_features(net, &format, &fit_ids, seq_len, specials, backend_label, cp).await?;
-            let test = pair_features(
+            let fit = pair_features(
                 net,
                 &format,
-                &test_ids,
+                &fit_pairs,
                 seq_len,
                 specials,
                 backend_label,
                 cp,
             )
             .await?;
-            if let Some(score) = probe_score(&fit, &fit_labels, &test, &test_labels, cp).await? {
+            let test = pair_features(
+                net,
+                &format,
+                &test_pairs,
+                seq_len,
+                specials,
+                backend_label,
+                cp,
+            )
+            .await?;
+            let (score, correct) = probe_score(&fit, &fit_labels, &test, &test_labels, cp).await?;
+            right.push(correct);
+            if let Some(score) = score {
                 let o = &mut out;
                 let slots = if trained {
                     [
@@ -600,6 +612,11 @@ pub async fn evaluate_run(
                     insert(slots, kind, &score);
                 }
             }
+        }
+        if let [trained, twin] = right.as_slice()
+            && let Some(paired) = PairedDifference::of(trained, twin)
+        {
+            out.probe_vs_twin.set(kind, paired);
         }
     }
     Ok(out)

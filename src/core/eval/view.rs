@@ -1,10 +1,13 @@
 //! What the page's evaluation panel shows, as plain rows computed here (the shell only draws
 //! them): generation figures with their protocols and caveats, and pair judgement per negative
 //! kind — the trained probe, its untrained twin and the zero-shot reading — each cell marked
-//! when the trained probe is not clearly above its twin.
+//! when the trained probe is not clearly above its twin: by more than twice the paired standard
+//! error of the difference (both are scored on the same pairs, [`PairedDifference`]), or, for a
+//! record made before the pairs were compared one by one, twice the unpaired one.
 
 use serde::{Deserialize, Serialize};
 
+use super::probe::PairedDifference;
 use super::run::{PerKind, RunEvaluation};
 use crate::core::corpus::PairKind;
 use crate::core::objective::scoring::ScoreKind;
@@ -55,19 +58,27 @@ fn percent(acc: Option<f64>, se: Option<f64>, auc: Option<f64>) -> String {
     }
 }
 
-/// Whether `a ± sa` is above `b ± sb` by more than twice the standard error of the difference.
+/// Whether `a ± sa` is above `b ± sb` by more than twice the standard error of the difference,
+/// the two taken as independent: the fallback for records without [`PairedDifference`]s.
 fn clearly_above(a: f64, sa: f64, b: f64, sb: f64) -> bool {
     a - b > 2.0 * (sa * sa + sb * sb).sqrt()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a row's cells are compared with: the untrained twin's accuracies and their standard
+/// errors, and the pair-by-pair comparison where the record has it.
+struct Versus<'a> {
+    acc: &'a PerKind,
+    se: &'a PerKind,
+    paired: &'a PerKind<PairedDifference>,
+}
+
 fn line(
     id: &str,
     label: String,
     acc: &PerKind,
     se: &PerKind,
     auc: &PerKind,
-    versus: Option<(&PerKind, &PerKind)>,
+    versus: Option<Versus>,
 ) -> Option<PairLine> {
     if acc.is_empty() {
         return None;
@@ -75,14 +86,17 @@ fn line(
     let cells = PairKind::ALL
         .into_iter()
         .map(|kind| {
-            let flag = versus.and_then(|(twin, twin_se)| {
-                let (a, sa, b, sb) = (
-                    acc.get(kind)?,
-                    se.get(kind)?,
-                    twin.get(kind)?,
-                    twin_se.get(kind)?,
-                );
-                (!clearly_above(a, sa, b, sb)).then(|| "not above its untrained twin".to_string())
+            let flag = versus.as_ref().and_then(|twin| {
+                let above = match twin.paired.get(kind) {
+                    Some(paired) => paired.clearly_above(),
+                    None => clearly_above(
+                        acc.get(kind)?,
+                        se.get(kind)?,
+                        twin.acc.get(kind)?,
+                        twin.se.get(kind)?,
+                    ),
+                };
+                (!above).then(|| "not above its untrained twin".to_string())
             });
             PairCell {
                 kind,
@@ -153,7 +167,7 @@ impl RunEvaluation {
             if let (Some(d), Some(rep)) = (r.greedy.distinct2, r.greedy.repetition) {
                 notes.push(format!("distinct-2 {d:.2}, repetition {rep:.2}"));
             }
-            for b in &self.reply_baselines {
+            for b in self.reply_baselines.iter().filter(|b| b.cap == r.cap) {
                 notes.push(format!(
                     "baseline {}: {} ± {:.1}",
                     b.writer,
@@ -167,6 +181,30 @@ impl RunEvaluation {
                 value,
                 notes,
             });
+            if let (Some(c), Some(se), Some(cap)) = (
+                self.compliance_common,
+                self.compliance_common_se,
+                self.compliance_common_cap,
+            ) {
+                let mut notes = vec![format!(
+                    "the same greedy replies cut to their first {cap} tokens, the shortest bound \
+                     any writer has at this size: this figure compares across objectives"
+                )];
+                for b in self.reply_baselines.iter().filter(|b| b.cap == Some(cap)) {
+                    notes.push(format!(
+                        "baseline {}: {} ± {:.1}",
+                        b.writer,
+                        pct(b.greedy.compliance),
+                        b.greedy.compliance_se * 100.0
+                    ));
+                }
+                generation.push(GenLine {
+                    id: "eval-compliance-common".into(),
+                    label: format!("compliance, first {cap} tokens"),
+                    value: format!("{} ± {:.1}", pct(c), se * 100.0),
+                    notes,
+                });
+            }
             for (i, sample) in r.samples.iter().enumerate() {
                 generation.push(GenLine {
                     id: format!("eval-sample-{i}"),
@@ -196,6 +234,15 @@ impl RunEvaluation {
             });
         }
         let pooling = self.probe_pooling.as_deref().unwrap_or("?");
+        let dropped: f64 = PairKind::ALL
+            .into_iter()
+            .filter_map(|k| self.zeroshot_likelihood_dropped.get(k))
+            .sum();
+        let dropped = if dropped > 0.0 {
+            format!("; {dropped} pairs whose B kept no token to score were left out")
+        } else {
+            String::new()
+        };
         let pairs = [
             line(
                 "eval-probe",
@@ -203,7 +250,11 @@ impl RunEvaluation {
                 &self.probe_acc,
                 &self.probe_acc_se,
                 &self.probe_auc,
-                Some((&self.random_init_acc, &self.random_init_acc_se)),
+                Some(Versus {
+                    acc: &self.random_init_acc,
+                    se: &self.random_init_acc_se,
+                    paired: &self.probe_vs_twin,
+                }),
             ),
             line(
                 "eval-twin",
@@ -227,7 +278,7 @@ impl RunEvaluation {
             line(
                 "eval-likelihood",
                 format!(
-                    "zero-shot ({})",
+                    "zero-shot ({}){dropped}",
                     self.zeroshot_likelihood_method.as_deref().unwrap_or("?")
                 ),
                 &self.zeroshot_likelihood_acc,
@@ -294,5 +345,128 @@ mod tests {
         assert_eq!(flags, [false, true, true]);
         assert_eq!(view.pairs.len(), 2, "no zero-shot row without a pair head");
         assert!(view.pairs[1].cells.iter().all(|c| c.flag.is_none()));
+
+        // A record made before the pairs were compared one by one reads the same.
+        let mut json = serde_json::to_value(&e).expect("json");
+        assert!(json.get("probe_vs_twin").is_none());
+        json["probe_acc"]["hard"] = serde_json::json!(0.55);
+        let old: RunEvaluation = serde_json::from_value(json).expect("an older record loads");
+        assert!(old.probe_vs_twin.is_empty());
+        assert_eq!(old.view().pairs[0], view.pairs[0]);
+    }
+
+    #[test]
+    fn the_twin_flag_reads_the_pairs_both_probes_judged() {
+        // 400 held-out pairs of each kind; the same accuracies as above, now compared pair by
+        // pair: (only the trained probe right, only the twin right).
+        let paired = |first: usize, second: usize| {
+            let mut a = vec![true; 400];
+            let mut b = vec![true; 400];
+            a[..second].iter_mut().for_each(|x| *x = false);
+            b[second..second + first]
+                .iter_mut()
+                .for_each(|x| *x = false);
+            PairedDifference::of(&a, &b).expect("same pairs")
+        };
+        let e = RunEvaluation {
+            probe_pooling: Some("last‖mean".into()),
+            probe_acc: kinds(0.80, 0.55, 0.70),
+            probe_acc_se: kinds(0.02, 0.02, 0.02),
+            probe_auc: kinds(0.9, 0.6, 0.8),
+            random_init_acc: kinds(0.52, 0.53, 0.66),
+            random_init_acc_se: kinds(0.02, 0.02, 0.02),
+            random_init_auc: kinds(0.5, 0.5, 0.7),
+            probe_vs_twin: PerKind {
+                random: Some(paired(120, 8)),
+                // +0.02: 10 pairs against 2, paired SE ≈ 0.0086, so clearly above; unpaired
+                // (SE ≈ 0.028) it was flagged.
+                hard: Some(paired(10, 2)),
+                // +0.04: 60 pairs against 44, paired SE ≈ 0.025: not clearly above.
+                swapped: Some(paired(60, 44)),
+            },
+            ..RunEvaluation::default()
+        };
+        assert!((e.probe_vs_twin.hard.expect("hard").difference - 0.02).abs() < 1e-12);
+        let view = e.view();
+        let flags: Vec<bool> = view.pairs[0]
+            .cells
+            .iter()
+            .map(|c| c.flag.is_some())
+            .collect();
+        assert_eq!(flags, [false, false, true]);
+    }
+
+    #[test]
+    fn every_writer_has_a_compliance_line_at_the_common_bound() {
+        use crate::core::eval::replies::{BoundScore, RepliesReport, ReplySetScore};
+        let set = |compliance: f64| ReplySetScore {
+            compliance,
+            compliance_se: 0.05,
+            distinct2: None,
+            repetition: None,
+            replies: 64,
+        };
+        let report = |writer: &str, cap: usize, compliance: f64| RepliesReport {
+            writer: writer.into(),
+            decoding: "copy".into(),
+            how: String::new(),
+            greedy: set(compliance),
+            sampled: None,
+            seed: None,
+            cap: Some(cap),
+            samples: Vec::new(),
+            common: None,
+        };
+        let e = RunEvaluation {
+            compliance: Some(0.25),
+            compliance_se: Some(0.05),
+            compliance_common: Some(0.0),
+            compliance_common_se: Some(0.0),
+            compliance_common_cap: Some(16),
+            replies: Some(RepliesReport {
+                common: Some(BoundScore {
+                    cap: 16,
+                    greedy: set(0.0),
+                }),
+                ..report("clm", 96, 0.25)
+            }),
+            reply_baselines: vec![
+                report("majority-action", 96, 0.75),
+                report("majority-action", 16, 0.156),
+            ],
+            ..RunEvaluation::default()
+        };
+        let view = e.view();
+        let line = |id: &str| {
+            view.generation
+                .iter()
+                .find(|g| g.id == id)
+                .unwrap_or_else(|| panic!("{id}"))
+        };
+        assert_eq!(
+            line("eval-compliance").value,
+            "25.0% ± 5.0 of 64 greedy replies"
+        );
+        assert!(
+            line("eval-compliance")
+                .notes
+                .iter()
+                .any(|n| n.contains("75.0%"))
+        );
+        assert!(
+            !line("eval-compliance")
+                .notes
+                .iter()
+                .any(|n| n.contains("15.6%"))
+        );
+        let common = line("eval-compliance-common");
+        assert_eq!(common.label, "compliance, first 16 tokens");
+        assert_eq!(common.value, "0.0% ± 0.0");
+        assert!(
+            common
+                .notes
+                .iter()
+                .any(|n| n.contains("majority-action: 15.6%"))
+        );
     }
 }

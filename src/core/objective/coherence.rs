@@ -314,8 +314,9 @@ pub fn pack(
 }
 
 /// BERT's `_truncate_seq_pair` on lengths: while the pair is over `budget`, drop one token from
-/// the longer segment (B on a tie, as in BERT).
-fn truncated_lengths(mut a: usize, mut b: usize, budget: usize) -> (usize, usize) {
+/// the longer segment (B on a tie, as in BERT). The evaluation's pair readings fit their pairs
+/// with it too ([`crate::core::eval::pair_input`]).
+pub(crate) fn truncated_lengths(mut a: usize, mut b: usize, budget: usize) -> (usize, usize) {
     while a + b > budget {
         if a > b {
             a -= 1;

@@ -79,6 +79,14 @@ pub enum Decoding {
 pub const LONG_REPLY_TOKENS: usize = 96;
 
 impl Decoding {
+    pub const ALL: [Decoding; 5] = [
+        Decoding::LeftToRight,
+        Decoding::MaskFilling,
+        Decoding::Sentinel,
+        Decoding::Reconstruct,
+        Decoding::NaturalOrder,
+    ];
+
     /// The most tokens a reply may have in a model of `seq_len` positions: a left-to-right
     /// writer slides its window ([`LONG_REPLY_TOKENS`]); every other decoding holds the ticket
     /// and the whole reply in one window, half of it each.
@@ -87,6 +95,20 @@ impl Decoding {
             Decoding::LeftToRight => LONG_REPLY_TOKENS,
             _ => seq_len / 2,
         }
+    }
+
+    /// The shortest bound any decoding has at `seq_len`: every writer's replies cut to it are
+    /// the same kind of number, whichever objective wrote them (half the window at the sizes
+    /// the lab trains). A reply's first tokens are what the writer would have written with this
+    /// bound — the context is cut to the same room under every bound, and a sliding window
+    /// first slides past half the window — except for mask filling, whose later `[MASK]`s are
+    /// in view; mask filling's bound is never longer than this one at the lab's sizes.
+    pub fn common_reply_cap(seq_len: usize) -> usize {
+        Self::ALL
+            .iter()
+            .map(|d| d.reply_cap(seq_len))
+            .min()
+            .unwrap_or(seq_len / 2)
     }
 
     pub fn name(self) -> &'static str {
@@ -402,6 +424,20 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_common_bound_is_the_shortest_any_writer_has() {
+        assert_eq!(Decoding::common_reply_cap(32), 16);
+        assert_eq!(Decoding::common_reply_cap(64), 32);
+        assert_eq!(Decoding::LeftToRight.reply_cap(32), LONG_REPLY_TOKENS);
+        // A window wider than two long replies: the sliding writer's bound is the shorter.
+        assert_eq!(Decoding::common_reply_cap(256), LONG_REPLY_TOKENS);
+        for seq_len in [8, 32, 64, 256] {
+            for d in Decoding::ALL {
+                assert!(Decoding::common_reply_cap(seq_len) <= d.reply_cap(seq_len));
             }
         }
     }

@@ -1,5 +1,6 @@
 use super::bow::*;
 use super::replies::*;
+use super::surface::surface_baseline;
 use crate::core::corpus::policy::{Circumstance, Issue};
 use crate::core::corpus::{
     Corpus, CorpusSource, Document, EvalPair, Genre, PairKind, PairSource, Part, Split, TicketCase,
@@ -353,5 +354,36 @@ fn baselines_on_the_support_desk_corpus() {
     println!(
         "corpus built in {built:.2} s, replies scored by {replies_done:.2} s, all done in {:.2} s",
         start.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn the_surface_baseline_reads_what_the_surface_gives_away() {
+    // Label 1 exactly when B opens with a greeting: the surface gives it away.
+    let topics = ["parcel", "kettle", "refund", "lamp", "charge", "order"];
+    let make = |round: usize| -> Vec<EvalPair> {
+        topics
+            .iter()
+            .enumerate()
+            .map(|(k, topic)| {
+                let label = ((k + round) % 2) as u8;
+                let b = if label == 1 {
+                    format!("Hi Sam, about the {topic}.")
+                } else {
+                    format!("The {topic} is on its way.")
+                };
+                pair(&format!("My {topic} question."), &b, label)
+            })
+            .collect()
+    };
+    let fit: Vec<EvalPair> = (0..6).flat_map(make).collect();
+    let held: Vec<EvalPair> = (6..8).flat_map(make).collect();
+    let score = surface_baseline(&fit, &held).expect("scored");
+    assert_eq!((score.accuracy, score.auc, score.n), (1.0, 1.0, held.len()));
+    let ones: Vec<EvalPair> = fit.iter().filter(|p| p.label == 1).cloned().collect();
+    assert_eq!(
+        surface_baseline(&ones, &held),
+        Err(crate::core::eval::probe::EvalError::Empty),
+        "a fit needs both labels"
     );
 }

@@ -1,6 +1,7 @@
 //! The numbers a judgement is reported with: the area under the ROC curve as the Mann–Whitney
 //! U statistic (Mann & Whitney 1947; Bamber 1975) with its standard error (Hanley & McNeil
-//! 1982), and accuracy at a threshold chosen on a labelled set.
+//! 1982), accuracy at a threshold chosen on a labelled set, and the difference of two
+//! accuracies measured on the same items with its paired standard error (McNemar 1947).
 
 use serde::{Deserialize, Serialize};
 
@@ -103,6 +104,74 @@ pub fn accuracy(scores: &[f64], labels: &[u8], threshold: f64) -> f64 {
         .filter(|(s, l)| (**s >= threshold) == (**l == 1))
         .count();
     right as f64 / total as f64
+}
+
+/// Whether `score ≥ threshold` gets each item's label right (as [`accuracy`] counts them).
+pub fn correct(scores: &[f64], labels: &[u8], threshold: f64) -> Vec<bool> {
+    scores
+        .iter()
+        .zip(labels)
+        .map(|(s, l)| (*s >= threshold) == (*l == 1))
+        .collect()
+}
+
+/// Two judges of the same items compared item by item: the discordant items (one right, the
+/// other wrong) that McNemar's test (1947) reads, and the difference of the two accuracies with
+/// its paired standard error √((p₁₀ + p₀₁ − (p₁₀ − p₀₁)²) / n), where p₁₀ and p₀₁ are the
+/// shares of items only the first or only the second gets right (Agresti, *Categorical Data
+/// Analysis*, on comparing dependent proportions). Items both get right or both get wrong add
+/// nothing to the difference, so on the same items this is far tighter than treating the two
+/// accuracies as independent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PairedDifference {
+    /// Items judged by both.
+    pub n: usize,
+    /// Items the first judge gets right and the second wrong.
+    pub first_right_only: usize,
+    /// Items the second judge gets right and the first wrong.
+    pub second_right_only: usize,
+    /// Accuracy of the first minus accuracy of the second.
+    pub difference: f64,
+    /// The paired standard error of `difference`.
+    pub se: f64,
+}
+
+impl PairedDifference {
+    /// Compares per-item correctness `first` and `second` of the same items, in the same order;
+    /// `None` when the lengths differ or there is no item.
+    pub fn of(first: &[bool], second: &[bool]) -> Option<Self> {
+        if first.len() != second.len() || first.is_empty() {
+            return None;
+        }
+        let n = first.len();
+        let count = |a: bool, b: bool| {
+            first
+                .iter()
+                .zip(second)
+                .filter(|&(&x, &y)| x == a && y == b)
+                .count()
+        };
+        let (first_right_only, second_right_only) = (count(true, false), count(false, true));
+        let (p10, p01) = (
+            first_right_only as f64 / n as f64,
+            second_right_only as f64 / n as f64,
+        );
+        let difference = p10 - p01;
+        let variance = (p10 + p01 - difference * difference) / n as f64;
+        Some(Self {
+            n,
+            first_right_only,
+            second_right_only,
+            difference,
+            se: variance.max(0.0).sqrt(),
+        })
+    }
+
+    /// Whether the first judge is above the second by more than twice the paired standard
+    /// error. Two judges that agree on every item are not: the difference is 0.
+    pub fn clearly_above(&self) -> bool {
+        self.difference > 2.0 * self.se
+    }
 }
 
 /// How well scores judge a labelled set: accuracy at a threshold and the threshold-free AUC,

@@ -223,3 +223,40 @@ fn a_probe_score_reports_accuracy_and_auc_with_their_errors() {
     assert_eq!(back, score);
     assert_eq!(ProbeScore::from_scores(&[0.1], &[1], 0.5), None);
 }
+
+#[test]
+fn a_paired_difference_counts_discordant_items_and_has_the_paired_error() {
+    // Ten items: both right on 5, both wrong on 1, only the first right on 3, only the second
+    // on 1. Accuracies 0.8 and 0.6.
+    let first = [true, true, true, true, true, false, true, true, true, false];
+    let second = [
+        true, true, true, true, true, false, false, false, false, true,
+    ];
+    let d = PairedDifference::of(&first, &second).expect("same items");
+    assert_eq!((d.n, d.first_right_only, d.second_right_only), (10, 3, 1));
+    assert!((d.difference - 0.2).abs() < 1e-12);
+    // (0.3 + 0.1 − 0.2²) / 10 = 0.036.
+    assert!((d.se - 0.036f64.sqrt()).abs() < 1e-12);
+    // The unpaired error of the same two accuracies is larger: √(0.8·0.2/10 + 0.6·0.4/10).
+    assert!(d.se < (0.016f64 + 0.024).sqrt());
+    assert!(!d.clearly_above(), "0.2 is not above 2 · 0.19");
+    // Agreement on every item: no difference, none claimed.
+    let same = PairedDifference::of(&first, &first).expect("same items");
+    assert_eq!((same.difference, same.se), (0.0, 0.0));
+    assert!(!same.clearly_above());
+    // Right on 40 items the other gets wrong, and no other discordance.
+    let a = vec![true; 100];
+    let mut b = vec![true; 100];
+    b[..40].iter_mut().for_each(|x| *x = false);
+    assert!(
+        PairedDifference::of(&a, &b)
+            .expect("same items")
+            .clearly_above()
+    );
+    assert_eq!(PairedDifference::of(&first, &second[..3]), None);
+    assert_eq!(PairedDifference::of(&[], &[]), None);
+    assert_eq!(
+        correct(&[0.2, 0.7, 0.5], &[0, 0, 1], 0.5),
+        vec![true, false, true]
+    );
+}
