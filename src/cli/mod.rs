@@ -35,7 +35,8 @@ USAGE:
                             [--schedule cosine,wsd] [--size SIZE] [--budget-tokens N]
                             [--corpus-seed S] [--jobs J] [--out DIR]
   pretrain-playground compare [--mixes M1,M2,…] [--seeds K | --seeds S1,S2,…] [--size SIZE]
-                              [--budget-tokens N] [--eval-at B1,B2,…] [--corpus FILE] [--corpus-seed S]
+                              [--budget-tokens N] [--eval-at B1,B2,…] [--eval quick]
+                              [--corpus FILE] [--corpus-seed S]
                               [--jobs J] [--plan slurm] [--out DIR]
   pretrain-playground compare --task ID --out DIR
   pretrain-playground compare --merge DIR
@@ -100,7 +101,8 @@ go on. Exit code 0, or 3 when the files were written but a row has an error. --s
 --budget-tokens default as for train, --out to compare.
 --eval-at B1,B2,… makes a budget curve from each run (see train's --eval-at): one row per run
 and checkpoint, the table one line per mix and budget; rows carry budget_tokens and
-schedule_tokens (the trunk's budget) and pool only where both match.
+schedule_tokens (the trunk's budget) and pool only where both match. --eval quick evaluates
+every run and baseline on the page's quick sets (a fast first look; wide error bars).
 --plan slurm writes DIR/plan.json and DIR/compare.sbatch, a Slurm job array with one task per
 (mix, seed) that runs `compare --task $SLURM_ARRAY_TASK_ID --out DIR` (one run, the same
 `train` as the direct command; exit 3 when it failed), and prints how to submit it;

@@ -66,6 +66,8 @@ fn slurm_tasks_and_merge_give_the_direct_comparison() {
         "fast",
         "--budget-tokens",
         "3000",
+        "--eval",
+        "quick",
     ];
     let direct = scratch("direct");
     let mut args = grid.to_vec();

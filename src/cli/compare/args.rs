@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use super::plan::{Grid, sha256_hex};
 use crate::cli::corpus::read_corpus_file;
-use crate::cli::{number, parse_token_list, value};
+use crate::cli::{eval_sizes_named, number, parse_token_list, value};
 use crate::core::config::{LECTURE_BUDGET_TOKENS, MAX_BUDGET_TOKENS, ModelSize};
 use crate::core::corpus::CorpusInput;
 use crate::core::error::CoreError;
+use crate::core::eval::run::EvalSizes;
 use crate::core::mix::{ObjectiveMix, PRESETS};
 use crate::core::train::parse_token_count;
 
@@ -72,6 +73,7 @@ pub fn parse(args: &[String]) -> Result<CompareArgs, CoreError> {
     let mut out: Option<String> = None;
     let mut eval_at: Vec<u64> = Vec::new();
     let mut budget_given = false;
+    let mut quick_eval = false;
     // Settings that only a new plan takes; `--task` and `--merge` read them from plan.json.
     let mut grid_flags: Vec<&str> = Vec::new();
     let mut it = args.iter();
@@ -92,6 +94,9 @@ pub fn parse(args: &[String]) -> Result<CompareArgs, CoreError> {
                 budget_given = true;
             }
             "--eval-at" => eval_at = parse_token_list(flag, value(flag, &mut it)?)?,
+            "--eval" => {
+                quick_eval = eval_sizes_named(value(flag, &mut it)?)? == EvalSizes::QUICK;
+            }
             "--corpus-seed" => corpus_seed = number(flag, value(flag, &mut it)?)?,
             "--corpus" => corpus = Some(value(flag, &mut it)?.clone()),
             "--jobs" => jobs = number::<usize>(flag, value(flag, &mut it)?)?.max(1),
@@ -156,6 +161,7 @@ pub fn parse(args: &[String]) -> Result<CompareArgs, CoreError> {
             }
             let mut grid = new_grid(mixes, seeds, size, budget, corpus_seed, corpus)?;
             grid.eval_at = checkpoints(eval_at, budget)?;
+            grid.quick_eval = quick_eval;
             grid.tasks()?;
             let mode = if slurm {
                 Mode::SlurmPlan { grid }
@@ -228,6 +234,7 @@ fn new_grid(
         corpus_file,
         corpus_sha256,
         eval_at: Vec::new(),
+        quick_eval: false,
     };
     grid.tasks()?;
     Ok(grid)

@@ -3,7 +3,7 @@
 //!
 //! - `bow` and `bow-ordered` ([`pair_baselines`]): a TF-IDF vocabulary of the training split,
 //!   a logistic probe fitted on the validation split's pair set of each kind and scored on the
-//!   test split's — the balanced prefixes of [`EvalSizes::CLI`] that a run's probe reads.
+//!   test split's — the balanced subsets of the grid's sizes ([`Grid::eval_sizes`]) that a run's probe reads.
 //! - `surface` ([`surface_baseline`]): the shortcut audit's surface classifier on the same
 //!   pairs, fitted and scored the same way.
 //! - `unigram` ([`reply_unigram`]): the held-out replies of `gen_ppl`
@@ -27,7 +27,7 @@ use crate::core::eval::baselines::surface::surface_baseline;
 use crate::core::eval::baselines::unigram::reply_unigram;
 use crate::core::eval::generation::{self, ExampleSource};
 use crate::core::eval::pair_input::as_read;
-use crate::core::eval::run::{EvalSizes, balanced};
+use crate::core::eval::run::balanced;
 
 const NAMES: [&str; 4] = ["bow", "bow-ordered", "surface", "unigram"];
 
@@ -75,7 +75,7 @@ pub fn model_free_rows(grid: &Grid) -> Vec<CompareRow> {
 type PairSplits = (PairKind, Vec<EvalPair>, Vec<EvalPair>);
 
 fn pair_splits(grid: &Grid, dataset: &Dataset) -> Result<Vec<PairSplits>, CoreError> {
-    let sizes = EvalSizes::CLI;
+    let sizes = grid.eval_sizes();
     let seq_len = grid.size.model().max_seq_len;
     let corpus = &dataset.corpus;
     let read = |pairs: Vec<&EvalPair>| -> Result<Vec<EvalPair>, CoreError> {
@@ -193,7 +193,7 @@ fn unigram_row(grid: &Grid, dataset: &Dataset) -> CompareRow {
         dataset,
         Split::Test,
         model.max_seq_len,
-        EvalSizes::CLI.gen_examples,
+        grid.eval_sizes().gen_examples,
     )
     .map(|(source, examples)| {
         let score = reply_unigram(
@@ -247,6 +247,8 @@ mod tests {
             corpus_seed: 1,
             corpus_file: None,
             corpus_sha256: None,
+            eval_at: Vec::new(),
+            quick_eval: false,
         };
         let dataset = Dataset::support(1, ModelSize::Fast.model().vocab_size).expect("dataset");
         let splits = pair_splits(&grid, &dataset).expect("splits");

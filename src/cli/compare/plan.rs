@@ -12,6 +12,7 @@ use crate::cli::runs::TrainJob;
 use crate::core::config::ModelSize;
 use crate::core::corpus::CorpusInput;
 use crate::core::error::CoreError;
+use crate::core::eval::run::EvalSizes;
 use crate::core::mix::PRESETS;
 
 /// `plan.json`'s format; bump when a field changes meaning.
@@ -35,6 +36,9 @@ pub struct Grid {
     /// `runs/NAME.at-B.json`. Empty for a comparison at one budget.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub eval_at: Vec<u64>,
+    /// `--eval quick`: every run, and the baselines beside them, read the page's quick sets.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quick_eval: bool,
 }
 
 impl Grid {
@@ -65,6 +69,15 @@ impl Grid {
         Ok(input)
     }
 
+    /// The evaluation's set sizes every run and baseline of the grid reads.
+    pub fn eval_sizes(&self) -> EvalSizes {
+        if self.quick_eval {
+            EvalSizes::QUICK
+        } else {
+            EvalSizes::CLI
+        }
+    }
+
     /// Every budget a row is made at: the checkpoints, then the budget itself.
     pub fn budgets(&self) -> Vec<u64> {
         let mut all = self.eval_at.clone();
@@ -92,6 +105,9 @@ impl Grid {
                 ];
                 if let Some(file) = &self.corpus_file {
                     args.extend(["--corpus".into(), file.clone()]);
+                }
+                if self.quick_eval {
+                    args.extend(["--eval".into(), "quick".into()]);
                 }
                 if !self.eval_at.is_empty() {
                     let list: Vec<String> = self.eval_at.iter().map(u64::to_string).collect();

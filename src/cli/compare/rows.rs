@@ -447,6 +447,7 @@ mod tests {
             corpus_file: None,
             corpus_sha256: None,
             eval_at: Vec::new(),
+            quick_eval: false,
         }
     }
 

@@ -19,7 +19,7 @@ use super::pair_input::{EncodedPair, encode_pairs};
 use super::probe::{DenseLogistic, PairedDifference, ProbeScore, best_threshold, correct};
 use super::replies::{RepliesReport, baseline_replies, write_replies};
 use crate::core::config::ModelConfig;
-use crate::core::corpus::{CorpusSource, EvalPair, PairKind, Split};
+use crate::core::corpus::{CorpusSource, EvalPair, PairKind, PairSource, Split};
 use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::exec::Checkpoint;
@@ -92,7 +92,9 @@ impl EvalSizes {
         probe_fit: 40,
         probe_test: 40,
         replies: 4,
-        likelihood_pairs: 40,
+        // The likelihood reading was half of the quick evaluation's time on a software WebGPU
+        // adapter (72 of 147 s at 40 pairs per kind, BART at `fast`).
+        likelihood_pairs: 24,
     };
 }
 
@@ -284,12 +286,38 @@ pub struct RunEvaluation {
     pub sizes: Option<EvalSizes>,
 }
 
-/// A balanced prefix of `set`: the first `n / 2` positives and the first `n / 2` negatives,
-/// in the set's order. The model-free baselines that stand beside a run read the same pairs.
+/// A balanced subset of `pairs`, `n / 2` positives and `n / 2` negatives, balanced within each
+/// source too: a negative counts only beside a positive of its own source (a ticket and its
+/// resolution, a question and its answer, two sentences side by side). Sources are joined
+/// differently ([`super::pair_input::PairJoin`]) and read differently, so a subset whose
+/// positives held more of one source than its negatives would hand a probe the label through
+/// the source alone. The full sets are balanced per source; a plain prefix of each label is
+/// not (up to 15 points apart in the evaluation's subsets). Couples are taken in the set's
+/// order, so the subsets of a larger `n` contain those of a smaller one. The model-free
+/// baselines that stand beside a run read the same pairs.
 pub fn balanced(pairs: &[EvalPair], n: usize) -> Vec<&EvalPair> {
+    use std::collections::BTreeMap;
     let half = n / 2;
-    let mut out: Vec<&EvalPair> = pairs.iter().filter(|p| p.label == 1).take(half).collect();
-    out.extend(pairs.iter().filter(|p| p.label == 0).take(half));
+    // For each source, its positives and negatives in order, as set positions.
+    let mut by_source: BTreeMap<PairSource, [Vec<usize>; 2]> = BTreeMap::new();
+    for (i, p) in pairs.iter().enumerate() {
+        by_source.entry(p.source).or_default()[usize::from(p.label == 1)].push(i);
+    }
+    // The k-th positive of a source with its k-th negative, ordered by where the couple
+    // completes in the set.
+    let mut couples: Vec<(usize, usize, usize)> = by_source
+        .values()
+        .flat_map(|[neg, pos]| {
+            pos.iter()
+                .zip(neg)
+                .map(|(&p, &q)| (p.max(q), p, q))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    couples.sort_unstable();
+    couples.truncate(half);
+    let mut out: Vec<&EvalPair> = couples.iter().map(|&(_, p, _)| &pairs[p]).collect();
+    out.extend(couples.iter().map(|&(_, _, q)| &pairs[q]));
     out
 }
 
@@ -620,4 +648,59 @@ pub async fn evaluate_run(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::ModelSize;
+    use std::collections::BTreeMap;
+
+    /// Per source: (positives, negatives).
+    fn shares(pairs: &[&EvalPair]) -> BTreeMap<PairSource, (usize, usize)> {
+        let mut out = BTreeMap::new();
+        for p in pairs {
+            let e: &mut (usize, usize) = out.entry(p.source).or_default();
+            if p.label == 1 {
+                e.0 += 1;
+            } else {
+                e.1 += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn balanced_subsets_hold_each_source_as_often_among_negatives_as_among_positives() {
+        let dataset = Dataset::support(1, ModelSize::Fast.model().vocab_size).expect("dataset");
+        let corpus = &dataset.corpus;
+        for split in [Split::Validation, Split::Test] {
+            for kind in PairKind::ALL {
+                let set = corpus.pair_set(split, kind).expect("set");
+                let mut previous: Vec<&EvalPair> = Vec::new();
+                for n in [20, 40, 50, 200, 400] {
+                    let subset = balanced(&set.pairs, n);
+                    assert_eq!(subset.len(), n, "{split:?} {kind:?} {n}");
+                    for (source, (pos, neg)) in shares(&subset) {
+                        assert_eq!(pos, neg, "{split:?} {kind:?} n={n} {source:?}");
+                    }
+                    assert!(
+                        previous.iter().all(|p| subset.contains(p)),
+                        "a larger subset contains the smaller one"
+                    );
+                    previous = subset;
+                }
+            }
+        }
+        // The plain prefix of each label was not balanced by source: what this guards against.
+        let set = corpus.pair_set(Split::Test, PairKind::Hard).expect("set");
+        let prefix: Vec<&EvalPair> = set
+            .pairs
+            .iter()
+            .filter(|p| p.label == 1)
+            .take(200)
+            .chain(set.pairs.iter().filter(|p| p.label == 0).take(200))
+            .collect();
+        assert!(shares(&prefix).values().any(|(p, n)| p != n));
+    }
 }
