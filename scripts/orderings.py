@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Checks the published orderings RESULTS.md asks about against a `compare` directory.
 
-Usage: python3 scripts/orderings.py DIR/compare.json
+Usage: python3 scripts/orderings.py DIR/compare.json [--budget N]
+
+A budget curve holds runs at several budgets: --budget names the one to test (runs pool only
+where budget_tokens and schedule_tokens both match).
 
 For each ordering it prints the two means, the Welch interval of their difference and whether
 the lab reproduces it: a 95% interval that excludes zero on the stated side ("reproduced"), or
@@ -66,9 +69,20 @@ def interval(xs, level):
     return m, m - q * sd / math.sqrt(n), m + q * sd / math.sqrt(n)
 
 
-def main(path):
+def main(path, budget=None):
     rows = json.load(open(path))["rows"]
     runs = [r for r in rows if r["row_kind"] == "run" and not r.get("error")]
+    # A budget curve (`compare --eval-at`) holds a row per seed and checkpoint under one mix
+    # name: runs pool only where budget_tokens and schedule_tokens both match.
+    settings = sorted({(r["budget_tokens"], r.get("schedule_tokens", r["budget_tokens"]))
+                       for r in runs})
+    chosen = [s for s in settings if budget is None or s[0] == budget]
+    if len(chosen) != 1:
+        sys.exit(f"{path} holds runs at (budget, schedule) {settings}; "
+                 "name one budget: orderings.py FILE --budget N")
+    runs = [r for r in runs
+            if (r["budget_tokens"], r.get("schedule_tokens", r["budget_tokens"])) == chosen[0]]
+    print(f"runs at {chosen[0][0]} tokens (schedule planned for {chosen[0][1]})")
     twins = [r for r in rows if r["row_kind"] == "baseline" and r["name"].startswith("random-init:")]
 
     def values(name, field, kind=None, source=runs):
@@ -97,18 +111,27 @@ def main(path):
               f"difference {d:+.4g} [95% {lo:+.4g}, {hi:+.4g}] (n={len(a)},{len(b)}) -> {verdict}")
 
     def within(label, a, b, margin, what):
+        if len(a) < 2 or len(b) < 2:
+            print(f"{label}: not enough runs ({len(a)}, {len(b)})")
+            return
         d, lo, hi = welch(a, b, 0.90)
         verdict = "reproduced" if -margin < lo and hi < margin else "not shown"
         print(f"{label}: {what}: {sum(a)/len(a):.4g} vs {sum(b)/len(b):.4g}, "
               f"difference {d:+.4g} [90% {lo:+.4g}, {hi:+.4g}], margin ±{margin} -> {verdict}")
 
     def inside(label, xs, lo_bound, hi_bound, what):
+        if len(xs) < 2:
+            print(f"{label}: not enough runs ({len(xs)})")
+            return
         m, lo, hi = interval(xs, 0.95)
         verdict = "reproduced" if lo_bound < lo and hi < hi_bound else "not shown"
         print(f"{label}: {what}: {m:.4g} [95% {lo:.4g}, {hi:.4g}] inside "
               f"({lo_bound}, {hi_bound}) -> {verdict}")
 
     def above(label, xs, bound, what):
+        if len(xs) < 2:
+            print(f"{label}: not enough runs ({len(xs)})")
+            return
         m, lo, hi = interval(xs, 0.95)
         verdict = "reproduced" if lo > bound else "not shown"
         print(f"{label}: {what}: {m:.4g} [95% {lo:.4g}, {hi:.4g}] above {bound} -> {verdict}")
@@ -142,4 +165,10 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "compare/compare.json")
+    args = sys.argv[1:]
+    budget = None
+    if "--budget" in args:
+        i = args.index("--budget")
+        budget = int(args[i + 1])
+        del args[i:i + 2]
+    main(args[0] if args else "compare/compare.json", budget)

@@ -492,7 +492,7 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
         Box::new(SystemClock::default()),
     )?;
     // Checked before the first step, so a bad checkpoint costs nothing.
-    let branches = trainer.branch_plan(&args.eval_at)?;
+    let branches = trainer.plan_branches(&args.eval_at)?;
     let mut events = block_on(trainer.prime())?;
     for (at, budget) in branches {
         if let Some((summary, sample)) = drive(&mut trainer, events, args, Some(at))? {

@@ -127,6 +127,10 @@ pub struct RunSummary {
     /// records written before budget curves: read it as `budget_tokens`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_tokens: Option<u64>,
+    /// Steps of linear warm-up: the run's share of its own steps, or of its smallest
+    /// checkpoint's along a budget curve. `null` in records written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_steps: Option<usize>,
     /// For a decay branch: the tokens the trunk had seen when the branch left it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branched_at_tokens: Option<u64>,

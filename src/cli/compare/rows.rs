@@ -124,6 +124,20 @@ pub struct CompareRow {
     pub zeroshot_auc: Kinds,
     pub zeroshot_auc_se: Kinds,
     pub zeroshot_n: Kinds,
+    /// Zero-shot by likelihood, `log p(B | A) − log p(B)` under the run's own protocol,
+    /// thresholded on the probe's labelled pairs; the pairs left out (B with nothing to score).
+    pub zeroshot_likelihood_method: Option<String>,
+    pub zeroshot_likelihood_acc: Kinds,
+    pub zeroshot_likelihood_acc_se: Kinds,
+    pub zeroshot_likelihood_auc: Kinds,
+    pub zeroshot_likelihood_auc_se: Kinds,
+    pub zeroshot_likelihood_n: Kinds,
+    pub zeroshot_likelihood_dropped: Kinds,
+    /// Trained probe minus its untrained twin on the same pairs, with the paired standard
+    /// error and the exact one-sided McNemar p-value (`probe_vs_twin` of the run).
+    pub probe_vs_twin: Kinds,
+    pub probe_vs_twin_se: Kinds,
+    pub probe_vs_twin_p: Kinds,
     /// How a baseline's figures were made.
     pub method: Option<String>,
     /// Why the row has no figures: the run failed (its `train` error), has not finished, or
@@ -184,6 +198,16 @@ impl CompareRow {
             zeroshot_auc: Kinds::default(),
             zeroshot_auc_se: Kinds::default(),
             zeroshot_n: Kinds::default(),
+            zeroshot_likelihood_method: None,
+            zeroshot_likelihood_acc: Kinds::default(),
+            zeroshot_likelihood_acc_se: Kinds::default(),
+            zeroshot_likelihood_auc: Kinds::default(),
+            zeroshot_likelihood_auc_se: Kinds::default(),
+            zeroshot_likelihood_n: Kinds::default(),
+            zeroshot_likelihood_dropped: Kinds::default(),
+            probe_vs_twin: Kinds::default(),
+            probe_vs_twin_se: Kinds::default(),
+            probe_vs_twin_p: Kinds::default(),
             method: None,
             error: None,
         }
@@ -250,6 +274,20 @@ impl CompareRow {
         row.zeroshot_auc = (&e.zeroshot_auc).into();
         row.zeroshot_auc_se = (&e.zeroshot_auc_se).into();
         row.zeroshot_n = (&e.zeroshot_n).into();
+        row.zeroshot_likelihood_method = e.zeroshot_likelihood_method.clone();
+        row.zeroshot_likelihood_acc = (&e.zeroshot_likelihood_acc).into();
+        row.zeroshot_likelihood_acc_se = (&e.zeroshot_likelihood_acc_se).into();
+        row.zeroshot_likelihood_auc = (&e.zeroshot_likelihood_auc).into();
+        row.zeroshot_likelihood_auc_se = (&e.zeroshot_likelihood_auc_se).into();
+        row.zeroshot_likelihood_n = (&e.zeroshot_likelihood_n).into();
+        row.zeroshot_likelihood_dropped = (&e.zeroshot_likelihood_dropped).into();
+        for kind in PairKind::ALL {
+            if let Some(d) = e.probe_vs_twin.get(kind) {
+                row.probe_vs_twin.set(kind, d.difference);
+                row.probe_vs_twin_se.set(kind, d.se);
+                row.probe_vs_twin_p.set(kind, d.p_first_not_above());
+            }
+        }
         row.error = match s.status {
             RunStatus::Finished => None,
             RunStatus::Diverged => Some(format!(
@@ -371,6 +409,35 @@ impl CompareRow {
             ("zeroshot_auc", &self.zeroshot_auc),
             ("zeroshot_auc_se", &self.zeroshot_auc_se),
             ("zeroshot_n", &self.zeroshot_n),
+        ];
+        for (name, kinds) in per_kind {
+            for kind in PairKind::ALL {
+                put(&format!("{name}_{}", kind.name()), float(kinds.get(kind)));
+            }
+        }
+        put(
+            "zeroshot_likelihood_method",
+            opt(&self.zeroshot_likelihood_method),
+        );
+        let per_kind = [
+            ("zeroshot_likelihood_acc", &self.zeroshot_likelihood_acc),
+            (
+                "zeroshot_likelihood_acc_se",
+                &self.zeroshot_likelihood_acc_se,
+            ),
+            ("zeroshot_likelihood_auc", &self.zeroshot_likelihood_auc),
+            (
+                "zeroshot_likelihood_auc_se",
+                &self.zeroshot_likelihood_auc_se,
+            ),
+            ("zeroshot_likelihood_n", &self.zeroshot_likelihood_n),
+            (
+                "zeroshot_likelihood_dropped",
+                &self.zeroshot_likelihood_dropped,
+            ),
+            ("probe_vs_twin", &self.probe_vs_twin),
+            ("probe_vs_twin_se", &self.probe_vs_twin_se),
+            ("probe_vs_twin_p", &self.probe_vs_twin_p),
         ];
         for (name, kinds) in per_kind {
             for kind in PairKind::ALL {

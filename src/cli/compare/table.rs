@@ -58,11 +58,11 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
     );
     out.push_str(
         "| mix | runs | gen_ppl | gen_pppl | compliance % | compliance, common bound % | probe \
-         random | probe hard | probe swapped | zero-shot random | zero-shot hard | zero-shot \
-         swapped | untrained twin random | untrained twin hard | untrained twin swapped | \
-         supervised tokens/step | wall s |\n\
+         random | probe hard | probe swapped | head random | head hard | head swapped | \
+         likelihood random | likelihood hard | likelihood swapped | untrained twin random | \
+         untrained twin hard | untrained twin swapped | supervised tokens/step | wall s |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | \
-         ---: | ---: | ---: | ---: |\n",
+         ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for (&budget, mix) in budgets
         .iter()
@@ -102,6 +102,7 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
         for (set, field) in [
             (&ok, (|r| &r.probe_acc) as fn(&CompareRow) -> &Kinds),
             (&ok, |r| &r.zeroshot_acc),
+            (&ok, |r| &r.zeroshot_likelihood_acc),
             (&twins, |r| &r.probe_acc),
         ] {
             for kind in PairKind::ALL {
@@ -149,7 +150,9 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
         out.push_str(&markdown_row(&cells));
     }
     out.push_str(
-        "\nuntrained twin: the run's probe on its network before any step (rows \
+        "\nhead: the NSP/SOP pair head's zero-shot verdict; likelihood: log p(B | A) − log p(B) \
+         under the run's own protocol, thresholded on the probe's labelled pairs; untrained \
+         twin: the run's probe on its network before any step (rows \
          random-init:<mix>); gen_pppl is masked LM's pseudo-perplexity, never ranked with gen_ppl; \
          compliance, common bound: every writer's replies cut to the shortest bound any writer \
          has at this size, the compliance that compares across mixes\n",

@@ -316,6 +316,9 @@ pub fn balanced(pairs: &[EvalPair], n: usize) -> Vec<&EvalPair> {
         .collect();
     couples.sort_unstable();
     couples.truncate(half);
+    // Positives first, then negatives. A batch then holds one label, and its padded width
+    // can differ by label; padding is masked everywhere (tested: features do not change with
+    // padding), so that changes nothing but float rounding.
     let mut out: Vec<&EvalPair> = couples.iter().map(|&(_, p, _)| &pairs[p]).collect();
     out.extend(couples.iter().map(|&(_, _, q)| &pairs[q]));
     out

@@ -1,9 +1,10 @@
 //! What the page's evaluation panel shows, as plain rows computed here (the shell only draws
 //! them): generation figures with their protocols and caveats, and pair judgement per negative
 //! kind — the trained probe, its untrained twin and the zero-shot reading — each cell marked
-//! when the trained probe is not clearly above its twin: by more than twice the paired standard
-//! error of the difference (both are scored on the same pairs, [`PairedDifference`]), or, for a
-//! record made before the pairs were compared one by one, twice the unpaired one.
+//! when the trained probe is not clearly above its twin: by the exact one-sided McNemar test at
+//! 2.5% on the pairs only one of the two gets right (both are scored on the same pairs,
+//! [`PairedDifference::clearly_above`]), or, for a record made before the pairs were compared
+//! one by one, by more than twice the unpaired standard error.
 
 use serde::{Deserialize, Serialize};
 

@@ -10,9 +10,11 @@
 //! trunk back, which continues as if the branch had never run (a test checks it field for
 //! field). The branch's batches are the ones the trunk draws next: a fork, not a resample.
 //!
-//! Each branch's summary says `budget_tokens = b` and `schedule_tokens` = the trunk's budget:
-//! its warm-up length came from the trunk's plan, so it pools with other branches of the same
-//! trunk length, never with a run planned for `b` alone.
+//! The warm-up is the smallest checkpoint's ([`Trainer::plan_branches`]), so the first branch
+//! is exactly the run planned for its budget alone (a test checks it) and every later one
+//! differs from its own stand-alone run only in a shorter warm-up. Each branch's summary says
+//! `budget_tokens = b`, `schedule_tokens` = the trunk's budget and `warmup_steps`, so it pools
+//! with branches of the same trunk, never with a run planned for `b` alone.
 
 use std::collections::VecDeque;
 
@@ -209,10 +211,14 @@ impl Trainer {
         self.branched_at_tokens = None;
     }
 
-    /// The checkpoints of `eval_at` that branch off this run, sorted, each with the trunk step
-    /// its branch leaves from; a checkpoint equal to the run's budget is the run itself and is
-    /// left out. Errors as [`Self::branch_step`] does.
-    pub fn branch_plan(&self, eval_at: &[u64]) -> Result<Vec<(usize, u64)>, CoreError> {
+    /// Plans the checkpoints of `eval_at` before the first step: sorted, each with the trunk
+    /// step its branch leaves from; a checkpoint equal to the run's budget is the run itself
+    /// and is left out. The warm-up becomes the smallest checkpoint's (its share of that
+    /// budget's steps), so the first branch is exactly the run planned for its budget alone,
+    /// and no checkpoint spends most of its tokens warming up to a rate it must already decay
+    /// from (a 4M trunk's own warm-up is 200k tokens). Errors as [`Self::branch_step`] does,
+    /// or when the run has already stepped.
+    pub fn plan_branches(&mut self, eval_at: &[u64]) -> Result<Vec<(usize, u64)>, CoreError> {
         let mut points: Vec<u64> = eval_at
             .iter()
             .copied()
@@ -220,6 +226,19 @@ impl Trainer {
             .collect();
         points.sort_unstable();
         points.dedup();
+        let Some(&first) = points.first() else {
+            return Ok(Vec::new());
+        };
+        if self.step > 0 {
+            return Err(CoreError::Config(
+                "checkpoints are planned before the first step".into(),
+            ));
+        }
+        if first < self.schedule_tokens {
+            self.warmup_steps = ((self.steps_for(first) as f64 * self.config.warmup_fraction)
+                .round() as usize)
+                .max(1);
+        }
         points
             .into_iter()
             .map(|b| Ok((self.branch_step(b)?, b)))
@@ -249,9 +268,13 @@ mod tests {
     }
 
     fn trainer(schedule: Schedule, budget: u64) -> Trainer {
+        trainer_of("clm", schedule, budget)
+    }
+
+    fn trainer_of(mix: &str, schedule: Schedule, budget: u64) -> Trainer {
         let size = ModelSize::Fast;
         let dataset = Dataset::support(1, size.model().vocab_size).expect("dataset");
-        let (mix, _) = ObjectiveMix::parse("clm").expect("mix");
+        let (mix, _) = ObjectiveMix::parse(mix).expect("mix");
         let mut config = RunConfig::new(size);
         config.budget_tokens = budget;
         config.schedule = schedule;
@@ -294,11 +317,11 @@ mod tests {
     fn a_branch_decays_to_a_tenth_and_the_trunk_goes_on_as_if_it_never_ran() {
         let budget = 6_000;
         let checkpoint = 3_000;
-        let mut plain = trainer(Schedule::Wsd, budget);
-        let (plain_summary, _) = finish(&mut plain);
+        let mut alone = trainer(Schedule::Wsd, checkpoint);
+        let (alone_summary, _) = finish(&mut alone);
 
         let mut t = trainer(Schedule::Wsd, budget);
-        let plan = t.branch_plan(&[checkpoint, budget]).expect("plan");
+        let plan = t.plan_branches(&[checkpoint, budget]).expect("plan");
         assert_eq!(plan.len(), 1, "the run's own budget is not a branch");
         let (at, b) = plan[0];
         while t.step() < at {
@@ -320,8 +343,23 @@ mod tests {
             "ends at a tenth: {last}"
         );
         assert!(rates.windows(2).all(|w| w[1] <= w[0]), "only decays");
+        // The smallest checkpoint is the run planned for its budget alone, step for step.
+        assert_eq!(
+            (branch.steps, branch.tokens, branch.warmup_steps),
+            (
+                alone_summary.steps,
+                alone_summary.tokens,
+                alone_summary.warmup_steps
+            )
+        );
+        assert_eq!(branch.final_val_loss, alone_summary.final_val_loss);
+        assert_eq!(branch.val_loss_corrupted, alone_summary.val_loss_corrupted);
         t.end_branch(trunk);
         let (after, _) = finish(&mut t);
+        // The trunk is the run without a branch, warmed up as briefly as its first checkpoint.
+        let mut plain = trainer(Schedule::Wsd, budget);
+        plain.warmup_steps = after.warmup_steps.expect("recorded");
+        let (plain_summary, _) = finish(&mut plain);
         assert_eq!(
             timeless(after),
             timeless(plain_summary),
@@ -331,13 +369,36 @@ mod tests {
 
     #[test]
     fn checkpoints_need_wsd_and_must_fall_after_the_warm_up_and_before_the_end() {
-        let cosine = trainer(Schedule::Cosine, 6_000);
-        assert!(cosine.branch_plan(&[3_000]).is_err());
-        let t = trainer(Schedule::Wsd, 6_000);
-        assert!(t.branch_plan(&[9_000]).is_err(), "past the end");
-        assert!(t.branch_plan(&[10]).is_err(), "inside the warm-up");
-        let plan = t.branch_plan(&[4_000, 2_000, 4_000]).expect("plan");
+        let mut cosine = trainer(Schedule::Cosine, 6_000);
+        assert!(cosine.plan_branches(&[3_000]).is_err());
+        let mut t = trainer(Schedule::Wsd, 6_000);
+        assert!(t.plan_branches(&[9_000]).is_err(), "past the end");
+        assert!(t.plan_branches(&[10]).is_err(), "inside its own warm-up");
+        let plan = t.plan_branches(&[4_000, 2_000, 4_000]).expect("plan");
         assert_eq!(plan.iter().map(|p| p.1).collect::<Vec<_>>(), [2_000, 4_000]);
         assert!(plan[0].0 < plan[1].0);
+    }
+
+    #[test]
+    fn a_two_batch_mix_and_an_encoder_decoder_get_their_trunk_back_after_a_branch() {
+        // bert draws two kinds of batch in turn (each batcher with its own stream); t5 runs an
+        // encoder-decoder. Both must continue as if no branch had run.
+        for mix in ["mlm+nsp", "span"] {
+            let mut t = trainer_of(mix, Schedule::Wsd, 4_000);
+            let plan = t.plan_branches(&[2_000]).expect("plan");
+            let (at, b) = plan[0];
+            while t.step() < at {
+                block_on(t.advance()).expect("trunk step");
+            }
+            let trunk = t.begin_branch(b).expect("branch");
+            let (branch, _) = finish(&mut t);
+            assert_eq!(branch.budget_tokens, 2_000, "{mix}");
+            t.end_branch(trunk);
+            let (after, _) = finish(&mut t);
+            let mut plain = trainer_of(mix, Schedule::Wsd, 4_000);
+            plain.warmup_steps = after.warmup_steps.expect("recorded");
+            let (plain_summary, _) = finish(&mut plain);
+            assert_eq!(timeless(after), timeless(plain_summary), "{mix}");
+        }
     }
 }

@@ -89,6 +89,7 @@ impl Trainer {
             backend_label: self.backend.label.clone(),
             budget_tokens: self.config.budget_tokens,
             schedule_tokens: Some(self.schedule_tokens),
+            warmup_steps: Some(self.warmup_steps),
             branched_at_tokens: self.branched_at_tokens,
             tokens_per_step: self.config.batch_size * self.model_config.max_seq_len,
             batch_size: self.config.batch_size,

@@ -167,10 +167,36 @@ impl PairedDifference {
         })
     }
 
-    /// Whether the first judge is above the second by more than twice the paired standard
-    /// error. Two judges that agree on every item are not: the difference is 0.
+    /// The exact one-sided McNemar p-value that the first judge is no better than the second:
+    /// among the items only one of them gets right, the chance of the first getting at least
+    /// this many if each such item were a fair coin (McNemar 1947; the exact binomial form,
+    /// which stays right when few items disagree, where the normal approximation does not).
+    pub fn p_first_not_above(&self) -> f64 {
+        let (b, m) = (
+            self.first_right_only,
+            self.first_right_only + self.second_right_only,
+        );
+        if m == 0 {
+            return 1.0;
+        }
+        // P(X ≥ b), X ~ Binomial(m, 1/2), summed in log space.
+        let ln_choose = |k: usize| -> f64 {
+            (1..=k)
+                .map(|i| ((m - k + i) as f64).ln() - (i as f64).ln())
+                .sum::<f64>()
+        };
+        let half_m = m as f64 * std::f64::consts::LN_2;
+        (b..=m)
+            .map(|k| (ln_choose(k) - half_m).exp())
+            .sum::<f64>()
+            .min(1.0)
+    }
+
+    /// Whether the first judge is clearly above the second: the exact one-sided McNemar test
+    /// at 2.5% ([`Self::p_first_not_above`]), the one-sided half of a two-sided 5% test. Two
+    /// judges that agree on every item are not.
     pub fn clearly_above(&self) -> bool {
-        self.difference > 2.0 * self.se
+        self.difference > 0.0 && self.p_first_not_above() < 0.025
     }
 }
 

@@ -239,7 +239,28 @@ fn a_paired_difference_counts_discordant_items_and_has_the_paired_error() {
     assert!((d.se - 0.036f64.sqrt()).abs() < 1e-12);
     // The unpaired error of the same two accuracies is larger: √(0.8·0.2/10 + 0.6·0.4/10).
     assert!(d.se < (0.016f64 + 0.024).sqrt());
-    assert!(!d.clearly_above(), "0.2 is not above 2 · 0.19");
+    assert!(
+        !d.clearly_above(),
+        "3 against 1 disagreeing items is a coin's work"
+    );
+    // P(X ≥ 3 | 4 fair coins) = 5/16.
+    assert!((d.p_first_not_above() - 5.0 / 16.0).abs() < 1e-12);
+    // Five items only the first gets right and none the other way: p = 1/32, not below 2.5%,
+    // though the difference is five standard errors by the normal approximation.
+    let five = PairedDifference {
+        n: 100,
+        first_right_only: 5,
+        second_right_only: 0,
+        difference: 0.05,
+        se: (0.05f64 - 0.0025).sqrt() / 10.0,
+    };
+    assert!((five.p_first_not_above() - 1.0 / 32.0).abs() < 1e-12);
+    assert!(five.difference > 2.0 * five.se && !five.clearly_above());
+    let six = PairedDifference {
+        first_right_only: 6,
+        ..five
+    };
+    assert!(six.clearly_above(), "1/64 < 2.5%");
     // Agreement on every item: no difference, none claimed.
     let same = PairedDifference::of(&first, &first).expect("same items");
     assert_eq!((same.difference, same.se), (0.0, 0.0));
