@@ -35,14 +35,22 @@ fn stream_name(s: FlowStream) -> &'static str {
     }
 }
 
-/// The first position the loss scores on the output stream (what the graph follows first).
+/// The position the graph follows until a student picks one.
 fn first_scored(panel: &Panel) -> usize {
     let tokens = if panel.flow.output == FlowStream::Decoder {
         &panel.strip.written
     } else {
         &panel.strip.seen
     };
-    tokens.iter().position(|t| t.supervised).unwrap_or(0)
+    // The scored position nearest the middle: its cone (a causal triangle, a full mix) is
+    // wider than the first position's, which reads only itself.
+    let middle = tokens.len() / 2;
+    tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.supervised)
+        .min_by_key(|(i, _)| i.abs_diff(middle))
+        .map_or(0, |(i, _)| i)
 }
 
 /// The graph at `level` (an index into the output rows) for output `position`.
