@@ -19,6 +19,8 @@ use crate::core::plan::plan;
 use crate::core::saved::SavedFiles;
 use crate::core::summary::{BackendKind, TrainEvent};
 use crate::core::tokenizer::TokenPiece;
+use crate::core::viz::live::LiveTrace;
+use crate::core::viz::preview::Preview;
 
 /// Which device the page asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -377,6 +379,26 @@ pub enum WorkerInput {
     Evaluate,
     /// Stop the evaluation in progress (at its next stage); answered by `EvaluationStopped`.
     CancelEvaluation,
+    /// The pictures of example `example` of `mix`'s training stream, before any training
+    /// (strip, mask matrices, information flow), for the visualisation's `slot`. Answered by
+    /// `Preview`, or `PreviewFailed` with the reason. Works while the run trains.
+    Preview {
+        slot: PreviewSlot,
+        mix: String,
+        example: usize,
+    },
+    /// Whether the page shows live heatmaps: the training loop captures the model's attention
+    /// on a fixed example (within 5% of step time) only while they are watched.
+    WatchHeads { on: bool },
+}
+
+/// Which picture a `Preview` is for: the run's own mix, or one side of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreviewSlot {
+    Run,
+    Left,
+    Right,
 }
 
 /// What `Bench` times: the same causal-LM step as the native bench
@@ -520,6 +542,19 @@ pub enum WorkerOutput {
         message: String,
         fatal: bool,
     },
+    /// The answer to `Preview`.
+    Preview {
+        slot: PreviewSlot,
+        example: usize,
+        preview: Box<Preview>,
+    },
+    /// A `Preview` could not be drawn (a mix the lab cannot train, no corpus yet).
+    PreviewFailed {
+        slot: PreviewSlot,
+        message: String,
+    },
+    /// A live capture of the training model's attention on the fixed example.
+    Heads(Box<LiveTrace>),
     /// The worker's code panicked (a bug): the worker is dead. Sent by the panic hook, so the
     /// page can restart a worker with the same set-up and say what happened.
     Crashed {
@@ -849,6 +884,12 @@ mod tests {
                 steps: 2,
                 capture: false,
             }),
+            WorkerInput::Preview {
+                slot: PreviewSlot::Left,
+                mix: "mlm+sop@0.5".into(),
+                example: 3,
+            },
+            WorkerInput::WatchHeads { on: true },
         ];
         for input in inputs {
             let text = serde_json::to_string(&input).expect("ser");

@@ -24,6 +24,7 @@ use super::evaluation::{EvalShown, EvaluationPanel};
 use super::load_run::LoadRun;
 use super::objective_picker::ObjectivePicker;
 use super::results::Results;
+use super::viz::{VizPanel, VizView};
 
 /// Everything the page shows, as signals (all `Copy`).
 #[derive(Clone, Copy)]
@@ -83,6 +84,8 @@ pub struct RunView {
     /// Crashes since the last run became ready (a worker that crashes again before its run is
     /// ready is not restarted in a loop).
     pub crash_streak: RwSignal<u32>,
+    /// The attention panel's state.
+    pub viz: VizView,
 }
 
 impl RunView {
@@ -123,6 +126,7 @@ impl RunView {
             url_notes: RwSignal::new(Vec::new()),
             crash: RwSignal::new(None),
             crash_streak: RwSignal::new(0),
+            viz: VizView::new(),
         }
     }
 
@@ -147,6 +151,7 @@ impl RunView {
         self.evaluation.set(None);
         self.evaluating.set(None);
         self.eval_message.set(None);
+        self.viz.clear_run();
     }
 
     /// Draws one message of the worker, tagged `run`, which [`RunTags::admit`] let through.
@@ -175,8 +180,16 @@ impl RunView {
                 self.crash_streak.set(0);
                 self.status.set(String::new());
                 self.error.set(None);
+                self.viz.ready(&info.mix);
                 self.ready.set(Some(info));
             }
+            WorkerOutput::Preview {
+                slot,
+                example,
+                preview,
+            } => self.viz.apply_preview(slot, example, *preview),
+            WorkerOutput::PreviewFailed { message, .. } => self.viz.message.set(Some(message)),
+            WorkerOutput::Heads(live) => self.viz.heads.set(Some(*live)),
             WorkerOutput::Corpus(corpus) => {
                 self.fingerprint.set(None);
                 self.audit.set(None);
@@ -540,6 +553,7 @@ fn clock(seconds: f64) -> String {
 pub fn App() -> impl IntoView {
     let view = RunView::new();
     provide_context(view);
+    provide_context(view.viz);
     let query = window().location().search().unwrap_or_default();
     let (settings, notes) = Settings::from_query(&query);
     view.url_notes.set(notes);
@@ -570,6 +584,7 @@ pub fn App() -> impl IntoView {
             <section class="panel">
                 <Sample/>
             </section>
+            <VizPanel/>
             <CorpusPanel/>
         </main>
     }

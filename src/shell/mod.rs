@@ -9,6 +9,7 @@ pub mod gpu;
 pub mod load_run;
 pub mod objective_picker;
 pub mod results;
+pub mod viz;
 pub mod worker;
 
 /// Runs the module's static constructors, once; each wasm entry point (`app`, `worker`,

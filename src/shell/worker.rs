@@ -34,6 +34,8 @@ use crate::protocol::{BackendInfo, BenchRequest, ReadyInfo, Settings, WorkerInpu
 
 use super::gpu::choose_backend;
 
+mod viz;
+
 /// `performance.now()` of the worker, in seconds.
 struct PerformanceClock;
 
@@ -145,6 +147,8 @@ struct State {
     data: Option<CachedData>,
     /// The wasm memory size last reported to the page.
     memory_reported: u64,
+    /// Whether the page shows live heatmaps (the training loop then captures heads).
+    watch_heads: bool,
 }
 
 impl State {
@@ -389,6 +393,19 @@ fn handle(state: &Shared, input: WorkerInput, run: Option<u64>) {
             let generation = s.generation;
             drop(s);
             spawn_local(evaluate(state.clone(), *trainer, generation));
+        }
+        WorkerInput::Preview { slot, mix, example } => {
+            spawn_local(viz::send_preview(state.clone(), slot, mix, example))
+        }
+        WorkerInput::WatchHeads { on } => {
+            let idle = {
+                let mut s = state.borrow_mut();
+                let was = std::mem::replace(&mut s.watch_heads, on);
+                on && !was && matches!(s.phase, Phase::Idle(_))
+            };
+            if idle {
+                spawn_local(viz::capture_idle(state.clone()));
+            }
         }
         WorkerInput::CancelEvaluation => {
             if let Phase::Evaluating { cancel_requested } = &mut state.borrow_mut().phase {
@@ -905,6 +922,16 @@ fn run_size(settings: &Settings, kind: BackendKind, info: &BackendInfo) -> Model
         })
 }
 
+/// The run's settings for `plan` at `size`: its budget, seeds and knobs from the page.
+fn run_config(settings: &Settings, size: ModelSize, plan: &crate::core::plan::Plan) -> RunConfig {
+    let mut config = RunConfig::for_plan(size, plan);
+    config.budget_tokens = settings.budget_tokens;
+    config.seed = settings.seed;
+    config.corpus_seed = settings.corpus_seed;
+    config.knobs = settings.knobs.clone();
+    config
+}
+
 /// Builds (or takes from the cache) the tokenized corpus, shows it, and starts a trainer.
 /// `None` when a newer Prepare, Reset or corpus superseded this one meanwhile.
 async fn build(
@@ -921,11 +948,7 @@ async fn build(
     let size = run_size(settings, kind, &info);
     let (mix, preset) = ObjectiveMix::parse(&settings.mix)?;
     let plan = plan(&mix)?;
-    let mut config = RunConfig::for_plan(size, &plan);
-    config.budget_tokens = settings.budget_tokens;
-    config.seed = settings.seed;
-    config.corpus_seed = settings.corpus_seed;
-    config.knobs = settings.knobs.clone();
+    let config = run_config(settings, size, &plan);
     let description = settings.corpus.describe(settings.corpus_seed);
     let key = (
         settings.corpus.clone(),
@@ -1099,8 +1122,13 @@ async fn send_fingerprint(state: &Shared, generation: u64) {
 /// The training loop: one step at a time, holding the trainer, yielding in between so Pause
 /// and Reset are heard. A step whose run was replaced while it was awaited posts nothing.
 async fn train(state: Shared, mut trainer: Trainer, generation: u64) {
+    // Live heatmaps: the fixed example, and when to capture it (measured, ≤ 5% of step time).
+    let mut cadence = viz::LiveCadence::default();
+    let mut live: Option<viz::LiveSource> = None;
     loop {
+        let started = PerformanceClock.now_s();
         let result = trainer.advance().await;
+        cadence.record_step(PerformanceClock.now_s() - started);
         let kind = state.borrow().backend.as_ref().map(|(b, _)| b.kind);
         let Some(run) = state.borrow().still(generation) else {
             return;
@@ -1113,6 +1141,30 @@ async fn train(state: Shared, mut trainer: Trainer, generation: u64) {
                     .into_iter()
                     .for_each(|e| post(run, &WorkerOutput::Event(e)));
                 report_memory(&state);
+                if state.borrow().watch_heads && cadence.due(step) {
+                    let source = match live.take() {
+                        Some(mut source) => {
+                            source.refresh(&trainer);
+                            Ok(source)
+                        }
+                        None => viz::LiveSource::of(&trainer),
+                    };
+                    match source {
+                        Ok(source) => {
+                            let captured = source.capture(step, &mut cadence).await;
+                            live = Some(source);
+                            if state.borrow().still(generation).is_none() {
+                                return;
+                            }
+                            viz::post_heads(run, captured);
+                        }
+                        Err(e) => {
+                            // Stop trying (the page shows why) rather than fail every step.
+                            state.borrow_mut().watch_heads = false;
+                            viz::post_heads(run, Err(e));
+                        }
+                    }
+                }
             }
             Err(e) => {
                 state.borrow_mut().phase = Phase::Idle(Box::new(trainer));

@@ -195,6 +195,26 @@ impl FlowLayout {
             .iter()
             .find(|n| n.row == row && n.position == position)
     }
+
+    /// The node of `flow`'s input `input` (an index into [`Flow::inputs`]): the embeddings row
+    /// of the stack, encoder or content stream, or an encoder-decoder's decoder embeddings for
+    /// the inputs after [`Flow::encoder_inputs`]. XLNet's query stream has no input of its own.
+    pub fn input_node(&self, flow: &Flow, input: usize) -> Option<&FlowNode> {
+        let (row, position) = if input < flow.encoder_inputs {
+            let row = flow
+                .rows
+                .iter()
+                .position(|r| !matches!(r.stream, FlowStream::Decoder | FlowStream::Query))?;
+            (row, input)
+        } else {
+            let row = flow
+                .rows
+                .iter()
+                .position(|r| r.stream == FlowStream::Decoder)?;
+            (row, input - flow.encoder_inputs)
+        };
+        self.node(row, position)
+    }
 }
 
 #[cfg(test)]
@@ -282,5 +302,16 @@ mod tests {
         );
         assert!(layout.radius > 0.0 && layout.radius <= 12.0);
         assert!(layout.node(9, 0).is_none());
+        assert_eq!(
+            layout.input_node(&flow, 3),
+            layout.node(0, 3),
+            "an encoder input"
+        );
+        assert_eq!(
+            layout.input_node(&flow, 5),
+            layout.node(2, 1),
+            "the decoder's second input sits on the decoder's embeddings row"
+        );
+        assert!(layout.input_node(&flow, 6).is_none(), "no such input");
     }
 }

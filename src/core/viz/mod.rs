@@ -2,7 +2,8 @@
 //! the masks and head weights a forward pass recorded ([`trace`]), one example's corruption
 //! strip ([`strip`]), which input tokens can have reached a position after each layer
 //! ([`reach`]), per-head summaries ([`heads`]), geometry and colours ([`layout`], [`palette`]),
-//! and two objectives side by side without training ([`preview`]).
+//! two objectives side by side without training ([`preview`]), and when the training worker
+//! captures live heatmaps ([`live`]).
 //!
 //! The rule behind every picture is the house's "masks are data": a cell of a matrix is drawn
 //! from the mask the model applied, read back from its attention trace — never from a mask
@@ -14,6 +15,7 @@
 
 pub mod heads;
 pub mod layout;
+pub mod live;
 pub mod palette;
 pub mod preview;
 pub mod reach;

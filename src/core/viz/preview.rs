@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::reach::Flow;
 use super::strip::{Strip, strip};
-use super::trace::{MatrixView, capture_example, matrix_views};
+use super::trace::{ExportedTrace, MatrixView, capture_example, matrix_views};
 use crate::core::backend::Backend;
 use crate::core::config::RunConfig;
 use crate::core::data::Dataset;
@@ -28,6 +28,9 @@ pub struct Panel {
     /// One matrix per stream, drawn from the exported trace.
     pub matrices: Vec<MatrixView>,
     pub flow: Flow,
+    /// The exported trace (masks only) the matrices and the flow were read from, so the page
+    /// can offer it for download and its tests can check the drawn cells against it.
+    pub trace: ExportedTrace,
 }
 
 /// A mix's pictures before training.
@@ -85,6 +88,7 @@ pub async fn preview(
             strip,
             matrices: matrix_views(&trace),
             flow: Flow::from_trace(&trace)?,
+            trace,
         });
     }
     Ok(Preview {
@@ -116,7 +120,7 @@ mod tests {
     use super::*;
     use crate::core::exec::block_on;
     use crate::core::viz::test_support::{config, dataset};
-    use crate::core::viz::trace::{CellState, example_batch};
+    use crate::core::viz::trace::{CellState, check_cells, example_batch};
 
     fn mix(text: &str) -> ObjectiveMix {
         ObjectiveMix::parse(text).expect(text).0
@@ -172,6 +176,13 @@ mod tests {
                         "{name}: the matrix is the batch's mask"
                     );
                     assert!(!panel.flow.rows.is_empty());
+                    // Every matrix is its stream's first layer of the trace the panel carries.
+                    assert_eq!(panel.matrices.len(), panel.trace.streams().len());
+                    for view in &panel.matrices {
+                        let layer = panel.trace.stream(view.stream)[0];
+                        check_cells(view, layer).expect("drawn from the carried trace");
+                        assert!(layer.weights.is_none(), "a preview ships masks only");
+                    }
                 }
             }
         }
