@@ -157,6 +157,12 @@ pub fn table(grid: &Grid, rows: &[CompareRow]) -> String {
          compliance, common bound: every writer's replies cut to the shortest bound any writer \
          has at this size, the compliance that compares across mixes\n",
     );
+    if budgets.len() > 1 {
+        out.push_str(
+            "along a budget curve, wall s counts from the run's start: a checkpoint's includes \
+             the trunk up to it and the earlier checkpoints' branches and evaluations\n",
+        );
+    }
 
     let failed: Vec<&CompareRow> = rows
         .iter()
