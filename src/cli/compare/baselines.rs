@@ -239,17 +239,7 @@ mod tests {
     /// A's end and B's start, and less than the whole texts wherever those do not fit.
     #[test]
     fn the_pair_baselines_read_the_spans_a_model_reads() {
-        let grid = Grid {
-            mixes: vec!["gpt".into()],
-            seeds: vec![0],
-            size: ModelSize::Fast,
-            budget_tokens: 3000,
-            corpus_seed: 1,
-            corpus_file: None,
-            corpus_sha256: None,
-            eval_at: Vec::new(),
-            quick_eval: false,
-        };
+        let grid = Grid::fast_gpt();
         let dataset = Dataset::support(1, ModelSize::Fast.model().vocab_size).expect("dataset");
         let splits = pair_splits(&grid, &dataset).expect("splits");
         assert_eq!(splits.len(), PairKind::ALL.len());

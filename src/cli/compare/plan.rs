@@ -78,6 +78,22 @@ impl Grid {
         }
     }
 
+    /// A one-mix, one-seed grid at `fast` on the support-desk corpus, for tests.
+    #[cfg(test)]
+    pub(super) fn fast_gpt() -> Self {
+        Self {
+            mixes: vec!["gpt".into()],
+            seeds: vec![0],
+            size: ModelSize::Fast,
+            budget_tokens: 3000,
+            corpus_seed: 1,
+            corpus_file: None,
+            corpus_sha256: None,
+            eval_at: Vec::new(),
+            quick_eval: false,
+        }
+    }
+
     /// Every budget a row is made at: the checkpoints, then the budget itself.
     pub fn budgets(&self) -> Vec<u64> {
         let mut all = self.eval_at.clone();

@@ -505,17 +505,7 @@ mod tests {
     use super::*;
 
     fn grid() -> Grid {
-        Grid {
-            mixes: vec!["gpt".into()],
-            seeds: vec![0],
-            size: ModelSize::Fast,
-            budget_tokens: 3000,
-            corpus_seed: 1,
-            corpus_file: None,
-            corpus_sha256: None,
-            eval_at: Vec::new(),
-            quick_eval: false,
-        }
+        Grid::fast_gpt()
     }
 
     #[test]

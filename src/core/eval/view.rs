@@ -149,6 +149,20 @@ impl RunEvaluation {
         }
         if let Some(r) = &self.replies {
             let pct = |v: f64| format!("{:.1}%", v * 100.0);
+            // The reply baselines scored at one bound, a note each.
+            let baseline_notes = |cap: Option<usize>| {
+                self.reply_baselines
+                    .iter()
+                    .filter(move |b| b.cap == cap)
+                    .map(move |b| {
+                        format!(
+                            "baseline {}: {} ± {:.1}",
+                            b.writer,
+                            pct(b.greedy.compliance),
+                            b.greedy.compliance_se * 100.0
+                        )
+                    })
+            };
             let mut value = format!(
                 "{} ± {:.1} of {} greedy replies",
                 pct(r.greedy.compliance),
@@ -168,14 +182,7 @@ impl RunEvaluation {
             if let (Some(d), Some(rep)) = (r.greedy.distinct2, r.greedy.repetition) {
                 notes.push(format!("distinct-2 {d:.2}, repetition {rep:.2}"));
             }
-            for b in self.reply_baselines.iter().filter(|b| b.cap == r.cap) {
-                notes.push(format!(
-                    "baseline {}: {} ± {:.1}",
-                    b.writer,
-                    pct(b.greedy.compliance),
-                    b.greedy.compliance_se * 100.0
-                ));
-            }
+            notes.extend(baseline_notes(r.cap));
             generation.push(GenLine {
                 id: "eval-compliance".into(),
                 label: "compliance".into(),
@@ -191,14 +198,7 @@ impl RunEvaluation {
                     "the same greedy replies cut to their first {cap} tokens, the shortest bound \
                      any writer has at this size: this figure compares across objectives"
                 )];
-                for b in self.reply_baselines.iter().filter(|b| b.cap == Some(cap)) {
-                    notes.push(format!(
-                        "baseline {}: {} ± {:.1}",
-                        b.writer,
-                        pct(b.greedy.compliance),
-                        b.greedy.compliance_se * 100.0
-                    ));
-                }
+                notes.extend(baseline_notes(Some(cap)));
                 generation.push(GenLine {
                     id: "eval-compliance-common".into(),
                     label: format!("compliance, first {cap} tokens"),
