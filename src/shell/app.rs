@@ -189,7 +189,7 @@ impl RunView {
                 preview,
             } => self.viz.apply_preview(slot, example, *preview),
             WorkerOutput::PreviewFailed { message, .. } => self.viz.message.set(Some(message)),
-            WorkerOutput::Heads(live) => self.viz.heads.set(Some(*live)),
+            WorkerOutput::Heads { live } => self.viz.heads.set(Some(*live)),
             WorkerOutput::Corpus(corpus) => {
                 self.fingerprint.set(None);
                 self.audit.set(None);

@@ -213,7 +213,9 @@ fn scope() -> Option<DedicatedWorkerGlobalScope> {
 
 /// Posts `output` tagged with run `run` (or untagged: it concerns whatever is current).
 fn post_tagged(run: Option<u64>, output: &WorkerOutput) {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    // Bytes (saved weights, a live capture's head weights) travel as one `Uint8Array`.
+    let serializer =
+        serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
     match serde::Serialize::serialize(output, &serializer) {
         Ok(value) => {
             if let Some(run) = run {

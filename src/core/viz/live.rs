@@ -118,15 +118,22 @@ pub struct LiveTrace {
 }
 
 impl LiveTrace {
-    /// Summarises `trace` (which must carry head weights) into the message for the page.
+    /// Summarises `trace` (which must carry head weights) into the message for the page. The
+    /// heatmaps draw masks and weights only, so the layers' token labels (the summaries have
+    /// read them) are dropped: a `default` capture's eight layers of 128 labels each cost the
+    /// page tens of milliseconds to deserialise, every capture.
     pub fn new(
         step: usize,
-        trace: ExportedTrace,
+        mut trace: ExportedTrace,
         specials: SpecialIds,
         capture_ms: f64,
         cadence: &LiveCadence,
     ) -> Result<Self, CoreError> {
         let heads = summarise(&trace, specials)?;
+        for layer in &mut trace.layers {
+            layer.mask.row_tokens = Vec::new();
+            layer.mask.col_tokens = Vec::new();
+        }
         Ok(Self {
             step,
             trace,
@@ -221,8 +228,19 @@ mod tests {
         let mut cadence = LiveCadence::default();
         cadence.record_step(0.1);
         cadence.record_capture(1, 0.01);
+        let summaries = summarise(&trace, SpecialIds::fixed()).expect("summaries");
         let live = LiveTrace::new(1, trace, SpecialIds::fixed(), 10.0, &cadence).expect("live");
         assert_eq!(live.every, 2);
+        // The summaries read the labels; the message then leaves them out.
+        assert_eq!(live.heads, summaries);
+        assert!(
+            live.trace
+                .layers
+                .iter()
+                .all(|l| l.mask.row_tokens.is_empty()
+                    && l.mask.col_tokens.is_empty()
+                    && l.weights.is_some())
+        );
         assert_eq!(live.heads.len(), layers * 4, "fast: 4 heads a layer");
         let share = live.cost_share().expect("share");
         assert!((share - 0.05).abs() < 1e-9, "{share}");

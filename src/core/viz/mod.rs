@@ -2,6 +2,7 @@
 //! the masks and head weights a forward pass recorded ([`trace`]), one example's corruption
 //! strip ([`strip`]), which input tokens can have reached a position after each layer
 //! ([`reach`]), per-head summaries ([`heads`]), geometry and colours ([`layout`], [`palette`]),
+//! the live heatmap's pixels ([`raster`]), compact wire forms of masks and weights ([`packed`]),
 //! two objectives side by side without training ([`preview`]), and when the training worker
 //! captures live heatmaps ([`live`]).
 //!
@@ -16,8 +17,10 @@
 pub mod heads;
 pub mod layout;
 pub mod live;
+pub mod packed;
 pub mod palette;
 pub mod preview;
+pub mod raster;
 pub mod reach;
 pub mod strip;
 pub mod trace;

@@ -48,7 +48,9 @@ pub struct FlowRow {
     /// The attention that made this row (`None` for the embeddings).
     pub via: Option<Stream>,
     pub width: usize,
-    /// `[width, inputs]` row-major: `true` where that input can have reached that position.
+    /// `[width, inputs]` row-major: `true` where that input can have reached that position
+    /// (on the wire a string of `0`/`1`, [`super::packed::bits`]).
+    #[serde(with = "super::packed::bits")]
     pub reached: Vec<bool>,
 }
 

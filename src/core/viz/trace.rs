@@ -28,7 +28,9 @@ use crate::core::objective::{Batch, DecoderBatch, PairBatch, QueryBatch};
 pub struct MaskMatrix {
     pub rows: usize,
     pub cols: usize,
-    /// `[rows, cols]` row-major, `true` = blocked (the query may not read that key).
+    /// `[rows, cols]` row-major, `true` = blocked (the query may not read that key); on the
+    /// wire a string of `0`/`1` ([`super::packed::bits`]).
+    #[serde(with = "super::packed::bits")]
     pub blocked: Vec<bool>,
     /// The query positions' tokens (for a decoder: what it reads at each position).
     pub row_tokens: Vec<TokenLabel>,
@@ -61,6 +63,8 @@ pub struct HeadWeights {
     pub heads: usize,
     pub rows: usize,
     pub cols: usize,
+    /// On the wire base64 of the little-endian bytes ([`super::packed::f32_base64`]).
+    #[serde(with = "super::packed::f32_base64")]
     pub values: Vec<f32>,
 }
 
@@ -428,7 +432,8 @@ pub struct MatrixView {
     pub title: String,
     pub rows: usize,
     pub cols: usize,
-    /// `[rows, cols]` row-major.
+    /// `[rows, cols]` row-major (on the wire a string of `0`/`1`, [`super::packed::cells`]).
+    #[serde(with = "super::packed::cells")]
     pub cells: Vec<CellState>,
     /// How many cells are blocked (the page shows it; its tests count it).
     pub blocked_cells: usize,
@@ -469,6 +474,31 @@ impl MatrixView {
             .unwrap_or(CellState::Blocked)
     }
 
+    /// The cells as maximal horizontal runs of one state, row by row, left to right: what the
+    /// page draws, one rectangle per run (a causal 64 × 64 mask is 127 rectangles, not 4,096
+    /// SVG nodes, which took the main thread hundreds of milliseconds to build).
+    pub fn runs(&self) -> Vec<CellRun> {
+        let mut runs = Vec::new();
+        for row in 0..self.rows {
+            let mut col = 0;
+            while col < self.cols {
+                let state = self.cell(row, col);
+                let mut len = 1;
+                while col + len < self.cols && self.cell(row, col + len) == state {
+                    len += 1;
+                }
+                runs.push(CellRun {
+                    row,
+                    col,
+                    len,
+                    state,
+                });
+                col += len;
+            }
+        }
+        runs
+    }
+
     /// The columns row `row` may read.
     pub fn row_reads(&self, row: usize) -> Vec<usize> {
         (0..self.cols)
@@ -496,6 +526,15 @@ impl MatrixView {
             self.cols
         )
     }
+}
+
+/// `len` cells of one row in the same state, from column `col` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellRun {
+    pub row: usize,
+    pub col: usize,
+    pub len: usize,
+    pub state: CellState,
 }
 
 /// One matrix per stream the trace holds (its first layer's: a stream applies one mask in

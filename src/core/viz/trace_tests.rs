@@ -52,6 +52,37 @@ fn drawn_cells_are_the_exported_trace_for_every_objective_and_stream_and_a_flip_
                     view.blocked_cells,
                     layer.mask.blocked.iter().filter(|&&b| b).count()
                 );
+                // The runs the page draws tile the matrix exactly: every cell once, in its
+                // state, each run maximal (a neighbour in the row has the other state).
+                let runs = view.runs();
+                let mut covered = vec![None; view.rows * view.cols];
+                for run in &runs {
+                    assert!(
+                        run.len > 0 && run.col + run.len <= view.cols,
+                        "{what}: {run:?}"
+                    );
+                    for c in run.col..run.col + run.len {
+                        let i = run.row * view.cols + c;
+                        assert!(
+                            covered[i].is_none(),
+                            "{what}: ({}, {c}) drawn twice",
+                            run.row
+                        );
+                        covered[i] = Some(run.state);
+                    }
+                    if run.col + run.len < view.cols {
+                        assert_ne!(view.cell(run.row, run.col + run.len), run.state, "{what}");
+                    }
+                }
+                let drawn: Vec<CellState> =
+                    covered.into_iter().map(|c| c.expect("covered")).collect();
+                assert_eq!(drawn, view.cells, "{what}");
+                // The trace survives the wire (the mask as bits, the weights as bytes) exactly.
+                let wire = serde_json::to_string(layer).expect("serialise");
+                assert_eq!(
+                    &serde_json::from_str::<TraceLayer>(&wire).expect("parse"),
+                    layer
+                );
                 // Flip one cell of the trace: the comparison fails, and a view drawn from the
                 // flipped trace differs in exactly that cell (it reads nothing else).
                 let (r, c) = (view.rows / 2, view.cols / 3);
@@ -84,6 +115,20 @@ fn drawn_cells_are_the_exported_trace_for_every_objective_and_stream_and_a_flip_
         }
     }
     assert_eq!(seen_streams.len(), 6, "every stream: {seen_streams:?}");
+}
+
+#[test]
+fn a_causal_matrix_is_two_runs_a_row() {
+    let net = network("clm");
+    let (_, batch) = batches("clm").remove(0);
+    let trace = capture(&net, &batch, 0);
+    let view = MatrixView::from_layer(&trace.layers[0]);
+    let runs = view.runs();
+    // Row r reads keys 0..=r (allowed), then the rest is blocked; the last row has no rest
+    // unless padding follows.
+    assert_eq!(runs[0].state, CellState::Allowed);
+    assert_eq!(runs[0].len, 1);
+    assert!(runs.len() <= 2 * view.rows, "{} runs", runs.len());
 }
 
 #[test]

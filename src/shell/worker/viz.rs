@@ -146,7 +146,12 @@ pub(super) async fn capture_idle(state: Shared) {
 /// Posts a capture, or says in the page why the heatmaps could not be drawn.
 pub(super) fn post_heads(run: u64, result: Result<LiveTrace, CoreError>) {
     match result {
-        Ok(live) => post(run, &WorkerOutput::Heads(Box::new(live))),
+        Ok(live) => post(
+            run,
+            &WorkerOutput::Heads {
+                live: Box::new(live),
+            },
+        ),
         Err(e) => post(
             run,
             &WorkerOutput::Error {
