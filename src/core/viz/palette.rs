@@ -133,26 +133,38 @@ pub const TOKEN_STATES: [TokenState; 11] = [
     TokenState::Target,
 ];
 
-/// WCAG 2 relative luminance of a `#RRGGBB` colour (0 for black, 1 for white).
-pub fn relative_luminance(hex: &str) -> Result<f64, CoreError> {
+/// The diagonal drawn over a blocked cell of the live heatmap (a neutral grey: the hatching
+/// must read as "no weight here" without competing with the blue of the weights).
+pub const HEAT_HATCH: &str = "#9AA3B5";
+
+/// The red, green and blue bytes of a `#RRGGBB` colour.
+pub fn rgb(hex: &str) -> Result<[u8; 3], CoreError> {
     let bad = || CoreError::Picture(format!("`{hex}` is not a #RRGGBB colour"));
     let digits = hex
         .strip_prefix('#')
         .filter(|d| d.len() == 6)
         .ok_or_else(bad)?;
-    let channel = |i: usize| -> Result<f64, CoreError> {
-        let byte = digits
+    let byte = |i: usize| {
+        digits
             .get(i..i + 2)
             .and_then(|d| u8::from_str_radix(d, 16).ok())
-            .ok_or_else(bad)?;
+            .ok_or_else(bad)
+    };
+    Ok([byte(0)?, byte(2)?, byte(4)?])
+}
+
+/// WCAG 2 relative luminance of a `#RRGGBB` colour (0 for black, 1 for white).
+pub fn relative_luminance(hex: &str) -> Result<f64, CoreError> {
+    let linear = |byte: u8| {
         let c = f64::from(byte) / 255.0;
-        Ok(if c <= 0.04045 {
+        if c <= 0.04045 {
             c / 12.92
         } else {
             ((c + 0.055) / 1.055).powf(2.4)
-        })
+        }
     };
-    Ok(0.2126 * channel(0)? + 0.7152 * channel(2)? + 0.0722 * channel(4)?)
+    let [r, g, b] = rgb(hex)?;
+    Ok(0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b))
 }
 
 /// WCAG 2 contrast ratio of two colours, from 1 (the same) to 21 (black on white).

@@ -1,13 +1,15 @@
 //! Live heatmaps: what each head of one layer of the training model attends to on the run's
 //! fixed example, refreshed as the worker captures it, blocked cells hatched over the weights,
 //! and each head's summary (entropy, mean distance, shares, and a role once one share passes
-//! half: "previous-token head"; [`crate::core::viz::heads`]). Drawn on a canvas: a few thousand
-//! cells redrawn every capture would be too many SVG nodes for a smooth page.
+//! half: "previous-token head"; [`crate::core::viz::heads`]). Drawn on a canvas from the core's
+//! pixels ([`crate::core::viz::raster`]) in one copy: a few thousand cells redrawn every capture
+//! would be too many SVG nodes, or canvas calls, for a smooth page.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{Clamped, JsCast};
 
-use crate::core::viz::palette::{self, okabe_ito};
+use crate::core::viz::palette::okabe_ito;
+use crate::core::viz::raster::heat_image;
 use crate::core::viz::trace::TraceLayer;
 use crate::protocol::WorkerInput;
 
@@ -15,10 +17,10 @@ use super::VizView;
 use super::export::download_canvas;
 use crate::shell::app::send;
 
-/// Draws every head of `layer` side by side; returns a digest of the weights drawn (the
-/// browser tests watch it change as training runs).
+/// Draws every head of `layer` side by side: the core's pixels in one copy, then the titles;
+/// returns a digest of the weights drawn (the browser tests watch it change as training runs).
 fn draw(canvas: &web_sys::HtmlCanvasElement, layer: &TraceLayer, projector: bool) -> f64 {
-    let Some(w) = layer.weights.as_ref() else {
+    let Ok(img) = heat_image(layer, projector) else {
         return 0.0;
     };
     let Ok(Some(ctx)) = canvas.get_context("2d") else {
@@ -27,57 +29,22 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, layer: &TraceLayer, projector: bool
     let Ok(ctx) = ctx.dyn_into::<web_sys::CanvasRenderingContext2d>() else {
         return 0.0;
     };
-    let font = if projector { 18.0 } else { 13.0 };
-    let room = if projector { 300.0 } else { 190.0 };
-    let cell = (room / w.cols.max(w.rows).max(1) as f64)
-        .floor()
-        .clamp(2.0, 14.0);
-    let (pw, ph) = (cell * w.cols as f64, cell * w.rows as f64);
-    let gap = 18.0;
-    let top = font + 8.0;
-    let width = w.heads as f64 * (pw + gap);
-    let height = top + ph;
-    canvas.set_width(width as u32);
-    canvas.set_height(height as u32);
-    ctx.set_fill_style_str(okabe_ito::WHITE);
-    ctx.fill_rect(0.0, 0.0, width, height);
-    ctx.set_font(&format!("600 {font}px system-ui, sans-serif"));
-    let mut digest = 0.0;
-    for h in 0..w.heads {
-        let x0 = h as f64 * (pw + gap);
-        ctx.set_fill_style_str(okabe_ito::BLACK);
-        let _ = ctx.fill_text(&format!("head {}", h + 1), x0, font);
-        for r in 0..w.rows {
-            let row = w.row(h, r);
-            let max = row.iter().copied().fold(0.0f32, f32::max).max(1e-6);
-            for (c, &v) in row.iter().enumerate() {
-                let (x, y) = (x0 + c as f64 * cell, top + r as f64 * cell);
-                digest += v as f64 * ((r * w.cols + c) % 13 + 1) as f64;
-                if layer.mask.is_blocked(r, c) {
-                    ctx.set_fill_style_str(palette::BLOCKED.fill);
-                    ctx.fill_rect(x, y, cell, cell);
-                    if cell >= 4.0 {
-                        ctx.set_stroke_style_str("#9aa3b5");
-                        ctx.set_line_width(1.0);
-                        ctx.begin_path();
-                        ctx.move_to(x, y + cell);
-                        ctx.line_to(x + cell, y);
-                        ctx.stroke();
-                    }
-                } else {
-                    // Shade: the weight relative to the row's largest (a row of 30 keys read
-                    // alike would otherwise be invisible).
-                    let a = (v / max).clamp(0.0, 1.0);
-                    ctx.set_fill_style_str(&format!("rgba(0, 114, 178, {a:.3})"));
-                    ctx.fill_rect(x, y, cell, cell);
-                }
-            }
-        }
-        ctx.set_stroke_style_str(okabe_ito::BLACK);
-        ctx.set_line_width(1.0);
-        ctx.stroke_rect(x0 + 0.5, top + 0.5, pw - 1.0, ph - 1.0);
+    canvas.set_width(img.width as u32);
+    canvas.set_height(img.height as u32);
+    let Ok(data) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        Clamped(&img.rgba),
+        img.width as u32,
+        img.height as u32,
+    ) else {
+        return 0.0;
+    };
+    let _ = ctx.put_image_data(&data, 0.0, 0.0);
+    ctx.set_fill_style_str(okabe_ito::BLACK);
+    ctx.set_font(&format!("600 {}px system-ui, sans-serif", img.font_px));
+    for label in &img.labels {
+        let _ = ctx.fill_text(&label.text, label.x.into(), label.y.into());
     }
-    digest
+    img.digest
 }
 
 #[component]
