@@ -62,7 +62,9 @@ function instrument() {
     }).observe({ type: 'longtask', buffered: true });
   } catch (_) { /* no Long Tasks API: the count stays empty and the report says so */ }
   const check = () => {
-    const status = document.querySelector('[data-testid="status"]')?.innerText;
+    // textContent, not innerText: innerText forces a synchronous layout inside whatever task
+    // mutated the page, and the bench would then count its own layout as the page's.
+    const status = document.querySelector('[data-testid="status"]')?.textContent;
     const phases = window.__ppBench.phases;
     if (status && (phases.length === 0 || phases[phases.length - 1].text !== status)) {
       phases.push({ ms: performance.now(), text: status });

@@ -1,7 +1,9 @@
 //! One attention's mask as an SVG matrix: query rows × key columns, allowed cells solid blue and
 //! blocked cells hatched ([`palette::ALLOWED`], [`palette::BLOCKED`]), sized by
 //! [`MatrixGeometry::fit`]. The cells are the core's [`MatrixView`], read from the exported
-//! trace; each carries `data-state`, which the browser tests compare with that trace. Hover, tap
+//! trace, drawn as runs of one state along a row ([`MatrixView::runs`]); each run carries
+//! `data-r`, `data-c`, `data-len` and `data-state`, which the browser tests expand into cells
+//! and compare with that trace. Hover, tap
 //! or ↑/↓ a row to read "token i may attend to …"; the keys are outlined on the strip.
 
 use std::sync::Arc;
@@ -82,22 +84,39 @@ fn markup(m: &MatrixView, g: &MatrixGeometry, hatch: &str) -> String {
         ));
     }
     let allowed = palette::ALLOWED.fill;
-    for row in 0..m.rows {
-        for col in 0..m.cols {
-            let r = g.cell_rect(row, col);
-            let (fill, state) = match m.cell(row, col) {
-                CellState::Allowed => (allowed.to_string(), "allowed"),
-                CellState::Blocked => (format!("url(#{hatch})"), "blocked"),
-            };
-            s.push_str(&format!(
-                "<rect x=\"{}\" y=\"{}\" width=\"{w}\" height=\"{w}\" fill=\"{fill}\" stroke=\"#ffffff\" \
-                 stroke-width=\"0.5\" data-r=\"{row}\" data-c=\"{col}\" data-state=\"{state}\"/>",
-                r.x,
-                r.y,
-                w = r.width,
-            ));
-        }
+    for run in m.runs() {
+        let r = g.cell_rect(run.row, run.col);
+        let (fill, state) = match run.state {
+            CellState::Allowed => (allowed.to_string(), "allowed"),
+            CellState::Blocked => (format!("url(#{hatch})"), "blocked"),
+        };
+        s.push_str(&format!(
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\" data-r=\"{}\" \
+             data-c=\"{}\" data-len=\"{}\" data-state=\"{state}\"/>",
+            r.x,
+            r.y,
+            r.width * run.len as f32,
+            r.height,
+            run.row,
+            run.col,
+            run.len,
+        ));
     }
+    // The cell borders: one path of white lines over the runs.
+    let (x0, y0) = (g.gutter, g.gutter);
+    let (x1, y1) = (x0 + g.cell * m.cols as f32, y0 + g.cell * m.rows as f32);
+    let mut grid = String::new();
+    for c in 1..m.cols {
+        let x = x0 + c as f32 * g.cell;
+        grid.push_str(&format!("M{x} {y0}V{y1}"));
+    }
+    for r in 1..m.rows {
+        let y = y0 + r as f32 * g.cell;
+        grid.push_str(&format!("M{x0} {y}H{x1}"));
+    }
+    s.push_str(&format!(
+        "<path d=\"{grid}\" stroke=\"#ffffff\" stroke-width=\"0.5\" fill=\"none\" pointer-events=\"none\"/>"
+    ));
     s
 }
 
