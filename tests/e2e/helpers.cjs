@@ -15,14 +15,14 @@ const DIST = process.env.PP_DIST || path.join(__dirname, '..', '..', 'dist');
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 
 /** Opens the app in a fresh browser and records console errors and off-origin requests. */
-async function openApp(extraFlags, query, prepare = async () => {}) {
+async function openApp(extraFlags, query, prepare = async () => {}, contextOptions = {}) {
   assert.ok(fs.existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}`);
   assert.ok(fs.existsSync(path.join(DIST, 'index.html')), `the app is not built in ${DIST}`);
   const server = await serve(DIST);
   const origin = `http://127.0.0.1:${server.address().port}`;
   // Playwright gives each launch a fresh, empty profile directory of its own.
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_FLAGS, ...extraFlags] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ...contextOptions });
   const page = await context.newPage();
   // `requested`: the paths fetched from the page's origin (which worker build was loaded).
   const problems = { consoleErrors: [], offOrigin: [], pageErrors: [], requested: [] };

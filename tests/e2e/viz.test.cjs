@@ -5,6 +5,7 @@
 // changes during training, and main-thread long tasks are recorded meanwhile. One page serves
 // every CPU check; WebGPU gets one short page.
 'use strict';
+const fs = require('node:fs');
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const {
@@ -50,7 +51,9 @@ function readDrawn(page) {
         rows: Number(svg.dataset.rows),
         cols: Number(svg.dataset.cols),
         blockedShown: Number(svg.dataset.blocked),
-        cells: cells.map((c) => ({ r: Number(c.dataset.r), c: Number(c.dataset.c), blocked: c.dataset.state === 'blocked' })),
+        // Each rectangle is a run of `data-len` cells of one state along a row.
+        cells: cells.flatMap((c) => Array.from({ length: Number(c.dataset.len) }, (_, k) => (
+          { r: Number(c.dataset.r), c: Number(c.dataset.c) + k, blocked: c.dataset.state === 'blocked' }))),
       };
     });
     return { matrices, traces: JSON.parse(window.__ppVizTraces.run) };
@@ -69,9 +72,13 @@ function compare(drawn, trace) {
     .filter((l) => l.stream === SNAKE[drawn.stream])
     .sort((a, b) => a.layer - b.layer)[0];
   if (!layer) return `no ${drawn.stream} layer in the trace`;
-  const { rows, cols, blocked } = layer.mask;
+  // The mask travels as a string of 0/1 (1 = blocked).
+  const { rows, cols } = layer.mask;
+  const blocked = [...layer.mask.blocked].map((b) => b === '1');
   if (rows !== drawn.rows || cols !== drawn.cols) return `size ${drawn.rows}×${drawn.cols} vs ${rows}×${cols}`;
   if (drawn.cells.length !== rows * cols) return `${drawn.cells.length} cells drawn of ${rows * cols}`;
+  const seen = new Set(drawn.cells.map((cell) => cell.r * cols + cell.c));
+  if (seen.size !== rows * cols) return `${rows * cols - seen.size} cells drawn twice or not at all`;
   for (const cell of drawn.cells) {
     if (blocked[cell.r * cols + cell.c] !== cell.blocked) return `cell (${cell.r}, ${cell.c}) differs`;
   }
@@ -111,7 +118,8 @@ test('every preset draws its strip, masks and flow from the exported trace (CPU)
           // The comparison is not vacuous: flip one cell of the trace and it fails.
           const flipped = JSON.parse(JSON.stringify(trace));
           const layer = flipped.layers.filter((l) => l.stream === SNAKE[m.stream]).sort((a, b) => a.layer - b.layer)[0];
-          layer.mask.blocked[0] = !layer.mask.blocked[0];
+          const bits = layer.mask.blocked;
+          layer.mask.blocked = (bits[0] === '1' ? '0' : '1') + bits.slice(1);
           assert.notEqual(compare(m, flipped), null, `${preset} ${m.stream}: a flipped cell goes unnoticed`);
         }
       }
@@ -190,6 +198,17 @@ test('every preset draws its strip, masks and flow from the exported trace (CPU)
     assert.match(svgFile.suggestedFilename(), /\.svg$/);
     const [pngFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('viz-download-png').first().click()]);
     assert.match(pngFile.suggestedFilename(), /\.png$/);
+    // The strip is HTML on the page; its download is the SVG the core laid out, a chip per
+    // token the page shows.
+    const [stripFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('viz-download-strip-svg').first().click()]);
+    assert.equal(stripFile.suggestedFilename(), 'strip.svg');
+    const stripSvg = fs.readFileSync(await stripFile.path(), 'utf8');
+    const chips = (stripSvg.match(/<rect [^>]*rx="4"/g) || []).length;
+    const tokens = await page.getByTestId('viz-strip').first().getByTestId('viz-token').count();
+    assert.equal(chips, tokens, 'a chip in the SVG per token on the page');
+    const [stripPng] = await Promise.all([page.waitForEvent('download'), page.getByTestId('viz-download-strip-png').first().click()]);
+    assert.equal(stripPng.suggestedFilename(), 'strip.png');
+    assert.ok(fs.statSync(await stripPng.path()).size > 2000, 'the strip PNG has a picture in it');
 
     // The live heatmap changes as the model trains (xlnet: both streams), while the page
     // stays smooth.
@@ -226,6 +245,8 @@ test('every preset draws its strip, masks and flow from the exported trace (CPU)
 
     // Projector view: the smallest text is at least 18 px.
     await page.getByTestId('viz-projector').click();
+    // It takes the whole screen where the browser allows it.
+    await page.waitForFunction(() => document.fullscreenElement?.dataset.testid === 'viz', null, { timeout: 5_000 });
     const smallest = await page.evaluate(() => {
       let min = Infinity;
       for (const el of document.querySelectorAll('[data-testid="viz"] *')) {
@@ -239,7 +260,29 @@ test('every preset draws its strip, masks and flow from the exported trace (CPU)
     });
     await screenshot(page, 'viz-projector.png');
     assert.ok(smallest >= 18, `smallest projector text ${smallest}px`);
-    await page.keyboard.press('Escape');
+    await page.getByTestId('viz-projector').click();
+    await page.waitForFunction(() => document.fullscreenElement === null, null, { timeout: 5_000 });
+    assert.equal(await page.getByTestId('viz-projector').getAttribute('aria-pressed'), 'false');
+    assertClean(problems);
+  } finally {
+    await close();
+  }
+});
+
+test('on a touch screen a tap on a matrix row reads that row', { timeout: 300_000 }, async () => {
+  const { page, problems, close } = await openApp([], '?size=fast&backend=cpu&mix=gpt', async () => {}, { hasTouch: true });
+  try {
+    await waitForTrainEnabled(page, 120_000);
+    await waitForPictures(page, 'clm', 60_000);
+    const svg = page.locator('[data-testid="viz-matrix"][data-slot="run"]').first();
+    const box = await svg.boundingBox();
+    // Near the bottom right: a late row of the causal matrix.
+    await svg.tap({ position: { x: box.width * 0.9, y: box.height * 0.9 } });
+    const sentence = await page.getByTestId('viz-row-sentence').first().innerText();
+    assert.match(sentence, /\((\d+)\) may attend to (\d+) of \d+ keys/);
+    const [, row, reads] = sentence.match(/\((\d+)\) may attend to (\d+) of/);
+    assert.equal(Number(reads), Number(row) + 1, `causal: row ${row} reads positions 0–${row}`);
+    assert.equal(await page.locator('[data-testid="viz-token"].lit').count(), Number(reads));
     assertClean(problems);
   } finally {
     await close();
@@ -247,7 +290,7 @@ test('every preset draws its strip, masks and flow from the exported trace (CPU)
 });
 
 test('the attention panel on WebGPU: previews of each network kind, a heatmap that changes', { timeout: 600_000 }, async () => {
-  const { page, problems, close } = await openApp(['--enable-unsafe-webgpu'], '?size=fast&mix=gpt');
+  const { page, problems, close } = await openApp(['--enable-unsafe-webgpu'], '?size=fast&mix=gpt', recordLongTasks);
   try {
     await waitForTrainEnabled(page, 240_000);
     assert.match(await text(page, 'backend'), /WebGPU/);
@@ -261,7 +304,10 @@ test('the attention panel on WebGPU: previews of each network kind, a heatmap th
     await page.getByTestId('viz-compare').selectOption({ label: 'CLM vs PLM' });
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="viz-side-by-side"] [data-testid="viz-matrix"]')].some((m) => m.dataset.stream === 'Query'), null, { timeout: 240_000 });
     await page.getByTestId('viz-compare').selectOption('none');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="viz-side-by-side"]').length === 0);
+    await page.evaluate(() => { window.__longTasks = []; });
     await page.getByTestId('train').click();
+    await page.getByTestId('viz-play').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="viz-heatmap"]')?.dataset.step, null, { timeout: 240_000 });
     const first = await page.getByTestId('viz-heatmap').getAttribute('data-digest');
     await page.waitForFunction(
@@ -270,6 +316,11 @@ test('the attention panel on WebGPU: previews of each network kind, a heatmap th
       { timeout: 300_000, polling: 500 },
     );
     await page.getByTestId('pause').click();
+    const tasks = await page.evaluate(() => window.__longTasks);
+    const status = await text(page, 'viz-heads-status');
+    const longest = Math.max(0, ...tasks);
+    console.log(`long tasks while training gpt on WebGPU with animation and heatmaps: ${tasks.filter((d) => d > 50).length} over 50 ms, longest ${longest.toFixed(0)} ms; ${status}`);
+    assert.ok(longest <= 100, `a main-thread task of ${longest} ms`);
     await page.getByTestId('viz-heads').scrollIntoViewIfNeeded();
     await screenshot(page, 'viz-heads-webgpu.png');
     assertClean(problems);

@@ -1,5 +1,6 @@
-//! Downloads for slides: an SVG as the file the page drew, and a PNG of it rendered through a
-//! canvas at twice its size (and a canvas, such as the heatmaps, as PNG directly).
+//! Downloads for slides: an SVG as the file the page drew (or, for the HTML strip, the SVG the
+//! core laid out for it), and a PNG of it rendered through a canvas at twice its size (and a
+//! canvas, such as the heatmaps, as PNG directly).
 
 use std::cell::Cell;
 
@@ -31,9 +32,8 @@ fn save(url: &str, name: &str) {
     }
 }
 
-fn svg_blob_url(svg: &web_sys::Element) -> Option<String> {
-    let text = svg.outer_html();
-    let parts = js_sys::Array::of1(&JsValue::from_str(&text));
+fn svg_blob_url(text: &str) -> Option<String> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("image/svg+xml");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
@@ -42,7 +42,12 @@ fn svg_blob_url(svg: &web_sys::Element) -> Option<String> {
 
 /// Saves `svg` as an SVG file.
 pub(super) fn download_svg(svg: &web_sys::Element, name: &str) {
-    if let Some(url) = svg_blob_url(svg) {
+    download_svg_text(&svg.outer_html(), name);
+}
+
+/// Saves SVG markup as an SVG file.
+pub(super) fn download_svg_text(text: &str, name: &str) {
+    if let Some(url) = svg_blob_url(text) {
         save(&url, &format!("{name}.svg"));
         let _ = web_sys::Url::revoke_object_url(&url);
     }
@@ -50,12 +55,19 @@ pub(super) fn download_svg(svg: &web_sys::Element, name: &str) {
 
 /// Saves `svg` as a PNG at twice its size, on white.
 pub(super) fn download_png(svg: &web_sys::Element, name: &str) {
-    let Some(url) = svg_blob_url(svg) else { return };
+    let width = svg.client_width().max(1) as f64;
+    let height = svg.client_height().max(1) as f64;
+    download_png_text(&svg.outer_html(), width, height, name);
+}
+
+/// Saves SVG markup of `width × height` pixels as a PNG at twice that size, on white.
+pub(super) fn download_png_text(text: &str, width: f64, height: f64, name: &str) {
+    let Some(url) = svg_blob_url(text) else {
+        return;
+    };
     let Ok(img) = web_sys::HtmlImageElement::new() else {
         return;
     };
-    let width = svg.client_width().max(1) as f64;
-    let height = svg.client_height().max(1) as f64;
     let name = format!("{name}.png");
     let loaded = img.clone();
     let revoke = url.clone();

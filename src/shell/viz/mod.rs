@@ -272,13 +272,33 @@ pub fn VizPanel() -> impl IntoView {
         }
     };
     let section = NodeRef::<leptos::html::Section>::new();
+    // The projector view takes the whole screen where the browser allows it (the large type
+    // and wide matrices apply either way); leaving full screen (Esc) leaves the view too.
     let toggle_projector = move |_| {
         let on = !viz.projector.get_untracked();
         viz.projector.set(on);
         if let Some(el) = section.get_untracked() {
+            if on {
+                let _ = el.request_fullscreen();
+            } else if document().fullscreen_element().is_some() {
+                document().exit_fullscreen();
+            }
             let _ = el.focus();
         }
     };
+    {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+        let left = Closure::<dyn Fn()>::new(move || {
+            if document().fullscreen_element().is_none() && viz.projector.get_untracked() {
+                viz.projector.set(false);
+            }
+        });
+        let _ = document()
+            .add_event_listener_with_callback("fullscreenchange", left.as_ref().unchecked_ref());
+        // The panel lives as long as the page.
+        left.forget();
+    }
     let new_example = move |_| {
         viz.example.update(|e| *e += 1);
         viz.frame.set(0);

@@ -11,28 +11,12 @@ use leptos::prelude::*;
 use crate::core::viz::Stream;
 use crate::core::viz::palette::{self, Pattern, token_swatch};
 use crate::core::viz::preview::Panel;
-use crate::core::viz::strip::{StripToken, TokenState};
+use crate::core::viz::strip::{StripLine, StripPicture, StripToken, TokenState};
 use crate::protocol::PreviewSlot;
 
 use super::VizView;
-
-/// Which row of the strip a chip sits on.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Line {
-    Original,
-    Seen,
-    Written,
-}
-
-impl Line {
-    fn name(self) -> &'static str {
-        match self {
-            Line::Original => "original",
-            Line::Seen => "seen",
-            Line::Written => "written",
-        }
-    }
-}
+use super::export::{download_png_text, download_svg_text};
+use super::matrix::escape;
 
 /// The CSS for a swatch: its fill, its text colour and its pattern.
 pub(super) fn swatch_style(state: TokenState) -> String {
@@ -54,7 +38,7 @@ fn highlighted(
     hover: Option<super::Hover>,
     slot: PreviewSlot,
     index: usize,
-) -> (Vec<usize>, Vec<usize>, Option<(Line, usize)>) {
+) -> (Vec<usize>, Vec<usize>, Option<(StripLine, usize)>) {
     let Some(h) = hover.filter(|h| h.slot == slot && h.panel == index) else {
         return (Vec::new(), Vec::new(), None);
     };
@@ -63,12 +47,12 @@ fn highlighted(
     };
     let reads = m.row_reads(h.row);
     let (key_line, query_line) = match m.stream {
-        Stream::DecoderSelf => (Line::Written, Line::Written),
-        Stream::Cross => (Line::Seen, Line::Written),
-        _ => (Line::Seen, Line::Seen),
+        Stream::DecoderSelf => (StripLine::Written, StripLine::Written),
+        Stream::Cross => (StripLine::Seen, StripLine::Written),
+        _ => (StripLine::Seen, StripLine::Seen),
     };
     match key_line {
-        Line::Written => (Vec::new(), reads, Some((query_line, h.row))),
+        StripLine::Written => (Vec::new(), reads, Some((query_line, h.row))),
         _ => (reads, Vec::new(), Some((query_line, h.row))),
     }
 }
@@ -98,7 +82,7 @@ pub fn StripView(which: PreviewSlot, panel_index: usize, panel: Arc<Panel>) -> i
         "the model sees"
     };
     let line = move |tokens: Vec<StripToken>,
-                     which: Line,
+                     which: StripLine,
                      panel: Arc<Panel>,
                      original: Arc<Vec<StripToken>>| {
         move || {
@@ -110,9 +94,9 @@ pub fn StripView(which: PreviewSlot, panel_index: usize, panel: Arc<Panel>) -> i
                 .enumerate()
                 .map(|(i, t)| {
                     let lit = match which {
-                        Line::Seen => seen_hl.contains(&i),
-                        Line::Written => written_hl.contains(&i),
-                        Line::Original => false,
+                        StripLine::Seen => seen_hl.contains(&i),
+                        StripLine::Written => written_hl.contains(&i),
+                        StripLine::Original => false,
                     };
                     let is_query = query == Some((which, i));
                     chip(t, which, f, &original, lit, is_query)
@@ -121,6 +105,20 @@ pub fn StripView(which: PreviewSlot, panel_index: usize, panel: Arc<Panel>) -> i
         }
     };
     let original = Arc::new(strip.original.clone());
+    // The strip at the frame shown, laid out for a slide (wider in the projector view).
+    let picture = {
+        let strip = strip.clone();
+        move || {
+            let projector = viz.projector.get_untracked();
+            let frame = viz.frame.get_untracked();
+            StripPicture::new(
+                &strip,
+                frame,
+                if projector { 1200.0 } else { 900.0 },
+                projector,
+            )
+        }
+    };
     let pair = strip.pair.clone().map(|p| {
         let verdict = p.verdict.clone();
         let shown = p.predict_frame;
@@ -134,7 +132,7 @@ pub fn StripView(which: PreviewSlot, panel_index: usize, panel: Arc<Panel>) -> i
     let written = (!strip.written.is_empty()).then(|| {
         view! {
             <div class="strip-line"><span class="strip-label">"the decoder writes"</span>
-                <div class="chips">{line(strip.written.clone(), Line::Written, panel.clone(), original.clone())}</div></div>
+                <div class="chips">{line(strip.written.clone(), StripLine::Written, panel.clone(), original.clone())}</div></div>
         }
     });
     let legend: Vec<TokenState> = palette::TOKEN_STATES
@@ -153,9 +151,9 @@ pub fn StripView(which: PreviewSlot, panel_index: usize, panel: Arc<Panel>) -> i
         <div class="viz-strip" data-testid="viz-strip">
             <p class="viz-frame" data-testid="viz-frame" data-frame=move || frame().to_string()>{caption}</p>
             <div class="strip-line"><span class="strip-label">"original text"</span>
-                <div class="chips">{line(strip.original.clone(), Line::Original, panel.clone(), original.clone())}</div></div>
+                <div class="chips">{line(strip.original.clone(), StripLine::Original, panel.clone(), original.clone())}</div></div>
             <div class="strip-line"><span class="strip-label">{seen_title}</span>
-                <div class="chips">{line(strip.seen.clone(), Line::Seen, panel.clone(), original.clone())}</div></div>
+                <div class="chips">{line(strip.seen.clone(), StripLine::Seen, panel.clone(), original.clone())}</div></div>
             {written}
             {pair}
             <p class="viz-count">
@@ -168,50 +166,34 @@ pub fn StripView(which: PreviewSlot, panel_index: usize, panel: Arc<Panel>) -> i
                     <li><span class="chip-swatch" style=swatch_style(s)></span>{token_swatch(s).name}</li>
                 }).collect_view()}
             </ul>
+            <span class="downloads">
+                <button class="small" data-testid="viz-download-strip-svg" on:click={
+                    let picture = picture.clone();
+                    move |_| download_svg_text(&strip_svg(&picture()), "strip")
+                }>"⤓ SVG"</button>
+                <button class="small" data-testid="viz-download-strip-png" on:click=move |_| {
+                    let pic = picture();
+                    download_png_text(&strip_svg(&pic), pic.width.into(), pic.height.into(), "strip");
+                }>"⤓ PNG"</button>
+            </span>
         </div>
     }
 }
 
-/// One token chip at frame `frame`.
+/// One token chip at frame `frame` (its look is the core's [`StripToken::look`]).
 fn chip(
     t: &StripToken,
-    line: Line,
+    line: StripLine,
     frame: usize,
     original: &[StripToken],
     lit: bool,
     is_query: bool,
 ) -> impl IntoView + use<> {
-    let corrupted = t.corrupt_frame.is_none_or(|f| f <= frame);
-    let (state, text) = if corrupted || line == Line::Original && t.corrupt_frame.is_none() {
-        (t.state, t.text.clone())
-    } else {
-        // Before its corruption a token looks like the text it stands for.
-        let was: Vec<&str> = t
-            .source
-            .iter()
-            .filter_map(|&p| original.get(p))
-            .map(|o| o.text.as_str())
-            .collect();
-        let text = if was.is_empty() {
-            t.text.clone()
-        } else {
-            was.join("")
-        };
-        let state = if t.state == TokenState::Special {
-            t.state
-        } else {
-            TokenState::Text
-        };
-        (state, text)
-    };
-    let predicted = t.predict_frame.is_some_and(|f| f <= frame);
-    let target = predicted
-        .then(|| t.target.as_ref().map(|l| l.text.clone()))
-        .flatten();
-    let order = t.prediction_order.filter(|_| corrupted);
-    let segment = t.segment.map(|s| if s == 0 { "seg-a" } else { "seg-b" });
+    let look = t.look(line, frame, original);
+    let state = look.state;
+    let segment = look.segment.map(|s| if s == 0 { "seg-a" } else { "seg-b" });
     let mut class = String::from("chip");
-    if t.supervised && corrupted {
+    if look.supervised {
         class.push_str(" supervised");
     }
     if let Some(s) = segment {
@@ -228,9 +210,137 @@ fn chip(
         <span class=class style=swatch_style(state) data-testid="viz-token" data-line=line.name()
             data-state=format!("{state:?}") data-supervised=t.supervised.to_string()
             title=token_swatch(state).name>
-            {order.map(|o| view! { <sup class="order">{o}</sup> })}
-            {text}
-            {target.map(|x| view! { <span class="target">{format!("→ {x}")}</span> })}
+            {look.order.map(|o| view! { <sup class="order">{o}</sup> })}
+            {look.text}
+            {look.target.map(|x| view! { <span class="target">{format!("→ {x}")}</span> })}
         </span>
     }
+}
+
+/// The strip at `frame` as a standalone SVG file (what "⤓ SVG" saves; the PNG is drawn from it).
+pub(super) fn strip_svg(pic: &StripPicture) -> String {
+    use std::fmt::Write;
+    let px = pic.text_px;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
+         font-family=\"ui-monospace, Menlo, Consolas, monospace\" font-size=\"{px}\">\
+         <rect width=\"100%\" height=\"100%\" fill=\"#FFFFFF\"/>",
+        w = pic.width,
+        h = pic.height,
+    );
+    // A hatch pattern for every hatched state, in that state's colours.
+    s.push_str("<defs>");
+    for &state in palette::TOKEN_STATES.iter() {
+        let sw = token_swatch(state);
+        if sw.pattern == Pattern::Hatched {
+            let _ = write!(
+                s,
+                "<pattern id=\"strip-{state:?}\" patternUnits=\"userSpaceOnUse\" width=\"7\" height=\"7\" \
+                 patternTransform=\"rotate(45)\"><rect width=\"7\" height=\"7\" fill=\"{}\"/>\
+                 <rect width=\"2\" height=\"7\" fill=\"{}\"/></pattern>",
+                sw.fill, sw.text
+            );
+        }
+    }
+    s.push_str("</defs>");
+    let text = |s: &mut String, t: &crate::core::viz::strip::PlacedText, weight: &str| {
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" font-weight=\"{weight}\" fill=\"#000000\">{}</text>",
+            t.x,
+            t.y,
+            escape(&t.text)
+        );
+    };
+    text(&mut s, &pic.caption, "600");
+    let fill_of = |state: TokenState| {
+        let sw = token_swatch(state);
+        match sw.pattern {
+            Pattern::Hatched => format!("url(#strip-{state:?})"),
+            _ => sw.fill.to_string(),
+        }
+    };
+    for row in &pic.rows {
+        let _ = write!(
+            s,
+            "<text x=\"12\" y=\"{}\" font-style=\"italic\" fill=\"#000000\">{}</text>",
+            row.title_y,
+            escape(&row.title)
+        );
+        for chip in &row.chips {
+            let r = chip.rect;
+            let sw = token_swatch(chip.look.state);
+            let (stroke, width, dash) = if chip.look.supervised {
+                (palette::SUPERVISED_OUTLINE, 3.0, "")
+            } else if sw.pattern == Pattern::Dashed {
+                ("#000000", 1.5, " stroke-dasharray=\"4 3\"")
+            } else {
+                ("#000000", 0.5, "")
+            };
+            let _ = write!(
+                s,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"4\" fill=\"{}\" stroke=\"{stroke}\" \
+                 stroke-width=\"{width}\"{dash}/>",
+                r.x,
+                r.y,
+                r.width,
+                r.height,
+                fill_of(chip.look.state)
+            );
+            if let Some(seg) = chip.look.segment {
+                let colour = if seg == 0 {
+                    palette::SEGMENT_A
+                } else {
+                    palette::SEGMENT_B
+                };
+                let _ = write!(
+                    s,
+                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"3\" fill=\"{colour}\"/>",
+                    r.x,
+                    r.y + r.height + 1.0,
+                    r.width
+                );
+            }
+            // Text on a hatched fill sits on a plate of the fill so it stays readable.
+            let _ = write!(
+                s,
+                "<text x=\"{}\" y=\"{}\" fill=\"{}\"{}>{}</text>",
+                r.x + px * 0.4,
+                r.y + r.height * 0.68,
+                sw.text,
+                if sw.pattern == Pattern::Hatched {
+                    format!(
+                        " paint-order=\"stroke\" stroke=\"{}\" stroke-width=\"4\"",
+                        sw.fill
+                    )
+                } else {
+                    String::new()
+                },
+                escape(&chip.label)
+            );
+        }
+    }
+    for note in &pic.notes {
+        text(&mut s, note, "400");
+    }
+    for (state, r, label) in &pic.legend {
+        let sw = token_swatch(*state);
+        let dash = if sw.pattern == Pattern::Dashed {
+            " stroke-dasharray=\"3 2\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            s,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" stroke=\"#000000\" stroke-width=\"1\"{dash}/>",
+            r.x,
+            r.y,
+            r.width,
+            r.height,
+            fill_of(*state)
+        );
+        text(&mut s, label, "400");
+    }
+    s.push_str("</svg>");
+    s
 }

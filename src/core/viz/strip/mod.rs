@@ -25,7 +25,12 @@
 use serde::{Deserialize, Serialize};
 
 mod denoising;
+mod look;
+mod picture;
 mod rows;
+
+pub use look::{ChipLook, StripLine};
+pub use picture::{PlacedChip, PlacedRow, PlacedText, StripPicture};
 
 use super::trace::slice;
 use super::{TokenLabel, TokenText};
