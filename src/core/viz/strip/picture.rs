@@ -57,6 +57,24 @@ pub struct StripPicture {
     pub legend: Vec<(TokenState, Rect, PlacedText)>,
 }
 
+/// `text` broken at spaces into lines of at most `chars` characters (a longer word stays
+/// whole on its own line).
+fn wrap(text: &str, chars: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > chars {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
 /// The estimated width of `text` at `px`.
 fn text_width(text: &str, px: f32) -> f32 {
     0.6 * px * text.chars().count() as f32
@@ -136,19 +154,15 @@ impl StripPicture {
             });
         }
         let mut notes = Vec::new();
+        let chars = ((right - MARGIN) / (0.6 * px)).floor().max(8.0) as usize;
+        let mut texts = Vec::new();
         if let Some(pair) = strip.pair.as_ref().filter(|p| frame >= p.predict_frame) {
-            y += line_h;
-            notes.push(PlacedText {
-                x: MARGIN,
-                y,
-                text: format!(
-                    "Segment A, segment B — the pair head answers at [CLS]: {} ({})",
-                    pair.verdict,
-                    pair.task.name().to_uppercase()
-                ),
-            });
+            texts.push(format!(
+                "Segment A, segment B — the pair head answers at [CLS]: {} ({})",
+                pair.verdict,
+                pair.task.name().to_uppercase()
+            ));
         }
-        y += line_h;
         let mut count = format!(
             "{} positions of this sequence are scored by the loss (outlined in vermillion)",
             strip.supervised
@@ -156,11 +170,17 @@ impl StripPicture {
         if strip.padding > 0 {
             count.push_str(&format!("; {} padding positions not shown", strip.padding));
         }
-        notes.push(PlacedText {
-            x: MARGIN,
-            y,
-            text: count,
-        });
+        texts.push(count);
+        for text in texts {
+            for line in wrap(&text, chars) {
+                y += line_h;
+                notes.push(PlacedText {
+                    x: MARGIN,
+                    y,
+                    text: line,
+                });
+            }
+        }
         y += line_h * 0.6;
         let used: Vec<TokenState> = TOKEN_STATES
             .iter()
@@ -254,13 +274,22 @@ mod tests {
             }
             assert!(
                 pic.notes
-                    .last()
-                    .expect("count")
-                    .text
-                    .starts_with(&s.supervised.to_string())
+                    .iter()
+                    .any(|n| n.text.starts_with(&s.supervised.to_string()))
             );
+            for n in &pic.notes {
+                let end = n.x + text_width(&n.text, pic.text_px);
+                assert!(end <= 640.0 - MARGIN + 0.01, "{mix}: {n:?}");
+            }
             assert!(!pic.legend.is_empty(), "{mix}");
         }
+    }
+
+    #[test]
+    fn long_notes_wrap_at_spaces() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("averylongword x", 5), ["averylongword", "x"]);
+        assert_eq!(wrap("", 5), [""]);
     }
 
     #[test]
