@@ -66,21 +66,9 @@ pub fn StripView(which: PreviewSlot, panel_index: usize, panel: Arc<Panel>) -> i
     let frame = move || viz.frame.get().min(frames - 1);
     let caption = {
         let strip = strip.clone();
-        move || {
-            let f = frame();
-            strip
-                .frames
-                .get(f)
-                .map(|fr| format!("Step {} of {frames}: {}", f + 1, fr.caption))
-                .unwrap_or_default()
-        }
+        move || strip.caption(frame())
     };
-    let encoder_decoder = !strip.written.is_empty();
-    let seen_title = if encoder_decoder {
-        "the encoder reads"
-    } else {
-        "the model sees"
-    };
+    let encoder_decoder = strip.encoder_decoder();
     let line = move |tokens: Vec<StripToken>,
                      which: StripLine,
                      panel: Arc<Panel>,
@@ -129,30 +117,19 @@ pub fn StripView(which: PreviewSlot, panel_index: usize, panel: Arc<Panel>) -> i
             </p>
         }
     });
-    let written = (!strip.written.is_empty()).then(|| {
+    let written = encoder_decoder.then(|| {
         view! {
-            <div class="strip-line"><span class="strip-label">"the decoder writes"</span>
+            <div class="strip-line"><span class="strip-label">{StripLine::Written.title(true)}</span>
                 <div class="chips">{line(strip.written.clone(), StripLine::Written, panel.clone(), original.clone())}</div></div>
         }
     });
-    let legend: Vec<TokenState> = palette::TOKEN_STATES
-        .iter()
-        .copied()
-        .filter(|s| {
-            strip
-                .original
-                .iter()
-                .chain(&strip.seen)
-                .chain(&strip.written)
-                .any(|t| t.state == *s)
-        })
-        .collect();
+    let legend = strip.legend_states();
     view! {
         <div class="viz-strip" data-testid="viz-strip">
             <p class="viz-frame" data-testid="viz-frame" data-frame=move || frame().to_string()>{caption}</p>
-            <div class="strip-line"><span class="strip-label">"original text"</span>
+            <div class="strip-line"><span class="strip-label">{StripLine::Original.title(encoder_decoder)}</span>
                 <div class="chips">{line(strip.original.clone(), StripLine::Original, panel.clone(), original.clone())}</div></div>
-            <div class="strip-line"><span class="strip-label">{seen_title}</span>
+            <div class="strip-line"><span class="strip-label">{StripLine::Seen.title(encoder_decoder)}</span>
                 <div class="chips">{line(strip.seen.clone(), StripLine::Seen, panel.clone(), original.clone())}</div></div>
             {written}
             {pair}

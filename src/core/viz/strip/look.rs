@@ -4,6 +4,7 @@
 //! are both drawn from this, so the two cannot disagree.
 
 use super::{Strip, StripToken, TokenState};
+use crate::core::viz::palette::TOKEN_STATES;
 
 /// Which row of the strip a chip sits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,5 +99,38 @@ impl StripToken {
                 .flatten(),
             segment: self.segment,
         }
+    }
+}
+
+impl Strip {
+    /// Whether a decoder writes a row of its own (T5, BART).
+    pub fn encoder_decoder(&self) -> bool {
+        !self.written.is_empty()
+    }
+
+    /// The caption under the strip at `frame` ("Step 2 of 7: …"; a frame past the end is the
+    /// last).
+    pub fn caption(&self, frame: usize) -> String {
+        let frames = self.frames.len().max(1);
+        let frame = frame.min(frames - 1);
+        self.frames
+            .get(frame)
+            .map(|f| format!("Step {} of {frames}: {}", frame + 1, f.caption))
+            .unwrap_or_default()
+    }
+
+    /// The token states the strip uses, in the legend's order.
+    pub fn legend_states(&self) -> Vec<TokenState> {
+        TOKEN_STATES
+            .iter()
+            .copied()
+            .filter(|s| {
+                self.original
+                    .iter()
+                    .chain(&self.seen)
+                    .chain(&self.written)
+                    .any(|t| t.state == *s)
+            })
+            .collect()
     }
 }

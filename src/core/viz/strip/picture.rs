@@ -7,7 +7,7 @@
 use super::look::{ChipLook, StripLine};
 use super::{Strip, TokenState};
 use crate::core::viz::layout::Rect;
-use crate::core::viz::palette::{self, TOKEN_STATES};
+use crate::core::viz::palette;
 
 /// Text size of the picture (ordinary and projector).
 pub const STRIP_TEXT_PX: f32 = 14.0;
@@ -97,14 +97,10 @@ impl StripPicture {
         let caption = PlacedText {
             x: MARGIN,
             y,
-            text: strip
-                .frames
-                .get(frame)
-                .map(|f| format!("Step {} of {frames}: {}", frame + 1, f.caption))
-                .unwrap_or_default(),
+            text: strip.caption(frame),
         };
         y += line_h * 0.6;
-        let encoder_decoder = !strip.written.is_empty();
+        let encoder_decoder = strip.encoder_decoder();
         let mut lines = vec![StripLine::Original, StripLine::Seen];
         if encoder_decoder {
             lines.push(StripLine::Written);
@@ -182,22 +178,10 @@ impl StripPicture {
             }
         }
         y += line_h * 0.6;
-        let used: Vec<TokenState> = TOKEN_STATES
-            .iter()
-            .copied()
-            .filter(|s| {
-                strip
-                    .original
-                    .iter()
-                    .chain(&strip.seen)
-                    .chain(&strip.written)
-                    .any(|t| t.state == *s)
-            })
-            .collect();
         let mut legend = Vec::new();
         let mut x = MARGIN;
         let swatch = px;
-        for state in used {
+        for state in strip.legend_states() {
             let name = palette::token_swatch(state).name.to_string();
             let w = swatch + 6.0 + text_width(&name, px) + 2.0 * gap + px;
             if x > MARGIN && x + w > right {
