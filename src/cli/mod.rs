@@ -491,6 +491,8 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
         backend,
         Box::new(SystemClock::default()),
     )?;
+    // Every summary this run writes records the corpus it trained on.
+    trainer.fingerprint_corpus(None)?;
     // Checked before the first step, so a bad checkpoint costs nothing.
     let branches = trainer.plan_branches(&args.eval_at)?;
     let mut events = block_on(trainer.prime())?;

@@ -42,6 +42,10 @@ pub enum CoreError {
     /// the batch, a trace whose shapes do not match its batch).
     #[error("this picture cannot be drawn: {0}")]
     Picture(String),
+    /// A results file the comparison panel cannot take (not a results file, from a newer
+    /// version, damaged); the message names the file and what is wrong with it.
+    #[error("{0}")]
+    Results(String),
     /// The student cancelled a long piece of work (an evaluation); nothing is wrong.
     #[error("cancelled")]
     Cancelled,

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backend;
 pub mod bench;
 pub mod chart;
+pub mod compare;
 pub mod config;
 pub mod corpus;
 pub mod data;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{ModelSize, Schedule};
+use super::config::{ModelSize, ObjectiveKnobs, Schedule};
 use super::eval::run::RunEvaluation;
 // Every float below reads `null` (NaN or an infinity when written) back as NaN.
 use super::json_float::{nan_if_null, nan_if_null_values, some_nan_if_null};
@@ -120,6 +120,21 @@ pub struct RunSummary {
     pub backend: BackendKind,
     /// Human description of the device, e.g. `WebGPU: SwiftShader (software)`.
     pub backend_label: String,
+    /// What the run trained on, in words (`the support-desk corpus (corpus seed 1)`, or a
+    /// student's file and its size). `null` in records written before the comparison panel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corpus: Option<String>,
+    /// SHA-256 of the corpus, its pair sets and the vocabulary (the corpus panel's and
+    /// `corpus` command's fingerprint): runs pool only when it matches. Set by whoever wrote
+    /// the record (the CLI, the page's worker); `null` in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corpus_fingerprint: Option<String>,
+    /// The objectives' knobs the run trained with (those changed from the papers' defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knobs: Option<ObjectiveKnobs>,
+    /// The version of the program that trained the run (`CARGO_PKG_VERSION`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
     pub budget_tokens: u64,
     /// The budget the learning-rate schedule was planned for: `budget_tokens`, except for a
     /// decay branch of a longer warm-up–stable–decay run (`train --eval-at`), whose warm-up

@@ -1127,6 +1127,18 @@ async fn train(state: Shared, mut trainer: Trainer, generation: u64) {
     // Live heatmaps: the fixed example, and when to capture it (measured, ≤ 5% of step time).
     let mut cadence = viz::LiveCadence::default();
     let mut live: Option<viz::LiveSource> = None;
+    // The run's summary records the corpus fingerprint: the one computed after `Ready`, or
+    // computed now when training started before it was.
+    let known = state
+        .borrow()
+        .data
+        .as_ref()
+        .and_then(|d| d.fingerprint.clone());
+    if let Ok(value) = trainer.fingerprint_corpus(known)
+        && let Some(data) = state.borrow_mut().data.as_mut()
+    {
+        data.fingerprint.get_or_insert(value);
+    }
     loop {
         let started = PerformanceClock.now_s();
         let result = trainer.advance().await;

@@ -32,31 +32,11 @@ pub struct CompareArgs {
     pub out: PathBuf,
 }
 
-/// `--seeds K` is seeds 0..K; a list (`3,4,5`, or `7,` for seed 7 alone) names them.
+/// `--seeds K` is seeds 0..K; a list (`3,4,5`, or `7,` for seed 7 alone) names them (read
+/// as a class sweep's link reads `seeds=`).
 fn parse_seeds(text: &str) -> Result<Vec<u64>, CoreError> {
-    let flag = "--seeds";
-    let seeds: Vec<u64> = if text.contains(',') {
-        text.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| number(flag, s))
-            .collect::<Result<_, _>>()?
-    } else {
-        (0..number::<u64>(flag, text.trim())?).collect()
-    };
-    if seeds.is_empty() {
-        return Err(CoreError::Config(
-            "--seeds needs at least one seed (a count K for seeds 0..K, or a list)".into(),
-        ));
-    }
-    let mut sorted = seeds.clone();
-    sorted.sort_unstable();
-    if sorted.windows(2).any(|w| w[0] == w[1]) {
-        return Err(CoreError::Config(format!(
-            "--seeds names a seed twice: {text}"
-        )));
-    }
-    Ok(seeds)
+    crate::core::compare::sweep::parse_seeds(text)
+        .map_err(|e| CoreError::Config(format!("--seeds {text}: {e}")))
 }
 
 pub fn parse(args: &[String]) -> Result<CompareArgs, CoreError> {

@@ -91,6 +91,8 @@ pub struct Trainer {
     flops_per_step: f64,
     status: Option<RunStatus>,
     diverged_at_step: Option<usize>,
+    /// The corpus fingerprint the summary records, once known ([`Self::fingerprint_corpus`]).
+    corpus_fingerprint: Option<String>,
 }
 
 impl Trainer {
@@ -202,6 +204,7 @@ impl Trainer {
             batchers,
             eval_sets,
             dataset,
+            corpus_fingerprint: None,
             planned_steps,
             warmup_steps,
             original_per_step,
@@ -491,6 +494,25 @@ impl Trainer {
     /// The text, tokenizer and corpus the run trains on.
     pub fn dataset(&self) -> &Dataset {
         &self.dataset
+    }
+
+    /// Records the fingerprint of the corpus in the run's summary: `known` when the caller
+    /// already computed it for this dataset, else computed here (one pass over every exported
+    /// byte). Returns it.
+    pub fn fingerprint_corpus(&mut self, known: Option<String>) -> Result<String, CoreError> {
+        let value = match (known, &self.corpus_fingerprint) {
+            (Some(value), _) => value,
+            (None, Some(value)) => value.clone(),
+            (None, None) => {
+                use crate::core::corpus::export;
+                export::fingerprint(&export::files(
+                    &self.dataset.corpus,
+                    &self.dataset.tokenizer,
+                )?)
+            }
+        };
+        self.corpus_fingerprint = Some(value.clone());
+        Ok(value)
     }
 
     /// Where the tensors live, in words.
