@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::audit::AuditLine;
 use crate::core::bench::StepTiming;
+use crate::core::compare::sweep::{Sweep, parse_mixes, parse_seeds};
 use crate::core::config::{
     LECTURE_BUDGET_TOKENS, MAX_BUDGET_TOKENS, ModelSize, ObjectiveKnobs, RunConfig, Schedule,
 };
@@ -55,7 +56,23 @@ pub struct Settings {
     /// How much held-out data the page's evaluation reads (URL `eval=quick`).
     #[serde(default)]
     pub eval: EvalSet,
+    /// A class sweep the link hands out (`mixes=gpt,bert&seeds=3`, the CLI's words), and the
+    /// student's number in it (`student=5`): the run is then that number's cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Sweep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student: Option<u64>,
+    /// The part of the page the link opens at (`view=compare`, `viz`, `corpus`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
+    /// The link's set-up trained on a student's own text (`corpus=custom`), which a link cannot
+    /// carry: the page asks for it.
+    #[serde(default)]
+    pub custom_corpus_asked: bool,
 }
+
+/// The parts of the page a link can open at.
+pub const VIEWS: [&str; 3] = ["compare", "viz", "corpus"];
 
 /// The page's evaluation sets: the standard ones, or quick ones for a slow device (a software
 /// WebGPU adapter, an old laptop), whose wider error bars the panel shows.
@@ -88,6 +105,10 @@ impl Default for Settings {
             corpus: CorpusInput::Support,
             knobs: ObjectiveKnobs::default(),
             eval: EvalSet::Standard,
+            sweep: None,
+            student: None,
+            view: None,
+            custom_corpus_asked: false,
         }
     }
 }
@@ -179,8 +200,52 @@ impl Settings {
                 notes.push(UrlNote { key, value, reason });
             }
         }
+        settings.settle_sweep(&mut notes);
         settings.fall_back_until_trainable(&mut notes);
         (settings, notes)
+    }
+
+    /// Checks the sweep the keys named (mixes given, not too many cells) and, with a student
+    /// number, makes the run that number's cell.
+    fn settle_sweep(&mut self, notes: &mut Vec<UrlNote>) {
+        if let Some(sweep) = self.sweep.take() {
+            match Sweep::new(sweep.mixes.clone(), sweep.seeds.clone()) {
+                Ok(sweep) => self.sweep = Some(sweep),
+                Err(reason) => notes.push(UrlNote {
+                    key: if sweep.mixes.is_empty() {
+                        "seeds"
+                    } else {
+                        "mixes"
+                    }
+                    .into(),
+                    value: sweep.query(),
+                    reason: if sweep.mixes.is_empty() {
+                        "`seeds` needs `mixes` beside it, e.g. mixes=gpt,bert&seeds=3".into()
+                    } else {
+                        reason
+                    },
+                }),
+            }
+        }
+        if let Some(number) = self.student {
+            match &self.sweep {
+                Some(sweep) => {
+                    let (_, mix, seed) = sweep.cell(number);
+                    self.mix = mix.to_string();
+                    self.seed = seed;
+                }
+                None => {
+                    self.student = None;
+                    notes.push(UrlNote {
+                        key: "student".into(),
+                        value: number.to_string(),
+                        reason:
+                            "a student number needs a sweep (`mixes=…&seeds=…`) to pick a cell from"
+                                .into(),
+                    });
+                }
+            }
+        }
     }
 
     /// Applies one URL key; `Err` says why the value cannot be used (the setting is unchanged).
@@ -219,6 +284,28 @@ impl Settings {
                     )
                 })?;
             }
+            "mixes" => {
+                let mixes = parse_mixes(value)?;
+                let seeds = self.sweep.take().map_or_else(|| vec![0], |s| s.seeds);
+                self.sweep = Some(Sweep { mixes, seeds });
+            }
+            "seeds" => {
+                let seeds = parse_seeds(value)?;
+                let mixes = self.sweep.take().map_or_else(Vec::new, |s| s.mixes);
+                self.sweep = Some(Sweep { mixes, seeds });
+            }
+            "student" => self.student = Some(number(value)?),
+            "view" => {
+                if !VIEWS.contains(&value) {
+                    return Err(format!("`view` must be one of {}", VIEWS.join(", ")));
+                }
+                self.view = Some(value.to_string());
+            }
+            "corpus" => match value {
+                "support" => self.custom_corpus_asked = false,
+                "custom" => self.custom_corpus_asked = true,
+                _ => return Err("`corpus` must be support or custom".into()),
+            },
             "eval" => {
                 self.eval = match value {
                     "standard" => EvalSet::Standard,
@@ -339,6 +426,18 @@ impl Settings {
         }
         if self.eval == EvalSet::Quick {
             parts.push("eval=quick".into());
+        }
+        if matches!(self.corpus, CorpusInput::Custom { .. }) || self.custom_corpus_asked {
+            parts.push("corpus=custom".into());
+        }
+        if let Some(sweep) = &self.sweep {
+            parts.push(sweep.query());
+            if let Some(n) = self.student {
+                parts.push(format!("student={n}"));
+            }
+        }
+        if let Some(view) = &self.view {
+            parts.push(format!("view={view}"));
         }
         if parts.is_empty() {
             String::new()
@@ -713,6 +812,40 @@ mod tests {
             if key != "seed" {
                 assert_eq!(settings.seed, 5, "{bad}");
             }
+        }
+    }
+
+    #[test]
+    fn a_class_sweep_link_gives_each_student_a_cell_and_round_trips() {
+        let s = parse_clean("mixes=gpt,mlm%2Bsop@0.5,roberta&seeds=2&size=fast&student=4");
+        let sweep = s.sweep.clone().expect("sweep");
+        assert_eq!(sweep.mixes, ["gpt", "mlm+sop@0.5", "roberta"]);
+        assert_eq!(sweep.seeds, [0, 1]);
+        // Cell 4 of 6: the second mix's second seed.
+        assert_eq!((s.mix.as_str(), s.seed), ("mlm+sop@0.5", 1));
+        assert_eq!(parse_clean(&s.to_query()), s);
+        // A literal `+` reads as `+` in a sweep too, and the keys come in any order.
+        let plus = parse_clean("seeds=3&mixes=mlm+sop,gpt&view=compare");
+        assert_eq!(
+            plus.sweep.as_ref().map(|s| s.mixes.clone()),
+            Some(vec!["mlm+sop".to_string(), "gpt".to_string()])
+        );
+        assert_eq!(plus.view.as_deref(), Some("compare"));
+        assert_eq!(parse_clean(&plus.to_query()), plus);
+        let custom = parse_clean("corpus=custom&mix=gpt");
+        assert!(custom.custom_corpus_asked);
+        assert_eq!(parse_clean(&custom.to_query()), custom);
+        for bad in [
+            "seeds=3",
+            "student=2",
+            "mixes=gpt,nope",
+            "mixes=gpt&seeds=0",
+            "view=lab",
+            "corpus=web",
+        ] {
+            let (s, notes) = Settings::from_query(bad);
+            assert!(!notes.is_empty(), "{bad}");
+            assert_eq!(s.mix, "clm", "{bad}");
         }
     }
 

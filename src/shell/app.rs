@@ -19,6 +19,7 @@ use crate::protocol::{
 };
 
 use super::chart::LossChart;
+use super::compare_panel::{self, ComparePanel, CompareView};
 use super::corpus_panel::CorpusPanel;
 use super::evaluation::{EvalShown, EvaluationPanel};
 use super::load_run::LoadRun;
@@ -86,6 +87,8 @@ pub struct RunView {
     pub crash_streak: RwSignal<u32>,
     /// The attention panel's state.
     pub viz: VizView,
+    /// The comparison panel's state.
+    pub compare: CompareView,
 }
 
 impl RunView {
@@ -127,6 +130,7 @@ impl RunView {
             crash: RwSignal::new(None),
             crash_streak: RwSignal::new(0),
             viz: VizView::new(),
+            compare: CompareView::new(),
         }
     }
 
@@ -182,6 +186,7 @@ impl RunView {
                 self.error.set(None);
                 self.viz.ready(&info.mix);
                 self.ready.set(Some(info));
+                compare_panel::ready(*self);
             }
             WorkerOutput::Preview {
                 slot,
@@ -231,6 +236,7 @@ impl RunView {
                     fall_back_to_cpu(*self, &message);
                 } else {
                     self.status.set(String::new());
+                    compare_panel::run_failed(*self, &message);
                     self.error.set(Some(message));
                 }
             }
@@ -265,10 +271,15 @@ impl RunView {
                     step,
                     last,
                 }));
+                if last {
+                    compare_panel::run_done(*self, current_run());
+                }
             }
             WorkerOutput::EvaluationStopped { message } => {
                 self.evaluating.set(None);
                 self.eval_message.set(Some(message));
+                // A finished run whose evaluation stopped is still a row (without figures).
+                compare_panel::run_done(*self, current_run());
             }
         }
     }
@@ -317,6 +328,7 @@ impl RunView {
                 self.eta_s.set(Some(0.0));
                 let at = summary.diverged_at_step.unwrap_or(summary.steps);
                 self.outcome.set(Some((summary.status, at)));
+                let diverged = summary.status == RunStatus::Diverged;
                 // A loaded run brings the evaluation it was saved with.
                 if !summary.evaluation.is_empty() {
                     self.evaluation.set(Some(EvalShown {
@@ -326,6 +338,15 @@ impl RunView {
                     }));
                 }
                 self.summary.set(Some(*summary));
+                // A diverged run is not evaluated: it is a row now. A loaded run brings its
+                // evaluation: it is a row now too.
+                let loaded = self
+                    .ready
+                    .get_untracked()
+                    .is_some_and(|r| r.loaded_from.is_some());
+                if diverged || loaded {
+                    compare_panel::run_done(*self, current_run());
+                }
             }
         }
     }
@@ -351,6 +372,11 @@ thread_local! {
     /// The own text of each corpus offer not yet answered, by its number.
     static OFFERS: RefCell<std::collections::BTreeMap<u64, CorpusInput>> =
         const { RefCell::new(std::collections::BTreeMap::new()) };
+}
+
+/// The number of the run the page shows.
+fn current_run() -> u64 {
+    TAGS.with(|t| t.borrow().current())
 }
 
 /// The text of corpus offer `run`, once answered.
@@ -504,6 +530,8 @@ fn fall_back_to_cpu(view: RunView, why: &str) {
 /// stops and says so.
 fn restart_after_crash(view: RunView, why: &str) {
     web_sys::console::warn_1(&format!("the training worker crashed: {why}").into());
+    // A race counts the run as failed and points the restart at its next mix.
+    compare_panel::crashed(view, why);
     view.running.set(false);
     let streak = view.crash_streak.get_untracked() + 1;
     view.crash_streak.set(streak);
@@ -555,9 +583,25 @@ pub fn App() -> impl IntoView {
     provide_context(view);
     provide_context(view.viz);
     let query = window().location().search().unwrap_or_default();
-    let (settings, notes) = Settings::from_query(&query);
+    let (settings, mut notes) = Settings::from_query(&query);
+    if settings.custom_corpus_asked {
+        notes.push(UrlNote {
+            key: "corpus".into(),
+            value: "custom".into(),
+            reason: "this set-up trained on its own text, which a link cannot carry: paste or choose that text in the corpus panel below, then train".into(),
+        });
+    }
     view.url_notes.set(notes);
+    let open_at = settings.view.clone();
     start_worker(view, settings);
+    if let Some(id) = open_at {
+        // After the first render, so the section exists.
+        request_animation_frame(move || {
+            if let Some(el) = document().get_element_by_id(&id) {
+                el.scroll_into_view();
+            }
+        });
+    }
 
     view! {
         <header class="top">
@@ -584,6 +628,7 @@ pub fn App() -> impl IntoView {
             <section class="panel">
                 <Sample/>
             </section>
+            <ComparePanel/>
             <VizPanel/>
             <CorpusPanel/>
         </main>

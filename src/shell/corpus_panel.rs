@@ -124,7 +124,7 @@ pub fn CorpusPanel() -> impl IntoView {
     });
     let is_custom = move || matches!(view.settings.get().corpus, CorpusInput::Custom { .. });
     view! {
-        <section class="panel corpus-panel">
+        <section id="corpus" class="panel corpus-panel">
             <h2>"Corpus"</h2>
             <p class="corpus-source" data-testid="corpus-source">
                 {move || view.corpus.get().map_or("Building the corpus…".to_string(), |c| format!("Training on {}.", c.description))}

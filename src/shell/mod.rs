@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod chart;
+pub mod compare_panel;
 pub mod corpus_panel;
 pub mod evaluation;
 pub mod gpu;

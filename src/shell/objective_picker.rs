@@ -49,7 +49,7 @@ fn mix_text(preset: &str, primary: &str, aux: &str, weight: &str) -> Result<Stri
 }
 
 /// Sends the page to `settings`: a fresh run, and the URL that reproduces it.
-fn apply(view: RunView, settings: Settings) {
+pub(crate) fn apply_settings(view: RunView, settings: Settings) {
     view.settings.set(settings.clone());
     view.url_notes.set(Vec::new());
     view.clear_run();
@@ -142,7 +142,7 @@ pub fn ObjectivePicker() -> impl IntoView {
             Ok(text)
         });
         match result {
-            Ok(text) => apply(
+            Ok(text) => apply_settings(
                 view,
                 Settings {
                     mix: text,

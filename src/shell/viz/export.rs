@@ -32,12 +32,24 @@ fn save(url: &str, name: &str) {
     }
 }
 
-fn svg_blob_url(text: &str) -> Option<String> {
+fn blob_url(text: &str, mime: &str) -> Option<String> {
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("image/svg+xml");
+    options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
     web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+fn svg_blob_url(text: &str) -> Option<String> {
+    blob_url(text, "image/svg+xml")
+}
+
+/// Saves `text` as the file `name` (a `Blob`, not a `data:` URL: Chromium caps those).
+pub(crate) fn download_text(text: &str, mime: &str, name: &str) {
+    if let Some(url) = blob_url(text, mime) {
+        save(&url, name);
+        let _ = web_sys::Url::revoke_object_url(&url);
+    }
 }
 
 /// Saves `svg` as an SVG file.
@@ -46,7 +58,7 @@ pub(super) fn download_svg(svg: &web_sys::Element, name: &str) {
 }
 
 /// Saves SVG markup as an SVG file.
-pub(super) fn download_svg_text(text: &str, name: &str) {
+pub(crate) fn download_svg_text(text: &str, name: &str) {
     if let Some(url) = svg_blob_url(text) {
         save(&url, &format!("{name}.svg"));
         let _ = web_sys::Url::revoke_object_url(&url);
@@ -61,7 +73,7 @@ pub(super) fn download_png(svg: &web_sys::Element, name: &str) {
 }
 
 /// Saves SVG markup of `width × height` pixels as a PNG at twice that size, on white.
-pub(super) fn download_png_text(text: &str, width: f64, height: f64, name: &str) {
+pub(crate) fn download_png_text(text: &str, width: f64, height: f64, name: &str) {
     let Some(url) = svg_blob_url(text) else {
         return;
     };

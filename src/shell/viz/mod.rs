@@ -10,7 +10,7 @@
 //! exported trace they were drawn from is kept on `window.__ppVizTraces`, so the browser tests
 //! compare the two.
 
-mod export;
+pub(crate) mod export;
 mod flow;
 mod heat;
 mod matrix;
@@ -330,7 +330,7 @@ pub fn VizPanel() -> impl IntoView {
         }
     };
     view! {
-        <section class="panel viz-panel" class:projector=move || viz.projector.get()
+        <section id="viz" class="panel viz-panel" class:projector=move || viz.projector.get()
             data-testid="viz" tabindex="0" node_ref=section on:keydown=on_key
             aria-label="How the objective shapes attention">
             <header class="viz-head">
