@@ -8,7 +8,8 @@
 //   `gzip` is on, as a real host would send it; the tests turn it off to save time;
 // - no caching surprises (`no-cache`: the browser revalidates);
 // - `X-Content-Type-Options: nosniff`, and a 400 for a path that cannot be decoded or holds a
-//   NUL, a 403 for one that leaves DIR: no request can stop the server or read beside DIR.
+//   NUL, a 403 for one that leaves DIR: no request can stop the server or read beside DIR;
+// - `isolation: false` drops the isolation headers, as a host that cannot set headers would.
 // Usage: node scripts/static-server.cjs DIR [PORT]
 'use strict';
 const http = require('node:http');
@@ -30,7 +31,7 @@ const TYPES = {
 const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.wasm', '.json', '.svg']);
 
 /** The headers every response carries: cross-origin isolation. */
-const ISOLATION = {
+const ISOLATING = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-embedder-policy': 'require-corp',
   'cross-origin-resource-policy': 'same-origin',
@@ -52,7 +53,10 @@ function resolvePath(base, rawPath) {
   return { file };
 }
 
-function serve(root, port = 0, { gzip = false } = {}) {
+/** `isolation: false` serves like a plain static host that cannot set headers (no COOP, COEP
+ * or CORP), for the test that the app works from one. */
+function serve(root, port = 0, { gzip = false, isolation = true } = {}) {
+  const ISOLATION = isolation ? ISOLATING : { 'x-content-type-options': 'nosniff' };
   const base = path.resolve(root);
   const compressed = new Map(); // file -> { mtimeMs, body }
   const server = http.createServer((req, res) => {
@@ -123,7 +127,7 @@ function serve(root, port = 0, { gzip = false } = {}) {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-module.exports = { serve, ISOLATION, resolvePath };
+module.exports = { serve, ISOLATION: ISOLATING, resolvePath };
 
 if (require.main === module) {
   const dir = process.argv[2] || 'dist';

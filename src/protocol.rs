@@ -62,7 +62,8 @@ pub struct Settings {
     pub sweep: Option<Sweep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub student: Option<u64>,
-    /// The part of the page the link opens at (`view=compare`, `viz`, `corpus`).
+    /// The part of the page the link opens at (`view=compare`, `viz`, `corpus`), or the
+    /// lecture tour (`view=tour`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
     /// The link's set-up trained on a student's own text (`corpus=custom`), which a link cannot
@@ -72,7 +73,7 @@ pub struct Settings {
 }
 
 /// The parts of the page a link can open at.
-pub const VIEWS: [&str; 3] = ["compare", "viz", "corpus"];
+pub const VIEWS: [&str; 4] = ["compare", "viz", "corpus", "tour"];
 
 /// The page's evaluation sets: the standard ones, or quick ones for a slow device (a software
 /// WebGPU adapter, an old laptop), whose wider error bars the panel shows.

@@ -25,6 +25,7 @@ use super::evaluation::{EvalShown, EvaluationPanel};
 use super::load_run::LoadRun;
 use super::objective_picker::ObjectivePicker;
 use super::results::Results;
+use super::tour::Tour;
 use super::viz::{VizPanel, VizView};
 
 /// Everything the page shows, as signals (all `Copy`).
@@ -593,6 +594,9 @@ pub fn App() -> impl IntoView {
     }
     view.url_notes.set(notes);
     let open_at = settings.view.clone();
+    if open_at.as_deref() == Some("tour") {
+        view.compare.tour.set(Some(0));
+    }
     start_worker(view, settings);
     if let Some(id) = open_at {
         // After the first render, so the section exists.
@@ -607,6 +611,7 @@ pub fn App() -> impl IntoView {
         <header class="top">
             <h1>"Pretraining Playground"</h1>
             <p class="tagline">"Watch a tiny transformer pre-train in your browser."</p>
+            <Tour/>
         </header>
         <main class="layout">
             <section class="panel controls-panel">
@@ -632,6 +637,43 @@ pub fn App() -> impl IntoView {
             <VizPanel/>
             <CorpusPanel/>
         </main>
+        <Hosting/>
+    }
+}
+
+/// How this copy of the page is served, in a line at the foot of the page: whether it will
+/// open offline after this visit (a service worker, `www/sw.js`, keeps its files; browsers
+/// allow one only over HTTPS or on this machine), and whether the host sends cross-origin
+/// isolation headers (the lab needs none; without them only timers are coarser).
+#[component]
+fn Hosting() -> impl IntoView {
+    let offline = RwSignal::new("Offline use: checking…".to_string());
+    let navigator = window().navigator();
+    let supported = js_sys::Reflect::get(&navigator, &"serviceWorker".into())
+        .is_ok_and(|v| !v.is_undefined() && !v.is_null());
+    if supported {
+        let promise = navigator.service_worker().register("./sw.js");
+        wasm_bindgen_futures::spawn_local(async move {
+            offline.set(match wasm_bindgen_futures::JsFuture::from(promise).await {
+                Ok(_) => "Offline use: after this visit the page opens and trains without a network (the browser keeps its files).".into(),
+                Err(e) => format!("Offline use: unavailable here, the browser refused the service worker ({}).", e.as_string().unwrap_or_else(|| "no reason given".into())),
+            });
+        });
+    } else {
+        offline.set("Offline use: unavailable here (a browser keeps a page offline only when it is served over HTTPS or from this machine).".into());
+    }
+    let isolated = js_sys::Reflect::get(&window(), &"crossOriginIsolated".into())
+        .is_ok_and(|v| v.is_truthy());
+    let headers = if isolated {
+        "Served with cross-origin isolation."
+    } else {
+        "Served without cross-origin isolation headers: nothing is missing for training; only the page's timers are coarser."
+    };
+    view! {
+        <footer class="hosting" data-testid="hosting">
+            <p data-testid="hosting-offline">{move || offline.get()}</p>
+            <p data-testid="hosting-isolation">{headers}</p>
+        </footer>
     }
 }
 

@@ -41,6 +41,10 @@ pub struct CompareView {
     pub race: RwSignal<Option<Race>>,
     /// What happened to the last import, storage write or race.
     pub message: RwSignal<Option<String>>,
+    /// The mixes the race box holds.
+    pub race_mixes: RwSignal<String>,
+    /// The lecture tour's step on screen (`None`: the tour is closed).
+    pub tour: RwSignal<Option<usize>>,
 }
 
 thread_local! {
@@ -68,6 +72,8 @@ impl CompareView {
             chosen: RwSignal::new(Vec::new()),
             race: RwSignal::new(None),
             message: RwSignal::new(None),
+            race_mixes: RwSignal::new("gpt,roberta,bert,albert,t5,bart,xlnet".to_string()),
+            tour: RwSignal::new(None),
         };
         view.restore();
         view
@@ -310,7 +316,7 @@ pub fn ComparePanel() -> impl IntoView {
             compare.curve_y.get(),
         )
     });
-    let race_mixes = RwSignal::new("gpt,roberta,bert,albert,t5,bart,xlnet".to_string());
+    let race_mixes = compare.race_mixes;
     // The race's line, refreshed with the run's progress.
     let race_text = move || {
         compare.race.get().map(|race| {
@@ -499,7 +505,7 @@ pub fn ComparePanel() -> impl IntoView {
                     download_png_text(&s.svg, s.width, s.height, "comparison-scatter");
                 }>"PNG"</button>
             </div>
-            <div class="scatter" data-testid="compare-scatter" inner_html=move || scatter.get().svg></div>
+            <div class="scatter" id="compare-scatter" data-testid="compare-scatter" inner_html=move || scatter.get().svg></div>
             <ul class="left-out">{move || scatter.get().left_out.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
             <h3>"Learning curves of the ticked runs"</h3>
             <div class="scatter-controls">
@@ -518,7 +524,7 @@ pub fn ComparePanel() -> impl IntoView {
                 </select></label>
                 <button on:click=move |_| download_svg_text(&curves.get_untracked().svg, "learning-curves")>"SVG"</button>
             </div>
-            <div class="scatter" data-testid="compare-curves" inner_html=move || curves.get().svg></div>
+            <div class="scatter" id="compare-curves" data-testid="compare-curves" inner_html=move || curves.get().svg></div>
             <ul class="left-out">{move || curves.get().left_out.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
             <Replies/>
         </section>

@@ -10,6 +10,7 @@ pub mod gpu;
 pub mod load_run;
 pub mod objective_picker;
 pub mod results;
+pub mod tour;
 pub mod viz;
 pub mod worker;
 

@@ -160,7 +160,8 @@ test('without navigator.gpu the label says why and the CPU trains', { timeout: 1
       const body = `Object.defineProperty(WorkerNavigator.prototype, 'gpu', { get: () => undefined });\n${await original.text()}`;
       await route.fulfill({ response: original, body });
     });
-  const { page, problems, close } = await openApp([], '?size=fast', hideWebGpu);
+  // The page's service worker would fetch the loader itself, past the route: it stays off.
+  const { page, problems, close } = await openApp([], '?size=fast', hideWebGpu, { serviceWorkers: 'block' });
   try {
     await waitForTrainEnabled(page, 120_000);
     assert.match(await text(page, 'backend'), /^CPU \(WebGPU unavailable: .*navigator\.gpu is missing/);
@@ -175,7 +176,7 @@ test('without navigator.gpu the label says why and the CPU trains', { timeout: 1
 test('training code that cannot load becomes a visible message, not a blank page', { timeout: 120_000 }, async () => {
   // Both builds of the worker (the page picks the CPU-only one here: no adapter).
   const block = (page) => page.context().route(/\/worker(_cpu)?_bg\.wasm$/, (route) => route.abort());
-  const { page, problems, close } = await openApp([], '?size=fast', block);
+  const { page, problems, close } = await openApp([], '?size=fast', block, { serviceWorkers: 'block' });
   try {
     await page.waitForFunction(
       () => (document.querySelector('[data-testid="error"]')?.innerText ?? '').includes('could not load the training code'),

@@ -15,10 +15,10 @@ const DIST = process.env.PP_DIST || path.join(__dirname, '..', '..', 'dist');
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 
 /** Opens the app in a fresh browser and records console errors and off-origin requests. */
-async function openApp(extraFlags, query, prepare = async () => {}, contextOptions = {}) {
+async function openApp(extraFlags, query, prepare = async () => {}, contextOptions = {}, serveOptions = {}) {
   assert.ok(fs.existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}`);
   assert.ok(fs.existsSync(path.join(DIST, 'index.html')), `the app is not built in ${DIST}`);
-  const server = await serve(DIST);
+  const server = await serve(DIST, 0, serveOptions);
   const origin = `http://127.0.0.1:${server.address().port}`;
   // Playwright gives each launch a fresh, empty profile directory of its own.
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_FLAGS, ...extraFlags] });
@@ -41,7 +41,7 @@ async function openApp(extraFlags, query, prepare = async () => {}, contextOptio
     await browser.close();
     server.close();
   };
-  return { page, problems, close };
+  return { page, problems, close, server, context };
 }
 
 const text = (page, id) => page.getByTestId(id).innerText();

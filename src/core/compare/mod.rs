@@ -24,6 +24,7 @@ pub mod scatter;
 pub mod stat;
 pub mod sweep;
 pub mod table;
+pub mod tour;
 
 use serde::{Deserialize, Serialize};
 

@@ -99,6 +99,14 @@ pub async fn preview(
     })
 }
 
+/// The lecture's "what changes" pairs for the side-by-side view, as mixes.
+pub const COMPARISONS: [(&str, &str, &str); 4] = [
+    ("MLM vs CLM", "mlm", "clm"),
+    ("NSP vs SOP", "nsp", "sop"),
+    ("T5 vs BART", "span", "infill"),
+    ("CLM vs PLM", "clm", "plm"),
+];
+
 /// [`preview`] of two mixes, for the side-by-side view (MLM vs CLM, NSP vs SOP, T5 vs BART,
 /// CLM vs PLM).
 pub async fn side_by_side(

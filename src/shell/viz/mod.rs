@@ -30,13 +30,7 @@ use heat::LiveHeads;
 use matrix::MaskMatrixView;
 use strip::StripView;
 
-/// The lecture's "what changes" pairs, as mixes.
-pub const COMPARISONS: [(&str, &str, &str); 4] = [
-    ("MLM vs CLM", "mlm", "clm"),
-    ("NSP vs SOP", "nsp", "sop"),
-    ("T5 vs BART", "span", "infill"),
-    ("CLM vs PLM", "clm", "plm"),
-];
+pub use crate::core::viz::preview::COMPARISONS;
 
 /// Animation speeds offered, in frames per second.
 const SPEEDS: [(f64, &str); 4] = [
@@ -179,7 +173,7 @@ impl Default for VizView {
     }
 }
 
-fn request_comparison(i: usize, example: usize) {
+pub(crate) fn request_comparison(i: usize, example: usize) {
     if let Some((_, left, right)) = COMPARISONS.get(i) {
         for (slot, mix) in [(PreviewSlot::Left, left), (PreviewSlot::Right, right)] {
             send(&WorkerInput::Preview {
