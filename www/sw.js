@@ -1,17 +1,15 @@
 // Pretraining Playground's service worker: after the first visit the page opens and trains
 // with the network gone (a lecture hall's Wi-Fi fails). Network first, so a redeployed copy is
 // picked up at once; the cache answers when the network does not (an error, or no response
-// headers within a few seconds). What it keeps: the page, its stylesheet, the UI and the
-// CPU-only worker (fetched on install), and whatever else the page fetched from its own
-// origin (the WebGPU worker, on a machine that uses it).
+// headers within a few seconds). What it keeps: the page, its stylesheet and the UI (fetched
+// on install), the files of the training worker the page runs (on its word), and whatever
+// else the page fetches from its own origin while it is in charge.
 'use strict';
 const CACHE = 'pretrain-playground-v1';
-const SHELL = [
-  './', 'index.html', 'style.css', 'app.js', 'app_bg.wasm',
-  // The loader picks the build by its query, and a worker's location is its response's URL:
-  // each form is kept under its own URL.
-  'worker_loader.js', 'worker_loader.js?build=cpu', 'worker_cpu.js', 'worker_cpu_bg.wasm',
-];
+// The page and its UI. The training worker's files are kept once the page says which build
+// it runs (a message `{ keep: [...] }`), so a WebGPU machine never downloads the CPU build for
+// nothing, nor the other way round.
+const SHELL = ['./', 'index.html', 'style.css', 'app.js', 'app_bg.wasm'];
 const HEADERS_WITHIN_MS = 5000;
 
 self.addEventListener('install', (event) => {
@@ -48,6 +46,19 @@ async function networkFirst(request) {
     throw err;
   }
 }
+
+// The loader picks the build by its query, and a worker's location is its response's URL:
+// each form is kept under its own URL.
+self.addEventListener('message', (event) => {
+  const files = event.data && Array.isArray(event.data.keep) ? event.data.keep : [];
+  const wanted = files.filter((f) => typeof f === 'string' && /^[\w.?=-]+$/.test(f));
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await Promise.all(wanted.map(async (f) => {
+      if (!(await cache.match(f))) await cache.add(f).catch(() => {});
+    }));
+  })());
+});
 
 self.addEventListener('fetch', (event) => {
   const { request } = event;

@@ -457,8 +457,48 @@ fn start_worker(view: RunView, settings: Settings) {
     });
 }
 
+/// Asks the page's service worker (once it is active) to keep the files of the worker build
+/// in use, so the page opens offline with the build this machine needs and no other is
+/// downloaded for nothing.
+fn keep_offline(webgpu: bool) {
+    let navigator = window().navigator();
+    let supported = js_sys::Reflect::get(&navigator, &"serviceWorker".into())
+        .is_ok_and(|v| !v.is_undefined() && !v.is_null());
+    if !supported {
+        return;
+    }
+    let files = if webgpu {
+        ["worker_loader.js", "worker.js", "worker_bg.wasm"]
+    } else {
+        [
+            "worker_loader.js?build=cpu",
+            "worker_cpu.js",
+            "worker_cpu_bg.wasm",
+        ]
+    };
+    let Ok(ready) = navigator.service_worker().ready() else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(registration) = wasm_bindgen_futures::JsFuture::from(ready).await else {
+            return;
+        };
+        let registration: web_sys::ServiceWorkerRegistration = registration.unchecked_into();
+        if let Some(active) = registration.active() {
+            let list = js_sys::Array::new();
+            for f in files {
+                list.push(&f.into());
+            }
+            let message = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&message, &"keep".into(), &list);
+            let _ = active.post_message(&message);
+        }
+    });
+}
+
 fn spawn_worker(view: RunView, webgpu: bool) {
     ON_WEBGPU.with(|w| w.set(webgpu));
+    keep_offline(webgpu);
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Classic);
     let url = if webgpu {
@@ -662,8 +702,8 @@ fn Hosting() -> impl IntoView {
     } else {
         offline.set("Offline use: unavailable here (a browser keeps a page offline only when it is served over HTTPS or from this machine).".into());
     }
-    let isolated = js_sys::Reflect::get(&window(), &"crossOriginIsolated".into())
-        .is_ok_and(|v| v.is_truthy());
+    let isolated =
+        js_sys::Reflect::get(&window(), &"crossOriginIsolated".into()).is_ok_and(|v| v.is_truthy());
     let headers = if isolated {
         "Served with cross-origin isolation."
     } else {

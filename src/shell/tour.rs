@@ -29,8 +29,15 @@ fn show(view: RunView, i: usize) {
             scroll_to("compare-scatter");
         }
         Look::Column { key } => {
-            let column = crate::core::compare::table::COLUMNS.iter().position(|c| c.key == key);
-            compare.sort.set(column.map(|column| crate::core::compare::table::SortBy { column, descending: true }));
+            let column = crate::core::compare::table::COLUMNS
+                .iter()
+                .position(|c| c.key == key);
+            compare
+                .sort
+                .set(column.map(|column| crate::core::compare::table::SortBy {
+                    column,
+                    descending: true,
+                }));
             scroll_to("compare");
         }
         Look::Curves { x } => {

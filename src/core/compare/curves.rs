@@ -134,6 +134,19 @@ pub fn build(runs: &[PanelRun], chosen: &[usize], x: CurveX, y: CurveY) -> Curve
         r - l,
         b - t
     );
+    if series.is_empty() {
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#555">Tick runs in the table to draw their curves.</text></svg>"##,
+            (l + r) / 2.0,
+            (t + b) / 2.0
+        );
+        return Curves {
+            series,
+            left_out,
+            svg: s,
+        };
+    }
     for i in 0..=4 {
         let v = y0 + (y1 - y0) * f64::from(i) / 4.0;
         let _ = write!(
@@ -227,5 +240,7 @@ mod tests {
         let secs = series(&runs, &[0], CurveX::Seconds, CurveY::TrainLoss).0;
         assert_eq!(secs[0].points[1].0, 10.0);
         assert_eq!(c.svg.matches("compare-curve\"").count(), 1);
+        let empty = build(&runs, &[], CurveX::Tokens, CurveY::Gain);
+        assert!(empty.svg.contains("Tick runs") && empty.svg.ends_with("</svg>"));
     }
 }

@@ -77,7 +77,9 @@ pub const TOUR: [TourStep; 7] = [
         title: "How many tokens each step teaches",
         question: "On the same text, which objective gets the most learning signal per step?",
         race: &["gpt", "roberta", "t5"],
-        look: Look::Column { key: "supervised_per_step" },
+        look: Look::Column {
+            key: "supervised_per_step",
+        },
         explanation: "A causal LM is scored on every position; a masked LM only on the positions it corrupted, about 15%; T5's span corruption on the dropped spans, written compactly by the decoder. Equal text is not equal learning signal.",
         cites: &[Cite {
             section: "electra",
@@ -234,7 +236,8 @@ pub fn quotes(text: &str, figure: &str) -> bool {
         let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || c == '.');
         // A trailing full stop ends a sentence, not a number.
         let after_ok = !digit(after)
-            || (after == Some('.') && !text[at + figure.len() + 1..].starts_with(|c: char| c.is_ascii_digit()));
+            || (after == Some('.')
+                && !text[at + figure.len() + 1..].starts_with(|c: char| c.is_ascii_digit()));
         if !digit(before) && after_ok {
             return true;
         }
@@ -268,15 +271,32 @@ mod tests {
         for step in &TOUR {
             assert!(!step.cites.is_empty(), "{}: cites nothing", step.title);
             for cite in step.cites {
-                let section = papers_section(PAPERS_MD, cite.section)
-                    .unwrap_or_else(|| panic!("{}: no section `{}` in docs/papers.md", step.title, cite.section));
+                let section = papers_section(PAPERS_MD, cite.section).unwrap_or_else(|| {
+                    panic!(
+                        "{}: no section `{}` in docs/papers.md",
+                        step.title, cite.section
+                    )
+                });
                 for f in cite.figures {
-                    assert!(quotes(section, f), "{}: `{f}` is not in section {}", step.title, cite.section);
-                    assert!(quotes(cite.claim, f), "{}: the claim does not say `{f}`", step.title);
+                    assert!(
+                        quotes(section, f),
+                        "{}: `{f}` is not in section {}",
+                        step.title,
+                        cite.section
+                    );
+                    assert!(
+                        quotes(cite.claim, f),
+                        "{}: the claim does not say `{f}`",
+                        step.title
+                    );
                 }
             }
             for n in step.lab_numbers {
-                assert!(results.contains(n), "{}: RESULTS.md does not say `{n}`", step.title);
+                assert!(
+                    results.contains(n),
+                    "{}: RESULTS.md does not say `{n}`",
+                    step.title
+                );
             }
         }
     }
@@ -293,15 +313,25 @@ mod tests {
                 Look::SideBySide { pair } => assert!(pair < COMPARISONS.len()),
                 Look::Scatter { .. } | Look::Curves { .. } => {}
             }
-            for text in [step.question, step.explanation, step.lecturer_note, step.exercise] {
-                assert!(text.len() > 20 && text.len() < 600, "{}: {text}", step.title);
+            for text in [
+                step.question,
+                step.explanation,
+                step.lecturer_note,
+                step.exercise,
+            ] {
+                assert!(
+                    text.len() > 20 && text.len() < 600,
+                    "{}: {text}",
+                    step.title
+                );
             }
         }
     }
 
     #[test]
     fn the_papers_notes_agree_with_the_reference_notes_where_they_exist() {
-        let reference = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/PAPERS.md");
+        let reference =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/PAPERS.md");
         let Ok(reference) = std::fs::read_to_string(&reference) else {
             eprintln!("no ../shared/PAPERS.md here: the comparison is made where it exists");
             return;
@@ -311,7 +341,10 @@ mod tests {
         for word in PAPERS_MD.split(|c: char| !(c.is_ascii_digit() || c == '.')) {
             let word = word.trim_matches('.');
             if word.contains('.') && word.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-                assert!(quotes(&reference, word), "docs/papers.md says {word}, the reference notes do not");
+                assert!(
+                    quotes(&reference, word),
+                    "docs/papers.md says {word}, the reference notes do not"
+                );
                 checked += 1;
             }
         }
@@ -323,6 +356,9 @@ mod tests {
         assert!(quotes("MRPC 86.5 vs 77.5.", "77.5"));
         assert!(!quotes("186.5", "86.5"));
         assert!(!quotes("86.54", "86.5"));
-        assert!(papers_section(PAPERS_MD, "albert-t5").is_some_and(|s| s.contains("86.5") && !s.contains("Table 6")));
+        assert!(
+            papers_section(PAPERS_MD, "albert-t5")
+                .is_some_and(|s| s.contains("86.5") && !s.contains("Table 6"))
+        );
     }
 }
