@@ -3,7 +3,7 @@
 // size and budget, each run trained and evaluated in the page's worker. Prints each run's
 // time and the total (the README's race figure comes from here).
 // Usage: node scripts/race_browser.cjs --dist DIR [--size fast] [--budget 500000]
-//          [--mixes gpt,roberta,bert,albert,t5,bart,xlnet] [--json FILE]
+//          [--mixes gpt,roberta,bert,albert,t5,bart,xlnet] [--json FILE] [--screenshot PNG]
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,7 +14,7 @@ const { CHROMIUM, BASE_FLAGS } = require('./chromium.cjs');
 function parseArgs(argv) {
   const o = {
     dist: path.join(__dirname, '..', 'dist'), size: 'fast', budget: 500000,
-    mixes: 'gpt,roberta,bert,albert,t5,bart,xlnet', json: null,
+    mixes: 'gpt,roberta,bert,albert,t5,bart,xlnet', json: null, screenshot: null,
   };
   for (let i = 2; i < argv.length; i++) {
     const next = () => {
@@ -27,6 +27,7 @@ function parseArgs(argv) {
       case '--budget': o.budget = Number(next()); break;
       case '--mixes': o.mixes = next(); break;
       case '--json': o.json = next(); break;
+      case '--screenshot': o.screenshot = next(); break;
       default: throw new Error(`unknown option ${argv[i]}`);
     }
   }
@@ -64,6 +65,18 @@ async function main() {
       seen = rows;
     }
     const status = await page.getByTestId('race-status').innerText();
+    if (o.screenshot) {
+      // The panel as a projector shows it: the table and the scatter.
+      // Page coordinates: box positions are read with the page scrolled to its top.
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const panel = await page.getByTestId('compare').boundingBox();
+      const scatter = await page.getByTestId('compare-scatter').boundingBox();
+      await page.screenshot({
+        path: o.screenshot,
+        fullPage: true,
+        clip: { x: panel.x, y: panel.y, width: panel.width, height: scatter.y + scatter.height - panel.y + 12 },
+      });
+    }
     const report = {
       size: o.size, budget_tokens: o.budget, mixes: o.mixes.split(','), runs: times,
       total_s: (Date.now() - started) / 1000, status, cores: require('node:os').cpus().length,

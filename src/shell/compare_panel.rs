@@ -163,7 +163,7 @@ pub fn run_done(view: RunView, run: u64) {
     }
     let source = match view.ready.get_untracked().and_then(|r| r.loaded_from) {
         Some(from) => format!("saved run ({from})"),
-        None => format!("trained here ({})", summary.backend_label),
+        None => "trained here".to_string(),
     };
     let compare = view.compare;
     compare.add(vec![PanelRun::finished(
