@@ -376,7 +376,7 @@ thread_local! {
 }
 
 /// The number of the run the page shows.
-fn current_run() -> u64 {
+pub(crate) fn current_run() -> u64 {
     TAGS.with(|t| t.borrow().current())
 }
 
@@ -599,6 +599,7 @@ fn restart_after_crash(view: RunView, why: &str) {
             fall_back_to_cpu(view, "the worker crashed twice on WebGPU");
         }
         _ => {
+            compare_panel::race_stopped(view);
             view.status.set(String::new());
             view.crash.set(Some(format!(
                 "The training worker crashed again ({why}) before its run was ready, so it \

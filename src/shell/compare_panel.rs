@@ -48,9 +48,13 @@ pub struct CompareView {
 }
 
 thread_local! {
-    /// The run number (the page's run tag) whose row was added last, so one run is one row.
-    static ADDED: StdCell<Option<u64>> = const { StdCell::new(None) };
+    /// The run number (the page's run tag) whose row was added last, and the row: one run is
+    /// one row, brought up to date when the run is evaluated again.
+    static ADDED: StdCell<Option<(u64, usize)>> = const { StdCell::new(None) };
 }
+
+/// Where runs that could not be read back are kept, so a later write does not lose them.
+const BACKUP_KEY: &str = "pretrain-playground/runs-unread";
 
 fn now_s() -> f64 {
     window().performance().map_or(0.0, |p| p.now() / 1000.0)
@@ -95,9 +99,15 @@ impl CompareView {
                 self.chosen.set(first_of_each_mix(&runs));
                 self.runs.set(runs);
             }
-            Err(e) => self
-                .message
-                .set(Some(format!("{e}. They were left in storage untouched."))),
+            Err(e) => {
+                // A later write replaces the key: keep the unread text beside it first.
+                let kept = store.set_item(BACKUP_KEY, &text).is_ok();
+                self.message.set(Some(if kept {
+                    format!("{e}. They were kept in this browser's storage under `{BACKUP_KEY}`.")
+                } else {
+                    format!("{e}. Storage is full, so they could not be kept aside.")
+                }));
+            }
         }
     }
 
@@ -125,9 +135,31 @@ impl CompareView {
 
     /// Adds rows and keeps them.
     pub fn add(&self, rows: Vec<PanelRun>) {
+        let start = self.runs.get_untracked().len();
         self.runs.update(|r| r.extend(rows));
-        self.chosen
-            .set(first_of_each_mix(&self.runs.get_untracked()));
+        // The student's ticks stay; a mix new to the panel gets its first run ticked.
+        let runs = self.runs.get_untracked();
+        self.chosen.update(|chosen| {
+            for i in first_of_each_mix(&runs).into_iter().filter(|&i| i >= start) {
+                let label = runs[i].label();
+                if !chosen
+                    .iter()
+                    .any(|&c| runs.get(c).is_some_and(|r| r.label() == label))
+                {
+                    chosen.push(i);
+                }
+            }
+        });
+        self.store();
+    }
+
+    /// Puts `run` in place of row `index` (a run evaluated again) and keeps it.
+    fn replace(&self, index: usize, run: PanelRun) {
+        self.runs.update(|r| {
+            if let Some(slot) = r.get_mut(index) {
+                *slot = run;
+            }
+        });
         self.store();
     }
 
@@ -158,19 +190,32 @@ pub fn run_done(view: RunView, run: u64) {
     let Some(summary) = view.summary.get_untracked() else {
         return;
     };
-    if ADDED.with(|a| a.replace(Some(run))) == Some(run) {
-        return;
-    }
-    let source = match view.ready.get_untracked().and_then(|r| r.loaded_from) {
+    let loaded = view.ready.get_untracked().and_then(|r| r.loaded_from);
+    let source = match &loaded {
         Some(from) => format!("saved run ({from})"),
         None => "trained here".to_string(),
     };
     let compare = view.compare;
-    compare.add(vec![PanelRun::finished(
-        source,
-        with_page_fields(view, summary),
-    )]);
-    next_in_race(view, None);
+    let row = PanelRun::finished(source, with_page_fields(view, summary));
+    // The same run again (evaluated after its evaluation was stopped): its row is updated.
+    if let Some((added, index)) = ADDED.with(StdCell::get)
+        && added == run
+    {
+        compare.replace(index, row);
+        return;
+    }
+    let index = compare.runs.get_untracked().len();
+    ADDED.with(|a| a.set(Some((run, index))));
+    compare.add(vec![row]);
+    // Only the race's own run moves the race on (not a saved run loaded meanwhile, nor a mix
+    // trained by hand).
+    let settings = view.settings.get_untracked();
+    let ours = compare.race.get_untracked().is_some_and(|race| {
+        race.running() == Some(settings.mix.as_str()) && race.seed == settings.seed
+    });
+    if ours && loaded.is_none() {
+        next_in_race(view, None);
+    }
 }
 
 /// The page's fingerprint and set-up, where a record lacks them (a loaded older run).
@@ -247,7 +292,21 @@ pub fn ready(view: RunView) {
 /// Before a crashed worker is restarted: a race counts the run as failed and points the
 /// restart at its next mix.
 pub fn crashed(view: RunView, why: &str) {
-    run_failed(view, &format!("the training worker crashed: {why}"));
+    if view.summary.get_untracked().is_some() {
+        // The run had finished (its evaluation was under way): it is a row without figures.
+        run_done(view, super::app::current_run());
+    } else {
+        run_failed(view, &format!("the training worker crashed: {why}"));
+    }
+}
+
+/// When the worker will not be restarted: the race stops where it is.
+pub fn race_stopped(view: RunView) {
+    view.compare.race.update(|r| {
+        if let Some(r) = r {
+            r.cancelled = true;
+        }
+    });
 }
 
 /// Reads the chosen files into rows, each file on its own: one that does not fit is named
@@ -326,6 +385,8 @@ pub fn ComparePanel() -> impl IntoView {
         })
     };
     let racing = move || compare.race.get().is_some_and(|r| !r.is_over());
+    // A race replaces the run on screen: not while one trains or is being evaluated.
+    let busy = move || view.running.get() || view.evaluating.get().is_some();
     let start_race = move |_| {
         let mixes = match crate::core::compare::sweep::parse_mixes(&race_mixes.get_untracked()) {
             Ok(m) => m,
@@ -399,7 +460,7 @@ pub fn ComparePanel() -> impl IntoView {
                         on:click=move |_| compare.sort.update(|s| {
                             *s = Some(match *s {
                                 Some(SortBy { column, descending }) if column == i => SortBy { column, descending: !descending },
-                                _ => SortBy { column: i, descending: true },
+                                _ => SortBy::best_first(i),
                             })
                         })>
                         {c.label.clone()}{sorted}
@@ -454,7 +515,8 @@ pub fn ComparePanel() -> impl IntoView {
                     <input type="text" data-testid="race-mixes" size="44" prop:value=move || race_mixes.get()
                         on:input=move |ev| race_mixes.set(event_target_value(&ev))/>
                 </label>
-                <button data-testid="race-start" disabled=racing on:click=start_race>"Start race"</button>
+                <button data-testid="race-start" disabled=move || racing() || busy()
+                    title="Pause or let the current run finish first" on:click=start_race>"Start race"</button>
                 <button data-testid="race-cancel" disabled=move || !racing() on:click=cancel_race>"Cancel race"</button>
                 <p class="race-status" data-testid="race-status">{race_text}</p>
                 <p class="hint">"Each run uses the set-up above (size, budget, seed, corpus) and is evaluated when it finishes."</p>
@@ -477,26 +539,26 @@ pub fn ComparePanel() -> impl IntoView {
             </div>
             <h3>"Generation against pair judgement"</h3>
             <div class="scatter-controls">
-                <label>"x: "<select data-testid="compare-x" on:change=move |ev| {
+                <label>"x: "<select data-testid="compare-x" prop:value=move || if spec().generation == GenAxis::Perplexity { "perplexity" } else { "compliance" } on:change=move |ev| {
                     let v = event_target_value(&ev);
                     compare.scatter.update(|s| s.generation = if v == "perplexity" { GenAxis::Perplexity } else { GenAxis::Compliance });
                 }>
-                    <option value="compliance" selected=move || spec().generation == GenAxis::Compliance>"compliance of replies"</option>
-                    <option value="perplexity" selected=move || spec().generation == GenAxis::Perplexity>"reply perplexity"</option>
+                    <option value="compliance">"compliance of replies"</option>
+                    <option value="perplexity">"reply perplexity"</option>
                 </select></label>
-                <label>" y: "<select data-testid="compare-y" on:change=move |ev| {
+                <label>" y: "<select data-testid="compare-y" prop:value=move || if spec().pair == PairAxis::ZeroShot { "zeroshot" } else { "probe" } on:change=move |ev| {
                     let v = event_target_value(&ev);
                     compare.scatter.update(|s| s.pair = if v == "zeroshot" { PairAxis::ZeroShot } else { PairAxis::Probe });
                 }>
                     <option value="probe">"linear probe"</option>
                     <option value="zeroshot">"zero-shot"</option>
                 </select></label>
-                <label>" negatives: "<select data-testid="compare-kind" on:change=move |ev| {
+                <label>" negatives: "<select data-testid="compare-kind" prop:value=move || spec().kind.name() on:change=move |ev| {
                     let v = event_target_value(&ev);
                     compare.scatter.update(|s| s.kind = kind_named(&v));
                 }>
                     {PairKind::ALL.into_iter().map(|k| view! {
-                        <option value=k.name() selected=move || spec().kind == k>{k.name()}</option>
+                        <option value=k.name()>{k.name()}</option>
                     }).collect_view()}
                 </select></label>
                 <button data-testid="compare-scatter-svg" on:click=move |_| download_svg_text(&scatter.get_untracked().svg, "comparison-scatter")>"SVG"</button>
@@ -509,14 +571,14 @@ pub fn ComparePanel() -> impl IntoView {
             <ul class="left-out">{move || scatter.get().left_out.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
             <h3>"Learning curves of the ticked runs"</h3>
             <div class="scatter-controls">
-                <label>"against: "<select data-testid="compare-curve-x" on:change=move |ev| {
+                <label>"against: "<select data-testid="compare-curve-x" prop:value=move || match compare.curve_x.get() { CurveX::Flops => "flops", CurveX::Seconds => "seconds", CurveX::Tokens => "tokens" } on:change=move |ev| {
                     compare.curve_x.set(match event_target_value(&ev).as_str() { "flops" => CurveX::Flops, "seconds" => CurveX::Seconds, _ => CurveX::Tokens });
                 }>
                     <option value="tokens">"tokens of text (equal text)"</option>
                     <option value="flops">"training FLOPs (equal compute)"</option>
                     <option value="seconds">"training time"</option>
                 </select></label>
-                <label>" showing: "<select data-testid="compare-curve-y" on:change=move |ev| {
+                <label>" showing: "<select data-testid="compare-curve-y" prop:value=move || if compare.curve_y.get() == CurveY::TrainLoss { "train" } else { "gain" } on:change=move |ev| {
                     compare.curve_y.set(if event_target_value(&ev) == "train" { CurveY::TrainLoss } else { CurveY::Gain });
                 }>
                     <option value="gain">"gain over word frequencies"</option>

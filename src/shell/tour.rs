@@ -69,7 +69,8 @@ pub fn Tour() -> impl IntoView {
         })
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
-        "ArrowRight" | "PageDown" | " " => {
+        // Not Space: it presses the focused button.
+        "ArrowRight" | "PageDown" => {
             ev.prevent_default();
             go(1);
         }

@@ -18,12 +18,16 @@ const SETUP = `size=fast&backend=cpu&budget=${BUDGET}`;
 const files = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-compare-'));
 after(() => fs.rmSync(files, { recursive: true, force: true }));
 
-/** The run rows of the table: mix, flagged, and the whole row's text. */
+/** The run rows of the table: mix, flagged, the whole row's text and its figures. */
 async function runRows(page) {
   return page.evaluate(() => [...document.querySelectorAll('[data-testid="compare-row"][data-role="run"]')].map((r) => ({
     mix: r.dataset.mix, flagged: r.dataset.flagged === 'true', text: r.innerText,
+    cells: [...r.querySelectorAll('td')].map((td) => td.innerText),
   })));
 }
+
+/** The race's rows as the first test left them, to compare with their import elsewhere. */
+let raced = null;
 
 async function waitForRunRows(page, n, timeout) {
   await page.waitForFunction(
@@ -78,6 +82,7 @@ test('a race fills the table and the scatter, survives a reload and a worker cra
     const marked = await page.locator('[data-testid="compare-row"] td[data-best="true"]').count();
     assert.ok(marked > 0, 'a best value is marked');
     await exportRuns(page, 'race.json');
+    raced = await runRows(page);
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('compare-csv').click()]);
     assert.equal(csv.suggestedFilename(), 'pretrain-playground-results.csv');
     const lines = fs.readFileSync(await csv.path(), 'utf8').trim().split('\n');
@@ -119,8 +124,15 @@ test('a class sweep: three profiles train a cell each, and every file merges in 
   const native = savedRun();
   const { page, problems, close } = await openApp([], `?${SETUP}`);
   try {
+    // The race's export alone, in a fresh profile: the same table.
+    await page.getByTestId('compare-import').setInputFiles([path.join(files, 'race.json')]);
+    await waitForRunRows(page, 3, 30_000);
+    await page.getByTestId('compare-sort-probe_acc_random').click();
+    const imported = await runRows(page);
+    assert.deepEqual(imported.map((r) => [r.mix, r.flagged, r.cells]), raced.map((r) => [r.mix, r.flagged, r.cells]));
+    await page.getByTestId('compare-clear').click();
     await page.getByTestId('compare-import').setInputFiles([path.join(files, 'race.json'), ...sweepFiles, otherPath, path.join(native.run, 'run.json')]);
-    await page.waitForFunction(() => document.querySelector('[data-testid="compare-message"]')?.innerText, null, { timeout: 30_000 });
+    await page.waitForFunction(() => /^Added 8/.test(document.querySelector('[data-testid="compare-message"]')?.innerText ?? ''), null, { timeout: 30_000 });
     assert.equal((await runRows(page)).length, 8, await text(page, 'compare-message'));
     assert.match(await text(page, 'compare-message'), /^Added 8 runs\./);
     const rows = await runRows(page);

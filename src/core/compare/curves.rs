@@ -86,6 +86,7 @@ pub fn series(
                 };
                 v.filter(|v| v.is_finite())
                     .map(|v| (x_of(s, p.step, p.tokens, x), v))
+                    .filter(|(x, _)| x.is_finite())
             })
             .collect();
         if points.is_empty() {

@@ -16,6 +16,11 @@ use crate::core::summary::{RunSummary, SCHEMA_VERSION};
 pub const RESULTS_FORMAT: &str = "pretrain-playground-results";
 /// Bump when a field changes meaning.
 pub const RESULTS_VERSION: u32 = 1;
+/// Largest perplexity a record may hold (a uniform guess over the largest vocabulary the lab
+/// trains is about 2,000; a diverged-looking run stays far below this).
+pub const MAX_PERPLEXITY: f64 = 1e6;
+/// Longest reason or source a row may give.
+const MAX_TEXT_CHARS: usize = 2_000;
 /// Largest file the panel reads (a run with its curve and replies is tens of kilobytes).
 pub const MAX_RESULTS_BYTES: usize = 32 * 1024 * 1024;
 
@@ -107,7 +112,17 @@ fn check(run: &PanelRun) -> Result<(), String> {
     match (&run.summary, &run.error) {
         (None, None) => return Err("it has neither a record nor a reason it failed".into()),
         (Some(_), Some(_)) => return Err("it has both a record and an error".into()),
+        (None, Some(e)) if e.chars().count() > MAX_TEXT_CHARS => {
+            return Err(format!(
+                "its reason is longer than {MAX_TEXT_CHARS} characters"
+            ));
+        }
         _ => {}
+    }
+    if run.source.chars().count() > MAX_TEXT_CHARS {
+        return Err(format!(
+            "its source is longer than {MAX_TEXT_CHARS} characters"
+        ));
     }
     let Some(s) = run.summary.as_deref() else {
         return Ok(());
@@ -118,7 +133,29 @@ fn check(run: &PanelRun) -> Result<(), String> {
             s.schema_version
         ));
     }
-    ObjectiveMix::parse(&s.mix).map_err(|e| e.to_string())?;
+    let (mix, _) = ObjectiveMix::parse(&s.mix).map_err(|e| e.to_string())?;
+    if let Some(preset) = &s.preset {
+        let (expanded, named) = ObjectiveMix::parse(preset).map_err(|e| e.to_string())?;
+        if named.is_none() || expanded.canonical() != mix.canonical() {
+            return Err(format!("its preset `{preset}` is not its mix `{}`", s.mix));
+        }
+    }
+    let (row_mix, _) = ObjectiveMix::parse(&run.mix).map_err(|e| e.to_string())?;
+    if row_mix.canonical() != mix.canonical() || run.seed != s.seed {
+        return Err(format!(
+            "the row says {} seed {}, its record {} seed {}",
+            run.mix, run.seed, s.mix, s.seed
+        ));
+    }
+    for (what, v) in [
+        ("wall time", s.wall_s),
+        ("training time", s.train_s),
+        ("FLOPs per step", s.flops_per_step),
+    ] {
+        if v.is_finite() && v < 0.0 {
+            return Err(format!("its {what} is negative ({v})"));
+        }
+    }
     if s.budget_tokens == 0 || s.tokens > s.budget_tokens.saturating_mul(2) {
         return Err(format!(
             "its budget ({}) and the tokens it used ({}) do not fit together",
@@ -126,30 +163,62 @@ fn check(run: &PanelRun) -> Result<(), String> {
         ));
     }
     let e = &s.evaluation;
-    let shares = [e.compliance, e.compliance_common, e.distinct2]
-        .into_iter()
-        .chain(
-            crate::core::corpus::PairKind::ALL
-                .into_iter()
-                .flat_map(|k| {
-                    [
-                        e.probe_acc.get(k),
-                        e.probe_auc.get(k),
-                        e.zeroshot_acc.get(k),
-                        e.zeroshot_auc.get(k),
-                        e.random_init_acc.get(k),
-                    ]
-                }),
-        );
+    let reply_sets = e.replies.iter().chain(&e.reply_baselines).flat_map(|r| {
+        [
+            Some(r.greedy.compliance),
+            Some(r.greedy.compliance_se),
+            r.greedy.distinct2,
+        ]
+    });
+    let shares = [
+        e.compliance,
+        e.compliance_se,
+        e.compliance_common,
+        e.compliance_common_se,
+        e.distinct2,
+    ]
+    .into_iter()
+    .chain(reply_sets)
+    .chain(
+        crate::core::corpus::PairKind::ALL
+            .into_iter()
+            .flat_map(|k| {
+                [
+                    e.probe_acc.get(k),
+                    e.probe_acc_se.get(k),
+                    e.probe_auc.get(k),
+                    e.probe_auc_se.get(k),
+                    e.zeroshot_acc.get(k),
+                    e.zeroshot_acc_se.get(k),
+                    e.zeroshot_auc.get(k),
+                    e.random_init_acc.get(k),
+                    e.random_init_auc.get(k),
+                ]
+            }),
+    );
     for v in shares.flatten() {
         if !(0.0..=1.0).contains(&v) {
-            return Err(format!("a share or accuracy reads {v}, outside 0 to 1"));
+            return Err(format!(
+                "a share, accuracy or its error reads {v}, outside 0 to 1"
+            ));
         }
     }
-    if let Some(p) = e.gen_ppl
-        && !(p.is_finite() && p >= 1.0)
-    {
-        return Err(format!("its perplexity reads {p}, below 1"));
+    for (what, value, se) in [
+        ("perplexity", e.gen_ppl, e.gen_ppl_se),
+        ("pseudo-perplexity", e.gen_pppl, e.gen_pppl_se),
+    ] {
+        if let Some(p) = value
+            && !(p.is_finite() && (1.0..=MAX_PERPLEXITY).contains(&p))
+        {
+            return Err(format!(
+                "its {what} reads {p}, outside 1 to {MAX_PERPLEXITY}"
+            ));
+        }
+        if let Some(se) = se
+            && !(se.is_finite() && (0.0..=MAX_PERPLEXITY).contains(&se))
+        {
+            return Err(format!("the standard error of its {what} reads {se}"));
+        }
     }
     Ok(())
 }
@@ -214,6 +283,30 @@ mod tests {
             .to_json()
             .expect("json");
         assert!(refused(file.as_bytes()).contains("outside 0 to 1"));
+        // A perplexity or its error out of all proportion (it would blow up the axis).
+        for (ppl, se) in [(1e300, 1.0), (30.0, 1e300), (0.5, 0.1)] {
+            let mut s = summary("clm", 0, 0.1, 0.7);
+            s.evaluation.gen_ppl = Some(ppl);
+            s.evaluation.gen_ppl_se = Some(se);
+            let file = ResultsFile::new(vec![PanelRun::finished("a", s)])
+                .to_json()
+                .expect("json");
+            assert!(
+                refused(file.as_bytes()).contains("perplexity"),
+                "{ppl} {se}"
+            );
+        }
+        // A preset that is not the record's mix, a row that is not its record.
+        let mut s = summary("clm", 0, 0.1, 0.7);
+        s.preset = Some("bert".into());
+        let file = ResultsFile::new(vec![PanelRun::finished("a", s)])
+            .to_json()
+            .expect("json");
+        assert!(refused(file.as_bytes()).contains("is not its mix"));
+        let mut r = run("gpt", 0, 0.1, 0.7);
+        r.seed = 5;
+        let file = ResultsFile::new(vec![r]).to_json().expect("json");
+        assert!(refused(file.as_bytes()).contains("the row says"));
         assert!(refused(&vec![b' '; MAX_RESULTS_BYTES + 1]).contains("MB"));
     }
 }

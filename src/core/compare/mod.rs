@@ -28,6 +28,7 @@ pub mod tour;
 
 use serde::{Deserialize, Serialize};
 
+use super::mix::{ObjectiveMix, PRESETS};
 use super::summary::{RunStatus, RunSummary};
 
 /// One row of the panel: a run's summary (evaluation included once it is evaluated), or a run
@@ -78,16 +79,22 @@ impl PanelRun {
         }
     }
 
-    /// The mix as the table groups it: `preset (mix)` when a preset named it.
+    /// The mix as the table groups it: `preset (mix)` when a preset names it (a record of a
+    /// preset's mix written without the preset groups with it, as does a failed run).
     pub fn label(&self) -> String {
-        match self.summary.as_deref() {
-            Some(RunSummary {
-                preset: Some(p),
-                mix,
-                ..
-            }) if p != mix => format!("{p} ({mix})"),
-            Some(s) => s.mix.clone(),
-            None => self.mix.clone(),
+        let text = self
+            .summary
+            .as_deref()
+            .map_or(self.mix.as_str(), |s| s.mix.as_str());
+        match ObjectiveMix::parse(text) {
+            Ok((mix, _)) => {
+                let canonical = mix.canonical();
+                match PRESETS.iter().find(|(_, m)| *m == canonical) {
+                    Some((preset, _)) => format!("{preset} ({canonical})"),
+                    None => canonical,
+                }
+            }
+            Err(_) => text.to_string(),
         }
     }
 
@@ -114,6 +121,7 @@ pub(crate) mod test_support {
             "corpus_seed":1,"size":"fast","params":168000,"backend":"cpu","backend_label":"CPU",
             "corpus":"the support-desk corpus (corpus seed 1)","corpus_fingerprint":"abc",
             "knobs":{{}},"app_version":"0.1.0",
+            "sizes":{{"gen_examples":64,"probe_fit":200,"probe_test":200,"replies":32,"likelihood_pairs":50}},
             "budget_tokens":20000,"tokens_per_step":2048,"batch_size":16,"peak_lr":0.001,
             "schedule":"cosine","steps":10,"tokens":20000,"supervised_tokens":1000,"wall_s":12.5,
             "train_s":10.0,"initial_val_loss":6.0,"final_val_loss":4.0,"unigram_entropy":5.0,

@@ -1,10 +1,11 @@
 //! Which runs may be pooled. A mean over seeds means something only when the runs differ in
-//! the seed alone: the same corpus (fingerprint), budget and schedule, model size, recipe
-//! (learning rate, batch, schedule) and knobs for a mix, the same record schema and app
-//! version. The reference set-up is what most runs share (the first run's on a tie); a run
+//! the seed alone: the same corpus (fingerprint), budget and schedule, model size, evaluation
+//! sets, record schema and app version, and for runs of one mix the same recipe (learning
+//! rate, batch, schedule) and knobs (those of the mix's own objectives). The reference set-up
+//! is the one most distinct runs share, taken as a whole (the first run's on a tie); a run
 //! that differs is flagged with what differs and left out of every mean, point and best mark
 //! — shown, never silently pooled. So is a second copy of the same (mix, seed) cell, a run
-//! that failed, diverged or was cancelled.
+//! that failed, diverged or was cancelled, and a finished run that was never evaluated.
 
 use std::collections::BTreeMap;
 
@@ -19,10 +20,12 @@ use crate::core::summary::{RunStatus, RunSummary};
 pub enum FlagKind {
     Failed,
     Unfinished,
+    NotEvaluated,
     Duplicate,
     Corpus,
     Budget,
     Size,
+    EvalSets,
     Recipe,
     Knobs,
     Schema,
@@ -57,9 +60,22 @@ fn short(fingerprint: &Option<String>) -> String {
 
 type Key = fn(&RunSummary) -> String;
 
+/// The corpus: its fingerprint, or where a record has none, its seed and description (runs
+/// without a fingerprint never pool across corpora).
+fn corpus_key(s: &RunSummary) -> String {
+    match &s.corpus_fingerprint {
+        Some(_) => short(&s.corpus_fingerprint),
+        None => format!(
+            "no fingerprint; corpus seed {}, {}",
+            s.corpus_seed,
+            s.corpus.as_deref().unwrap_or("corpus not recorded")
+        ),
+    }
+}
+
 /// The settings every pooled run must share, each with its flag and how it reads.
-const SHARED: [(FlagKind, &str, Key); 5] = [
-    (FlagKind::Corpus, "corpus", |s| short(&s.corpus_fingerprint)),
+const SHARED: [(FlagKind, &str, Key); 6] = [
+    (FlagKind::Corpus, "corpus", corpus_key),
     (FlagKind::Budget, "budget", |s| {
         let schedule = s.schedule_tokens.unwrap_or(s.budget_tokens);
         if schedule == s.budget_tokens {
@@ -69,6 +85,15 @@ const SHARED: [(FlagKind, &str, Key); 5] = [
         }
     }),
     (FlagKind::Size, "model size", |s| s.size.to_string()),
+    (FlagKind::EvalSets, "evaluation sets", |s| {
+        match &s.evaluation.sizes {
+            None => "not recorded".into(),
+            Some(z) => format!(
+                "{} replies scored, {} written, probe {} + {} pairs per kind",
+                z.gen_examples, z.replies, z.probe_fit, z.probe_test
+            ),
+        }
+    }),
     (FlagKind::Schema, "record schema", |s| {
         s.schema_version.to_string()
     }),
@@ -93,7 +118,14 @@ const PER_MIX: [(FlagKind, &str, Key); 2] = [
     (FlagKind::Knobs, "knobs", |s| match &s.knobs {
         None => "not recorded".into(),
         Some(k) => {
-            let changed: Vec<String> = k.changed().map(|(k, v)| format!("{k}={v}")).collect();
+            // Only the knobs of the mix's own objectives: a leftover mask rate changes nothing
+            // a causal LM trains.
+            let own = own_knobs(&s.mix);
+            let changed: Vec<String> = k
+                .changed()
+                .filter(|(key, _)| own.contains(key))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             if changed.is_empty() {
                 "the papers' defaults".into()
             } else {
@@ -102,6 +134,20 @@ const PER_MIX: [(FlagKind, &str, Key); 2] = [
         }
     }),
 ];
+
+/// The keys of the knobs the objectives of `mix` read (all knobs if it does not parse).
+fn own_knobs(mix: &str) -> Vec<&'static str> {
+    match crate::core::mix::ObjectiveMix::parse(mix) {
+        Ok((m, _)) => [Some(m.primary), m.auxiliary]
+            .into_iter()
+            .flatten()
+            .flat_map(|o| o.spec().knobs.iter().map(|k| k.key))
+            .collect(),
+        Err(_) => crate::core::objective::spec::all_knobs()
+            .map(|k| k.key)
+            .collect(),
+    }
+}
 
 /// The identity of a cell of the comparison: two runs with the same key are the same run
 /// counted twice.
@@ -117,16 +163,32 @@ fn cell_key(s: &RunSummary) -> String {
 /// The flags of each run of `runs`, in order (empty: the run is pooled).
 pub fn flags(runs: &[PanelRun]) -> Vec<Vec<Flag>> {
     let summaries: Vec<Option<&RunSummary>> = runs.iter().map(|r| r.summary.as_deref()).collect();
-    let finished = || {
-        summaries
-            .iter()
-            .flatten()
-            .filter(|s| s.status == RunStatus::Finished)
-    };
-    let shared: Vec<Option<String>> = SHARED
+    // Each distinct finished run once: a file imported twice does not outvote the others.
+    let mut distinct: Vec<&RunSummary> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    for s in summaries
         .iter()
-        .map(|(_, _, of)| mode(finished().map(|s| of(s))))
-        .collect();
+        .flatten()
+        .filter(|s| s.status == RunStatus::Finished)
+    {
+        let key = cell_key(s);
+        if !keys.contains(&key) {
+            keys.push(key);
+            distinct.push(s);
+        }
+    }
+    let finished = || distinct.iter().copied();
+    // The reference is the set-up most runs share as a whole, not a mode per setting (which
+    // could be a combination no run has).
+    let shared: Vec<Option<String>> = match mode(finished().map(|s| {
+        SHARED
+            .iter()
+            .map(|(_, _, of)| of(s))
+            .collect::<Vec<String>>()
+    })) {
+        Some(reference) => reference.into_iter().map(Some).collect(),
+        None => vec![None; SHARED.len()],
+    };
     let mut per_mix: BTreeMap<(String, usize), String> = BTreeMap::new();
     for (i, (_, _, of)) in PER_MIX.iter().enumerate() {
         let mixes: Vec<&str> = finished().map(|s| s.mix.as_str()).collect();
@@ -134,7 +196,7 @@ pub fn flags(runs: &[PanelRun]) -> Vec<Vec<Flag>> {
             if per_mix.contains_key(&(mix.to_string(), i)) {
                 continue;
             }
-            if let Some(v) = mode(finished().filter(|s| s.mix == mix).map(|s| of(s))) {
+            if let Some(v) = mode(finished().filter(|s| s.mix == mix).map(of)) {
                 per_mix.insert((mix.to_string(), i), v);
             }
         }
@@ -152,6 +214,10 @@ pub fn flags(runs: &[PanelRun]) -> Vec<Vec<Flag>> {
             continue;
         };
         match s.status {
+            RunStatus::Finished if s.evaluation.is_empty() => flags.push(Flag {
+                kind: FlagKind::NotEvaluated,
+                text: "not evaluated (its evaluation was stopped or never ran)".into(),
+            }),
             RunStatus::Finished => {}
             RunStatus::Diverged => flags.push(Flag {
                 kind: FlagKind::Unfinished,

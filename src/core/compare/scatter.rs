@@ -65,6 +65,9 @@ pub struct Point {
     /// Half-widths of the error bars (sd over seeds, or the single run's standard error).
     pub x_err: f64,
     pub y_err: f64,
+    /// The mean accuracy of the same runs' untrained twins (probe axis only): what the
+    /// architecture gets before pre-training, which differs by architecture.
+    pub twin: Option<f64>,
     /// Where it is drawn, in pixels.
     pub cx: f64,
     pub cy: f64,
@@ -140,6 +143,30 @@ fn linear_ticks(lo: f64, hi: f64) -> Vec<f64> {
     out
 }
 
+/// A figure and its standard error, if recorded.
+type Figure = (f64, Option<f64>);
+
+/// Ticks of a log axis over `[10^x0, 10^x1]`: 1, 2 and 5 × 10^k over whole exponents (a
+/// bounded number of them), or plain steps where the range is too narrow to hold two.
+fn log_ticks(x0: f64, x1: f64) -> Vec<f64> {
+    let (lo, hi) = (10f64.powf(x0), 10f64.powf(x1));
+    let mut t = Vec::new();
+    let first = x0.floor().clamp(-1.0, 12.0) as i32;
+    let last = x1.ceil().clamp(-1.0, 12.0) as i32;
+    for e in first..=last {
+        for m in [1.0, 2.0, 5.0] {
+            let v = m * 10f64.powi(e);
+            if v >= lo && v <= hi {
+                t.push(v);
+            }
+        }
+    }
+    if t.len() < 2 && lo.is_finite() && hi.is_finite() {
+        t = linear_ticks(lo, hi);
+    }
+    t
+}
+
 /// Lays out the points of `runs` under `spec` and writes the SVG.
 pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
     let flags = flags(runs);
@@ -157,50 +184,70 @@ pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
     let mut points = Vec::new();
     let mut left_out = Vec::new();
     for (mix, members) in &mixes {
-        let xs: Vec<(f64, Option<f64>)> = members
+        // Only runs with both figures make the point, so both bars rest on the same runs.
+        let both: Vec<(Figure, Figure, &RunSummary)> = members
             .iter()
-            .filter_map(|s| match gen_value(s, spec.generation) {
-                (Some(v), se) => Some((v, se)),
-                _ => None,
-            })
+            .filter_map(
+                |s| match (gen_value(s, spec.generation), pair_value(s, spec)) {
+                    ((Some(x), xe), (Some(y), ye)) => Some(((x, xe), (y, ye), *s)),
+                    _ => None,
+                },
+            )
             .collect();
-        let ys: Vec<(f64, Option<f64>)> = members
-            .iter()
-            .filter_map(|s| match pair_value(s, spec) {
-                (Some(v), se) => Some((v, se)),
-                _ => None,
-            })
-            .collect();
-        let stat = |vs: &[(f64, Option<f64>)]| {
+        let stat = |vs: Vec<(f64, Option<f64>)>| {
             let s = Stat::of(&vs.iter().map(|v| v.0).collect::<Vec<_>>())?;
             let err = if s.n > 1 {
                 s.sd
             } else {
-                vs[0].1.unwrap_or(0.0)
+                vs[0].1.filter(|e| e.is_finite()).unwrap_or(0.0)
             };
             Some((s, err))
         };
-        match (stat(&xs), stat(&ys)) {
-            (Some((x, xe)), Some((y, ye))) => points.push(Point {
+        let xs = stat(both.iter().map(|b| b.0).collect());
+        let ys = stat(both.iter().map(|b| b.1).collect());
+        if let (Some((x, xe)), Some((y, ye))) = (xs, ys) {
+            // The same network before pre-training, through the same probe, on these runs.
+            let twin = match spec.pair {
+                PairAxis::Probe => Stat::of(
+                    &both
+                        .iter()
+                        .filter_map(|b| b.2.evaluation.random_init_acc.get(spec.kind))
+                        .collect::<Vec<_>>(),
+                )
+                .map(|t| t.mean),
+                PairAxis::ZeroShot => None,
+            };
+            points.push(Point {
                 mix: mix.clone(),
-                n: x.n.min(y.n),
+                n: x.n,
                 x: x.mean,
                 y: y.mean,
                 x_err: xe,
                 y_err: ye,
+                twin,
                 cx: 0.0,
                 cy: 0.0,
                 frontier: false,
-            }),
-            (None, _) => left_out.push(match spec.generation {
+            });
+            continue;
+        }
+        let has_gen = members
+            .iter()
+            .any(|s| gen_value(s, spec.generation).0.is_some());
+        left_out.push(if !has_gen {
+            match spec.generation {
                 GenAxis::Perplexity if members.iter().any(|s| s.evaluation.gen_pppl.is_some()) => format!(
                     "{mix}: no conditional perplexity — a masked LM's pseudo-perplexity is a different number and never shares this axis"
                 ),
                 GenAxis::Perplexity => format!("{mix}: no conditional perplexity (not evaluated, or it cannot write left to right)"),
                 GenAxis::Compliance => format!("{mix}: no compliance figure (not evaluated, or no tickets on this corpus)"),
-            }),
-            (_, None) => left_out.push(format!("{mix}: no {} accuracy on {} pairs (not evaluated)", axis_pair_name(spec.pair), spec.kind.name())),
-        }
+            }
+        } else {
+            match spec.pair {
+                PairAxis::ZeroShot => format!("{mix}: no pair head to read zero-shot (only NSP/SOP mixes have one)"),
+                PairAxis::Probe => format!("{mix}: no probe accuracy on {} pairs (not evaluated)", spec.kind.name()),
+            }
+        });
     }
     // The frontier: no other point at least as good on both axes and better on one.
     let better_x = |a: f64, b: f64| match spec.generation {
@@ -224,14 +271,6 @@ pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
             .filter(|(_, f)| f.is_empty())
             .filter_map(|(r, _)| r.summary.as_deref())
     };
-    let twin = Stat::of(
-        &pooled()
-            .filter_map(|s| match spec.pair {
-                PairAxis::Probe => s.evaluation.random_init_acc.get(spec.kind),
-                PairAxis::ZeroShot => None,
-            })
-            .collect::<Vec<_>>(),
-    );
     let writer = match spec.generation {
         GenAxis::Compliance => pooled()
             .flat_map(|s| {
@@ -258,7 +297,7 @@ pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
         .flat_map(|p| [p.y - p.y_err, p.y + p.y_err])
         .collect();
     yr.push(0.5);
-    yr.extend(twin.map(|t| t.mean));
+    yr.extend(points.iter().filter_map(|p| p.twin));
     xr.extend(writer.as_ref().map(|w| w.1));
     let log = spec.generation == GenAxis::Perplexity;
     let xt = |v: f64| if log { v.max(1.0).log10() } else { v };
@@ -307,16 +346,20 @@ pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
         log,
         &px,
         &py,
-        twin,
         writer,
     );
     Scatter {
         width: W,
-        height: H,
+        height: total_height(left_out.len()),
         points,
         left_out,
         svg,
     }
+}
+
+/// The picture's height: the plot, then a legend line and a line per mix left out.
+fn total_height(left_out: usize) -> f64 {
+    H + 24.0 * (1 + left_out) as f64
 }
 
 fn axis_pair_name(axis: PairAxis) -> &'static str {
@@ -336,12 +379,12 @@ fn svg(
     log: bool,
     px: &dyn Fn(f64) -> f64,
     py: &dyn Fn(f64) -> f64,
-    twin: Option<Stat>,
     writer: Option<(String, f64)>,
 ) -> String {
     use std::fmt::Write;
+    let total = total_height(left_out.len());
     let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="system-ui, sans-serif" font-size="15" data-testid="compare-scatter-svg" role="img" aria-label="generation quality against pair accuracy, one point per mix">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {total}" width="{W}" height="{total}" font-family="system-ui, sans-serif" font-size="15" data-testid="compare-scatter-svg" role="img" aria-label="generation quality against pair accuracy, one point per mix">"#
     );
     s.push_str(r##"<rect x="0" y="0" width="100%" height="100%" fill="#ffffff"/>"##);
     let (left, right, top, bottom) = (LEFT, W - RIGHT, TOP, H - BOTTOM);
@@ -357,19 +400,7 @@ fn svg(
         );
     }
     let xticks: Vec<f64> = if log {
-        let (lo, hi) = (10f64.powf(x0), 10f64.powf(x1));
-        let mut t = Vec::new();
-        let mut mag = 10f64.powf(x0.floor());
-        while mag <= hi {
-            for m in [1.0, 2.0, 5.0] {
-                let v = m * mag;
-                if v >= lo && v <= hi {
-                    t.push(v);
-                }
-            }
-            mag *= 10.0;
-        }
-        t
+        log_ticks(x0, x1)
     } else {
         linear_ticks(x0, x1)
     };
@@ -428,15 +459,6 @@ fn svg(
         }
     };
     hline(&mut s, 0.5, "2 4", "chance", "compare-chance");
-    if let Some(t) = twin {
-        hline(
-            &mut s,
-            t.mean,
-            "8 4",
-            &format!("untrained twins (mean of {})", t.n),
-            "compare-twin",
-        );
-    }
     if let Some((w, v)) = &writer {
         let x = px(*v);
         let _ = write!(
@@ -469,8 +491,27 @@ fn svg(
         } else {
             r#" stroke-dasharray="3 3""#
         };
-        let (xa, xb) = (px(p.x - p.x_err), px(p.x + p.x_err));
-        let (ya, yb) = (py(p.y - p.y_err), py(p.y + p.y_err));
+        // Bars stop at the plot's edges.
+        let (xa, xb) = (
+            px(p.x - p.x_err).clamp(left, right),
+            px(p.x + p.x_err).clamp(left, right),
+        );
+        let (ya, yb) = (
+            py(p.y - p.y_err).clamp(top, bottom),
+            py(p.y + p.y_err).clamp(top, bottom),
+        );
+        // Its untrained twin: the same architecture before pre-training, a hollow marker.
+        if let Some(t) = p.twin {
+            let ty = py(t).clamp(top, bottom);
+            let _ = write!(
+                s,
+                r##"<g data-testid="compare-twin" data-mix="{}" data-y="{t}"><title>{}</title><line x1="{cx:.1}" x2="{cx:.1}" y1="{ty:.1}" y2="{cy:.1}" stroke="{colour}" stroke-dasharray="1 3"/><circle cx="{cx:.1}" cy="{ty:.1}" r="5" fill="#fff" stroke="{colour}" stroke-width="2"/></g>"##,
+                xml(&p.mix),
+                xml(&format!("{}: its untrained twin, {:.1}%", p.mix, t * 100.0)),
+                cx = p.cx,
+                cy = p.cy,
+            );
+        }
         let _ = write!(
             s,
             r##"<g data-testid="compare-point" data-mix="{}" data-n="{}" data-x="{}" data-y="{}" data-frontier="{}"><title>{}</title><line x1="{xa:.1}" x2="{xb:.1}" y1="{cy:.1}" y2="{cy:.1}" stroke="{colour}" stroke-width="2"{dash}/><line x1="{cx:.1}" x2="{cx:.1}" y1="{ya:.1}" y2="{yb:.1}" stroke="{colour}" stroke-width="2"{dash}/><circle cx="{cx:.1}" cy="{cy:.1}" r="7" fill="{colour}" stroke="#fff" stroke-width="2"/><text x="{:.1}" y="{:.1}" fill="{colour}" font-weight="600">{}</text></g>"##,
@@ -504,7 +545,29 @@ fn svg(
             (top + bottom) / 2.0
         );
     }
-    let _ = left_out;
+    // The legend, and what is not on the picture.
+    let mut y = H + 18.0;
+    let legend = match spec.pair {
+        PairAxis::Probe => {
+            "Bars: solid ± sd over seeds, dashed ± standard error of a single run. ○ the mix's untrained twin."
+        }
+        PairAxis::ZeroShot => {
+            "Bars: solid ± sd over seeds, dashed ± standard error of a single run."
+        }
+    };
+    let _ = write!(
+        s,
+        r##"<text x="{left}" y="{y:.1}" font-size="14" fill="#333">{}</text>"##,
+        xml(legend)
+    );
+    for line in left_out {
+        y += 24.0;
+        let _ = write!(
+            s,
+            r##"<text x="{left}" y="{y:.1}" font-size="14" fill="#555">Not shown: {}</text>"##,
+            xml(line)
+        );
+    }
     s.push_str("</svg>");
     s
 }
@@ -529,7 +592,7 @@ mod tests {
         let sc = build(&runs, spec);
         assert_eq!(sc.points.len(), 3);
         let gpt = &sc.points[0];
-        assert_eq!((gpt.mix.as_str(), gpt.n), ("gpt", 2));
+        assert_eq!((gpt.mix.as_str(), gpt.n), ("gpt (clm)", 2));
         assert!((gpt.x - 0.15).abs() < 1e-12 && (gpt.y - 0.75).abs() < 1e-12);
         assert!(
             (gpt.x_err - 0.0707).abs() < 1e-3,
@@ -544,7 +607,11 @@ mod tests {
             .filter(|p| p.frontier)
             .map(|p| p.mix.as_str())
             .collect();
-        assert_eq!(front, ["gpt", "bert"], "t5 is beaten by gpt on both axes");
+        assert_eq!(
+            front,
+            ["gpt (clm)", "bert (mlm+nsp)"],
+            "t5 is beaten by gpt on both axes"
+        );
         // Better is up and right; every point inside the plot.
         assert!(sc.points[1].cy < gpt.cy && gpt.cx > sc.points[1].cx);
         for p in &sc.points {
@@ -585,15 +652,39 @@ mod tests {
         );
         assert_eq!(
             sc.points.iter().map(|p| p.mix.as_str()).collect::<Vec<_>>(),
-            ["gpt", "t5"]
+            ["gpt (clm)", "t5 (span)"]
         );
         assert!(
-            sc.left_out[0].starts_with("bert: no conditional perplexity"),
+            sc.left_out[0].starts_with("bert (mlm+nsp): no conditional perplexity"),
             "{:?}",
             sc.left_out
         );
         // Lower perplexity is drawn to the right.
         assert!(sc.points[1].cx > sc.points[0].cx);
+    }
+
+    #[test]
+    fn log_ticks_are_bounded_and_a_narrow_range_still_gets_labels() {
+        let narrow = log_ticks(25f64.log10(), 40f64.log10());
+        assert!(
+            narrow.len() >= 2 && narrow.iter().all(|t| (25.0..=40.0).contains(t)),
+            "{narrow:?}"
+        );
+        assert_eq!(
+            log_ticks(0.0, 2.0),
+            [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
+        );
+        assert!(log_ticks(0.0, 400.0).len() < 60, "an absurd range ends");
+        // Each point's untrained twin is its own marker.
+        let sc = build(
+            &[run("gpt", 0, 0.1, 0.7), run("bert", 0, 0.0, 0.9)],
+            ScatterSpec {
+                kind: PairKind::Random,
+                ..ScatterSpec::default()
+            },
+        );
+        assert_eq!(sc.points[0].twin, Some(0.6));
+        assert_eq!(sc.svg.matches(r#"data-testid="compare-twin""#).count(), 2);
     }
 
     #[test]

@@ -112,11 +112,18 @@ pub const COLUMNS: [Column; 19] = [
     Column {
         key: "distinct2",
         label: "distinct-2",
-        help: "share of distinct word pairs in the greedy replies (higher: less repetitive)",
+        help: "share of distinct word pairs in the greedy replies cut to the common bound, as compliance is (higher: less repetitive)",
         better: Some(Better::Higher),
         scale: 1.0,
         digits: 2,
-        get: |s| s.evaluation.distinct2,
+        // At the common bound: a writer that slides to longer replies repeats more pairs.
+        get: |s| {
+            s.evaluation
+                .replies
+                .as_ref()
+                .and_then(|r| r.common.as_ref())
+                .and_then(|c| c.greedy.distinct2)
+        },
     },
     per_kind!(
         "probe_acc_random",
@@ -175,7 +182,7 @@ pub const COLUMNS: [Column; 19] = [
     per_kind!(
         "zeroshot_acc_random",
         "zero-shot random %",
-        "the pair head (NSP/SOP) or the likelihood reading without fitting anything, random negatives",
+        "the NSP/SOP pair head's own verdict, nothing fitted (only mixes with a pair head), random negatives",
         zeroshot_acc,
         PairKind::Random,
         100.0,
@@ -285,12 +292,23 @@ pub struct Table {
     pub rows: Vec<TableRow>,
 }
 
-/// Sort order: a column's index and whether its best comes first.
+/// Sort order: a column's index and its direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SortBy {
     pub column: usize,
     /// True: largest first.
     pub descending: bool,
+}
+
+impl SortBy {
+    /// The first sort by `column`: its best first (smallest first where lower is better).
+    pub fn best_first(column: usize) -> Self {
+        let lower = COLUMNS.get(column).and_then(|c| c.better) == Some(Better::Lower);
+        Self {
+            column,
+            descending: !lower,
+        }
+    }
 }
 
 fn cell_text(col: &Column, v: Option<f64>) -> String {
@@ -425,6 +443,13 @@ pub fn build(runs: &[PanelRun], sort: Option<SortBy>) -> Table {
                 }))
             });
         let Some(best) = best else { continue };
+        // A mark means something only where it singles out: when every mix with a value ties
+        // (compliance 0.0 all round), none is marked.
+        let with_value = built.iter().filter(|g| value(g).is_some()).count();
+        let at_best = built.iter().filter(|g| value(g) == Some(best)).count();
+        if with_value > 1 && at_best == with_value {
+            continue;
+        }
         for g in &mut built {
             if value(g) == Some(best)
                 && let Some((head, i)) = representative(g)
@@ -582,11 +607,19 @@ fn baselines(runs: &[PanelRun], flags: &[Vec<Flag>]) -> Vec<TableRow> {
     rows
 }
 
+/// A text field of the CSV: quoted where it holds a separator, a quote or a line break, and
+/// kept from reading as a formula in a spreadsheet (a leading `=`, `+`, `-`, `@` gets a `'`),
+/// since names and reasons can come from imported files.
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
     } else {
         text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
     }
 }
 
@@ -666,7 +699,7 @@ mod tests {
         let twin = t
             .rows
             .iter()
-            .find(|r| r.label == "untrained twin of gpt")
+            .find(|r| r.label == "untrained twin of gpt (clm)")
             .expect("twin");
         assert_eq!(twin.role, RowRole::Baseline);
         assert_eq!(twin.cells[p].text, "60.0 ± 0.0");
@@ -735,7 +768,22 @@ mod tests {
         assert_eq!(lines.len(), t.rows.len() + 1);
         let header = lines[0].split(',').count();
         assert_eq!(header, 7 + COLUMNS.len() + 1);
-        assert!(lines[1].starts_with("mean,gpt · mean ± sd of 2 seeds,gpt,,2,"));
+        assert!(lines[1].starts_with("mean,gpt (clm) · mean ± sd of 2 seeds,gpt,,2,"));
         assert!(lines[2].contains(",0.1,"), "{}", lines[2]);
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("a\rb"), "\"a\rb\"");
+    }
+
+    #[test]
+    fn a_column_where_every_mix_ties_marks_none_and_lower_is_better_sorts_smallest_first() {
+        let runs = vec![run("gpt", 0, 0.0, 0.7), run("bert", 0, 0.0, 0.9)];
+        let t = build(&runs, None);
+        let c = col("compliance");
+        assert!(
+            t.rows.iter().all(|r| !r.cells[c].best),
+            "0.0 everywhere singles nothing out"
+        );
+        assert!(!SortBy::best_first(col("gen_ppl")).descending);
+        assert!(SortBy::best_first(col("probe_acc_hard")).descending);
     }
 }
