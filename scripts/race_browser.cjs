@@ -4,6 +4,7 @@
 // time and the total (the README's race figure comes from here).
 // Usage: node scripts/race_browser.cjs --dist DIR [--size fast] [--budget 500000]
 //          [--mixes gpt,roberta,bert,albert,t5,bart,xlnet] [--json FILE] [--screenshot PNG]
+//          [--export RESULTS.json]
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,7 +15,7 @@ const { CHROMIUM, BASE_FLAGS } = require('./chromium.cjs');
 function parseArgs(argv) {
   const o = {
     dist: path.join(__dirname, '..', 'dist'), size: 'fast', budget: 500000,
-    mixes: 'gpt,roberta,bert,albert,t5,bart,xlnet', json: null, screenshot: null,
+    mixes: 'gpt,roberta,bert,albert,t5,bart,xlnet', json: null, screenshot: null, exportTo: null,
   };
   for (let i = 2; i < argv.length; i++) {
     const next = () => {
@@ -28,6 +29,7 @@ function parseArgs(argv) {
       case '--mixes': o.mixes = next(); break;
       case '--json': o.json = next(); break;
       case '--screenshot': o.screenshot = next(); break;
+      case '--export': o.exportTo = next(); break;
       default: throw new Error(`unknown option ${argv[i]}`);
     }
   }
@@ -65,6 +67,10 @@ async function main() {
       seen = rows;
     }
     const status = await page.getByTestId('race-status').innerText();
+    if (o.exportTo) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('compare-export').click()]);
+      await download.saveAs(o.exportTo);
+    }
     if (o.screenshot) {
       // The panel as a projector shows it: the table and the scatter.
       // Page coordinates: box positions are read with the page scrolled to its top.

@@ -350,16 +350,38 @@ pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
     );
     Scatter {
         width: W,
-        height: total_height(left_out.len()),
+        height: total_height(&left_out),
         points,
         left_out,
         svg,
     }
 }
 
-/// The picture's height: the plot, then a legend line and a line per mix left out.
-fn total_height(left_out: usize) -> f64 {
-    H + 24.0 * (1 + left_out) as f64
+/// Characters of 14 px text that fit the picture's width beside its margin.
+const WRAP_CHARS: usize = 88;
+
+/// `text` in lines of at most `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// The picture's height: the plot, two legend lines, and the lines saying what is left out.
+fn total_height(left_out: &[String]) -> f64 {
+    let lines: usize = left_out
+        .iter()
+        .map(|l| wrap(&format!("Not shown: {l}"), WRAP_CHARS).len())
+        .sum();
+    H + 48.0 + 20.0 * lines as f64
 }
 
 fn axis_pair_name(axis: PairAxis) -> &'static str {
@@ -382,7 +404,7 @@ fn svg(
     writer: Option<(String, f64)>,
 ) -> String {
     use std::fmt::Write;
-    let total = total_height(left_out.len());
+    let total = total_height(left_out);
     let mut s = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {total}" width="{W}" height="{total}" font-family="system-ui, sans-serif" font-size="15" data-testid="compare-scatter-svg" role="img" aria-label="generation quality against pair accuracy, one point per mix">"#
     );
@@ -547,25 +569,26 @@ fn svg(
     }
     // The legend, and what is not on the picture.
     let mut y = H + 18.0;
-    let legend = match spec.pair {
-        PairAxis::Probe => {
-            "Bars: solid ± sd over seeds, dashed ± standard error of a single run. ○ the mix's untrained twin."
-        }
-        PairAxis::ZeroShot => {
-            "Bars: solid ± sd over seeds, dashed ± standard error of a single run."
-        }
-    };
     let _ = write!(
         s,
-        r##"<text x="{left}" y="{y:.1}" font-size="14" fill="#333">{}</text>"##,
-        xml(legend)
+        r##"<text x="{left}" y="{y:.1}" font-size="14" fill="#333">Bars: solid ± sd over seeds; dashed ± the standard error of a single run.</text>"##
     );
-    for line in left_out {
-        y += 24.0;
+    if spec.pair == PairAxis::Probe {
+        y += 20.0;
         let _ = write!(
             s,
-            r##"<text x="{left}" y="{y:.1}" font-size="14" fill="#555">Not shown: {}</text>"##,
-            xml(line)
+            r##"<text x="{left}" y="{y:.1}" font-size="14" fill="#333">○ on a point's dotted line: the same network before pre-training, through the same probe.</text>"##
+        );
+    }
+    for line in left_out
+        .iter()
+        .flat_map(|l| wrap(&format!("Not shown: {l}"), WRAP_CHARS))
+    {
+        y += 20.0;
+        let _ = write!(
+            s,
+            r##"<text x="{left}" y="{y:.1}" font-size="14" fill="#555">{}</text>"##,
+            xml(&line)
         );
     }
     s.push_str("</svg>");
