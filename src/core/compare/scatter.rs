@@ -167,6 +167,28 @@ fn log_ticks(x0: f64, x1: f64) -> Vec<f64> {
     t
 }
 
+/// Where each point's label goes (its baseline y): just above the point, moved down below the
+/// label before it wherever two points stand close enough for their labels to overlap.
+fn label_positions(points: &[Point]) -> Vec<f64> {
+    const LINE: f64 = 17.0;
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| points[a].cy.total_cmp(&points[b].cy));
+    let mut y = vec![0.0; points.len()];
+    let mut placed: Vec<usize> = Vec::new();
+    for &i in &order {
+        let mut at = points[i].cy - 10.0;
+        // Down past every nearby label it meets; `at` only grows, so this ends.
+        while let Some(&j) = placed.iter().find(|&&j| {
+            (points[j].cx - points[i].cx).abs() < 140.0 && (at - y[j]).abs() < LINE - 1e-9
+        }) {
+            at = y[j] + LINE;
+        }
+        y[i] = at;
+        placed.push(i);
+    }
+    y
+}
+
 /// Lays out the points of `runs` under `spec` and writes the SVG.
 pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
     let flags = flags(runs);
@@ -485,9 +507,19 @@ fn svg(
         let x = px(*v);
         let _ = write!(
             s,
-            r##"<g data-testid="compare-writer"><line x1="{x:.1}" x2="{x:.1}" y1="{top}" y2="{bottom}" stroke="#444" stroke-dasharray="8 4"/><text x="{:.1}" y="{:.1}" fill="#444">{}</text></g>"##,
-            x + 6.0,
+            r##"<g data-testid="compare-writer"><line x1="{x:.1}" x2="{x:.1}" y1="{top}" y2="{bottom}" stroke="#444" stroke-dasharray="8 4"/><text x="{:.1}" y="{:.1}" fill="#444" text-anchor="{}">{}</text></g>"##,
+            // On the right half the label reads leftwards, inside the plot.
+            if x > (left + right) / 2.0 {
+                x - 6.0
+            } else {
+                x + 6.0
+            },
             top + 18.0,
+            if x > (left + right) / 2.0 {
+                "end"
+            } else {
+                "start"
+            },
             xml(&format!("{w} (no model)"))
         );
     }
@@ -505,7 +537,8 @@ fn svg(
             path.join(" ")
         );
     }
-    // Points with error bars and labels.
+    // Points with error bars and labels; labels of points close together are moved apart.
+    let label_y = label_positions(points);
     for (i, p) in points.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
         let dash = if p.n > 1 {
@@ -553,7 +586,7 @@ fn svg(
                 }
             )),
             p.cx + 10.0,
-            p.cy - 10.0,
+            label_y[i],
             xml(&p.mix),
             cx = p.cx,
             cy = p.cy,
@@ -708,6 +741,37 @@ mod tests {
         );
         assert_eq!(sc.points[0].twin, Some(0.6));
         assert_eq!(sc.svg.matches(r#"data-testid="compare-twin""#).count(), 2);
+    }
+
+    #[test]
+    fn labels_of_points_close_together_do_not_overlap() {
+        let point = |cx: f64, cy: f64| Point {
+            mix: String::new(),
+            n: 1,
+            x: 0.0,
+            y: 0.0,
+            x_err: 0.0,
+            y_err: 0.0,
+            twin: None,
+            cx,
+            cy,
+            frontier: false,
+        };
+        let points = [
+            point(100.0, 200.0),
+            point(100.0, 202.0),
+            point(101.0, 199.0),
+            point(600.0, 200.0),
+        ];
+        let y = label_positions(&points);
+        for a in 0..3 {
+            for b in 0..3 {
+                if a != b {
+                    assert!((y[a] - y[b]).abs() >= 17.0 - 1e-9, "{y:?}");
+                }
+            }
+        }
+        assert_eq!(y[3], 190.0, "a point far away keeps its place");
     }
 
     #[test]
