@@ -457,16 +457,22 @@ fn start_worker(view: RunView, settings: Settings) {
     });
 }
 
+/// The browser's service workers, where it allows them here (only over HTTPS or from this
+/// machine: elsewhere `navigator.serviceWorker` is missing, and touching it would throw).
+fn service_workers() -> Option<web_sys::ServiceWorkerContainer> {
+    let navigator = window().navigator();
+    js_sys::Reflect::get(&navigator, &"serviceWorker".into())
+        .is_ok_and(|v| !v.is_undefined() && !v.is_null())
+        .then(|| navigator.service_worker())
+}
+
 /// Asks the page's service worker (once it is active) to keep the files of the worker build
 /// in use, so the page opens offline with the build this machine needs and no other is
 /// downloaded for nothing.
 fn keep_offline(webgpu: bool) {
-    let navigator = window().navigator();
-    let supported = js_sys::Reflect::get(&navigator, &"serviceWorker".into())
-        .is_ok_and(|v| !v.is_undefined() && !v.is_null());
-    if !supported {
+    let Some(workers) = service_workers() else {
         return;
-    }
+    };
     let files = if webgpu {
         ["worker_loader.js", "worker.js", "worker_bg.wasm"]
     } else {
@@ -476,7 +482,7 @@ fn keep_offline(webgpu: bool) {
             "worker_cpu_bg.wasm",
         ]
     };
-    let Ok(ready) = navigator.service_worker().ready() else {
+    let Ok(ready) = workers.ready() else {
         return;
     };
     wasm_bindgen_futures::spawn_local(async move {
@@ -689,11 +695,8 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Hosting() -> impl IntoView {
     let offline = RwSignal::new("Offline use: checking…".to_string());
-    let navigator = window().navigator();
-    let supported = js_sys::Reflect::get(&navigator, &"serviceWorker".into())
-        .is_ok_and(|v| !v.is_undefined() && !v.is_null());
-    if supported {
-        let promise = navigator.service_worker().register("./sw.js");
+    if let Some(workers) = service_workers() {
+        let promise = workers.register("./sw.js");
         wasm_bindgen_futures::spawn_local(async move {
             offline.set(match wasm_bindgen_futures::JsFuture::from(promise).await {
                 Ok(_) => "Offline use: after this visit the page opens and trains without a network (the browser keeps its files).".into(),

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::viz::palette::SERIES;
+
 use super::PanelRun;
 use super::scatter::xml;
 use crate::core::summary::RunSummary;
@@ -102,9 +104,6 @@ pub fn series(
 
 const W: f64 = 720.0;
 const H: f64 = 400.0;
-const COLOURS: [&str; 7] = [
-    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-];
 
 /// Lays the chosen runs' curves out and writes the SVG.
 pub fn build(runs: &[PanelRun], chosen: &[usize], x: CurveX, y: CurveY) -> Curves {
@@ -180,7 +179,7 @@ pub fn build(runs: &[PanelRun], chosen: &[usize], x: CurveX, y: CurveY) -> Curve
         );
     }
     for (i, se) in series.iter().enumerate() {
-        let c = COLOURS[i % COLOURS.len()];
+        let c = SERIES[i % SERIES.len()];
         let pts: Vec<String> = se
             .points
             .iter()

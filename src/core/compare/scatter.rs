@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::viz::palette::SERIES;
+
 use super::PanelRun;
 use super::pool::flags;
 use super::stat::Stat;
@@ -92,10 +94,6 @@ const LEFT: f64 = 84.0;
 const RIGHT: f64 = 24.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 72.0;
-/// Okabe–Ito, the palette the attention views use too.
-const COLOURS: [&str; 7] = [
-    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-];
 
 /// Escapes text for SVG.
 pub(crate) fn xml(text: &str) -> String {
@@ -540,7 +538,7 @@ fn svg(
     // Points with error bars and labels; labels of points close together are moved apart.
     let label_y = label_positions(points);
     for (i, p) in points.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
+        let colour = SERIES[i % SERIES.len()];
         let dash = if p.n > 1 {
             ""
         } else {

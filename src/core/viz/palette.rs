@@ -26,6 +26,18 @@ pub mod okabe_ito {
 
 use okabe_ito::*;
 
+/// Colours for one series each (points, lines) on white, in the order they are handed out:
+/// the Okabe–Ito colours without yellow, which is too light for a line on white.
+pub const SERIES: [&str; 7] = [
+    BLUE,
+    VERMILLION,
+    BLUISH_GREEN,
+    REDDISH_PURPLE,
+    ORANGE,
+    SKY_BLUE,
+    BLACK,
+];
+
 /// How a swatch is filled besides its colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
