@@ -11,4 +11,6 @@ need_wasm_target
 need_npm_tools
 need_cargo_tools
 trunk build --release --locked
+# The embeddable widgets (pkg/, README "Embedding a widget in your slides").
+scripts/pkg.sh
 exec node scripts/static-server.cjs dist "${PORT:-8080}"

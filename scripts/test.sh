@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: native unit and property tests, then the app built for the browser and
-# clicked through in headless Chromium (CPU fallback and WebGPU). Installs what is missing
-# first. Prints each phase's time and how many tests of each kind ran. This is the README's
-# test command and exactly what CI runs (.ci/run).
+# clicked through in headless Chromium (CPU fallback and WebGPU), and the embeddable widgets
+# of pkg/ mounted in a plain slide page. Installs what is missing first. Prints each phase's
+# time and how many tests of each kind ran. This is the README's test command and exactly what
+# CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -69,6 +70,7 @@ phase "native build" cargo build --locked --tests --bins
 phase "native tests" native_tests
 phase "tools (waited)" wait_cargo_tools
 phase "wasm build" wasm_build
+phase "pkg build" scripts/pkg.sh --test
 phase "browser tests" browser_tests
 phase "bench (quick)" bench_quick
 

@@ -18,7 +18,7 @@ use crate::core::mix::ObjectiveMix;
 use crate::core::objective::spec::find_knob;
 use crate::core::plan::plan;
 use crate::core::saved::SavedFiles;
-use crate::core::summary::{BackendKind, TrainEvent};
+use crate::core::summary::{BackendKind, RunSummary, TrainEvent};
 use crate::core::tokenizer::TokenPiece;
 use crate::core::viz::live::LiveTrace;
 use crate::core::viz::preview::Preview;
@@ -490,6 +490,14 @@ pub enum WorkerInput {
     /// Whether the page shows live heatmaps: the training loop captures the model's attention
     /// on a fixed example (within 5% of step time) only while they are watched.
     WatchHeads { on: bool },
+    /// The current run's model (a finished or loaded run) as the four files of a saved run,
+    /// `summary` (the page's row of it, evaluation included) as its `run.json`, for the page to
+    /// keep in the browser under `key`. Answered, untagged, by `ModelFiles` or
+    /// `ModelNotSaved`: the page may have moved on to the next run of a race meanwhile.
+    SaveModel {
+        key: String,
+        summary: Box<RunSummary>,
+    },
 }
 
 /// Which picture a `Preview` is for: the run's own mix, or one side of a comparison.
@@ -593,6 +601,16 @@ pub enum WorkerOutput {
     },
     /// A corpus could not be used; nothing changed.
     CorpusRejected {
+        message: String,
+    },
+    /// The files `SaveModel` asked for.
+    ModelFiles {
+        key: String,
+        files: Box<SavedFiles>,
+    },
+    /// Why `SaveModel` could not be answered.
+    ModelNotSaved {
+        key: String,
         message: String,
     },
     /// A saved run could not be loaded; nothing changed.
@@ -718,6 +736,8 @@ impl RunTags {
             | WorkerOutput::Memory { .. }
             | WorkerOutput::BenchResult { .. }
             | WorkerOutput::Tokens { .. }
+            | WorkerOutput::ModelFiles { .. }
+            | WorkerOutput::ModelNotSaved { .. }
             | WorkerOutput::Crashed { .. } => true,
             WorkerOutput::CorpusAccepted { .. } => self.accept(run),
             WorkerOutput::Ready(info) if info.loaded_from.is_some() && run != self.current => {

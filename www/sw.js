@@ -24,7 +24,8 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
-      if (name !== CACHE) await caches.delete(name);
+      // The models a student kept (src/shell/models.rs) are theirs, not this worker's.
+      if (name !== CACHE && name !== 'pretrain-playground-models') await caches.delete(name);
     }
     await self.clients.claim();
   })());

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod config;
 pub mod corpus;
 pub mod data;
+pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod exec;

@@ -34,6 +34,18 @@ pub struct BatchKind {
     pub pairs: Option<Objective>,
 }
 
+impl BatchKind {
+    /// What the pictures call it: its objectives' names, upper case (`MLM + NSP`).
+    pub fn title(&self) -> String {
+        let names: Vec<String> = [self.tokens, self.pairs]
+            .into_iter()
+            .flatten()
+            .map(|o| o.name().to_uppercase())
+            .collect();
+        names.join(" + ")
+    }
+}
+
 /// How a mix is trained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {

@@ -145,6 +145,101 @@ pub fn save(
     })
 }
 
+/// [`save`] for a network on any device: its weights are first read back asynchronously (a
+/// synchronous read deadlocks WebGPU in the page) into a copy on the CPU device, which [`save`]
+/// then serialises. What the page's "keep models in this browser" stores.
+pub async fn save_async(
+    network: &Network,
+    saved: &SavedConfig,
+    tokenizer: &LabTokenizer,
+    summary: &RunSummary,
+) -> Result<SavedFiles, CoreError> {
+    let cpu = to_cpu(network).await?;
+    save(&cpu, saved, tokenizer, summary)
+}
+
+/// Every float tensor of a module, flattened, in traversal order; int and bool parameters
+/// counted (the lab's networks have none, and [`to_cpu`] refuses a module that has).
+#[derive(Default)]
+struct Weights {
+    tensors: Vec<Tensor<1>>,
+    others: usize,
+}
+
+impl ModuleVisitor for Weights {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.tensors.push(param.val().flatten::<1>(0, D - 1));
+    }
+
+    fn visit_int<const D: usize>(&mut self, _param: &Param<Tensor<D, Int>>) {
+        self.others += 1;
+    }
+
+    fn visit_bool<const D: usize>(&mut self, _param: &Param<Tensor<D, Bool>>) {
+        self.others += 1;
+    }
+}
+
+/// Puts read-back weights, in the order [`Weights`] took them, onto `device`.
+struct Place {
+    data: std::vec::IntoIter<burn::tensor::TensorData>,
+    device: Device,
+    missing: bool,
+}
+
+impl burn::module::ModuleMapper for Place {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some(data) = self.data.next() else {
+            self.missing = true;
+            return param;
+        };
+        let shape = param.lazy_shape();
+        let device = self.device.clone();
+        param.map(move |_| Tensor::<1>::from_data(data, &device).reshape(shape))
+    }
+}
+
+/// A copy of `network` (without autodiff) on the CPU device, its weights read back with
+/// asynchronous reads.
+pub async fn to_cpu(network: &Network) -> Result<Network, CoreError> {
+    let network = network.valid();
+    let label = format!("{:?}", network.device());
+    let mut weights = Weights::default();
+    match &network {
+        Network::Stack(m) => m.visit(&mut weights),
+        Network::EncoderDecoder(m) => m.visit(&mut weights),
+    }
+    if weights.others > 0 {
+        return Err(CoreError::Config(
+            "this network holds integer or boolean parameters, which cannot be copied".into(),
+        ));
+    }
+    let mut data = Vec::with_capacity(weights.tensors.len());
+    for t in weights.tensors {
+        data.push(
+            t.into_data_async()
+                .await
+                .map_err(|e| CoreError::read(&label, e))?,
+        );
+    }
+    let count = data.len();
+    let mut place = Place {
+        data: data.into_iter(),
+        device: Backend::cpu().device,
+        missing: false,
+    };
+    let copy = match network {
+        Network::Stack(m) => Network::Stack(m.map(&mut place)),
+        Network::EncoderDecoder(m) => Network::EncoderDecoder(m.map(&mut place)),
+    };
+    if place.missing || place.data.next().is_some() {
+        return Err(CoreError::Config(format!(
+            "the network's {count} weight tensors did not map back onto it in order"
+        )));
+    }
+    Ok(copy)
+}
+
 /// A saved run read back: the network with its trained weights, the tokenizer, the config and
 /// the summary.
 pub struct LoadedRun {
@@ -357,4 +452,37 @@ fn check_record(bytes: &[u8], network: &Network, config: &RunConfig) -> Result<(
         return Err(mismatch(format!("it has no tensor `{name}`")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::ModelSize;
+    use crate::core::exec::run_ready;
+    use crate::core::mix::Objective;
+
+    fn record_bytes(network: &Network) -> Vec<u8> {
+        let record = match network.valid() {
+            Network::Stack(m) => m.into_record(),
+            Network::EncoderDecoder(m) => m.into_record(),
+        };
+        record.into_bytes().expect("record").to_vec()
+    }
+
+    #[test]
+    fn the_cpu_copy_holds_the_same_weights_in_the_same_record() {
+        for objective in [Objective::Clm, Objective::Span, Objective::Plm] {
+            let plan = plan(&ObjectiveMix::single(objective)).expect("plan");
+            let network = Network::init(
+                plan.architecture,
+                plan.extras(),
+                &ModelSize::Fast.model(),
+                7,
+                &Backend::cpu().device,
+            );
+            let copy = run_ready(to_cpu(&network)).expect("copy");
+            assert_eq!(copy.num_params(), network.num_params());
+            assert_eq!(record_bytes(&copy), record_bytes(&network), "{objective:?}");
+        }
+    }
 }

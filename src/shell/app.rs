@@ -224,7 +224,16 @@ impl RunView {
                 self.corpus_message.set(Some(message));
             }
             WorkerOutput::Crashed { message } => restart_after_crash(*self, &message),
-            WorkerOutput::RunRejected { message } => self.load_message.set(Some(message)),
+            WorkerOutput::RunRejected { message } => {
+                self.status.set(String::new());
+                self.load_message.set(Some(message));
+            }
+            WorkerOutput::ModelFiles { key, files } => {
+                compare_panel::model_files(*self, key, *files)
+            }
+            WorkerOutput::ModelNotSaved { key, message } => {
+                compare_panel::model_not_saved(*self, key, message)
+            }
             WorkerOutput::Tokens { text, pieces } => self.token_view.set(Some((text, pieces))),
             WorkerOutput::Paused { step } => {
                 self.running.set(false);

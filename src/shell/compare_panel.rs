@@ -11,22 +11,26 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 
-use crate::core::compare::PanelRun;
 use crate::core::compare::curves::{self, CurveX, CurveY};
 use crate::core::compare::file::{ResultsFile, import};
 use crate::core::compare::race::Race;
 use crate::core::compare::scatter::{self, GenAxis, PairAxis, ScatterSpec};
 use crate::core::compare::table::{self, RowRole, SortBy};
+use crate::core::compare::{KeptModel, PanelRun};
 use crate::core::corpus::PairKind;
+use crate::core::saved::SavedFiles;
 use crate::core::summary::RunSummary;
-use crate::protocol::Settings;
+use crate::protocol::{Settings, WorkerInput};
 
 use super::app::RunView;
+use super::models;
 use super::objective_picker::apply_settings;
 use super::viz::export::{download_png_text, download_svg_text, download_text};
 
 /// Where the runs are kept between visits.
 const STORAGE_KEY: &str = "pretrain-playground/runs";
+/// Whether each new run's model is kept too (the student's choice, kept between visits).
+const KEEP_MODELS_KEY: &str = "pretrain-playground/keep-models";
 
 /// The panel's state (all `Copy`).
 #[derive(Clone, Copy)]
@@ -45,6 +49,8 @@ pub struct CompareView {
     pub race_mixes: RwSignal<String>,
     /// The lecture tour's step on screen (`None`: the tour is closed).
     pub tour: RwSignal<Option<usize>>,
+    /// Keep each new run's model in the browser ([`models`]), not only its figures.
+    pub keep_models: RwSignal<bool>,
 }
 
 thread_local! {
@@ -78,6 +84,11 @@ impl CompareView {
             message: RwSignal::new(None),
             race_mixes: RwSignal::new("gpt,roberta,bert,albert,t5,bart,xlnet".to_string()),
             tour: RwSignal::new(None),
+            keep_models: RwSignal::new(
+                storage()
+                    .and_then(|s| s.get_item(KEEP_MODELS_KEY).ok().flatten())
+                    .is_some_and(|v| v == "1"),
+            ),
         };
         view.restore();
         view
@@ -95,7 +106,13 @@ impl CompareView {
             return;
         };
         match import("the runs kept in this browser", text.as_bytes()) {
-            Ok(runs) => {
+            Ok(mut runs) => {
+                // A model whose files never arrived (the page closed meanwhile) is not kept.
+                for r in &mut runs {
+                    if r.model.as_ref().is_some_and(|m| m.bytes.is_none()) {
+                        r.model = None;
+                    }
+                }
                 self.chosen.set(first_of_each_mix(&runs));
                 self.runs.set(runs);
             }
@@ -168,7 +185,103 @@ impl CompareView {
         self.chosen.set(Vec::new());
         self.message.set(None);
         self.store();
+        spawn_local(models::forget_all());
     }
+
+    /// Sets the model of the row that holds `key` (none: that row is gone).
+    fn set_model(&self, key: &str, model: Option<KeptModel>) -> Option<PanelRun> {
+        let mut found = None;
+        self.runs.update(|runs| {
+            if let Some(r) = runs
+                .iter_mut()
+                .find(|r| r.model.as_ref().is_some_and(|m| m.key == key))
+            {
+                r.model = model;
+                found = Some(r.clone());
+            }
+        });
+        self.store();
+        found
+    }
+
+    /// Asks the worker for the model of row `index` (the run it holds now) to keep it.
+    fn keep_model(&self, index: usize) {
+        let Some(summary) = self
+            .runs
+            .get_untracked()
+            .get(index)
+            .and_then(|r| r.summary.clone())
+        else {
+            return;
+        };
+        let key = format!("m{}-{index}", js_sys::Date::now() as u64);
+        self.runs.update(|runs| {
+            if let Some(r) = runs.get_mut(index) {
+                r.model = Some(KeptModel {
+                    key: key.clone(),
+                    bytes: None,
+                });
+            }
+        });
+        self.store();
+        super::app::send(&WorkerInput::SaveModel { key, summary });
+    }
+}
+
+/// The worker's files of a model the panel asked to keep: stored, and the row says so.
+pub fn model_files(view: RunView, key: String, files: SavedFiles) {
+    let compare = view.compare;
+    spawn_local(async move {
+        match models::put(&key, &files).await {
+            Ok(bytes) => {
+                let model = KeptModel {
+                    key: key.clone(),
+                    bytes: Some(bytes),
+                };
+                if compare.set_model(&key, Some(model)).is_none() {
+                    // The row was cleared meanwhile.
+                    models::forget(&key).await;
+                }
+            }
+            Err(why) => model_not_saved(view, key, why),
+        }
+    });
+}
+
+/// A model the panel asked to keep could not be: the row keeps its figures and says why.
+pub fn model_not_saved(view: RunView, key: String, why: String) {
+    if let Some(row) = view.compare.set_model(&key, None) {
+        view.compare.message.set(Some(format!(
+            "The model of {} (seed {}) was not kept: {why}. Its figures are.",
+            row.label(),
+            row.seed
+        )));
+    }
+}
+
+/// Loads a kept model into the worker, as a saved run: it can write in the page again.
+fn load_model(view: RunView, key: String) {
+    spawn_local(async move {
+        match models::get(&key).await {
+            Ok(files) => {
+                view.status.set("Loading the kept model…".into());
+                super::app::send(&WorkerInput::LoadRun(Box::new(files)));
+            }
+            Err(why) => view
+                .compare
+                .message
+                .set(Some(format!("The kept model cannot be loaded: {why}."))),
+        }
+    });
+}
+
+/// Whether two records are of the same run (a kept model loaded back replays its own record).
+fn same_run(a: &RunSummary, b: &RunSummary) -> bool {
+    a.mix == b.mix
+        && a.seed == b.seed
+        && a.steps == b.steps
+        && a.tokens == b.tokens
+        && a.wall_s.to_bits() == b.wall_s.to_bits()
 }
 
 /// The runs ticked for curves and replies by default: the first finished run of each mix.
@@ -196,17 +309,35 @@ pub fn run_done(view: RunView, run: u64) {
         None => "trained here".to_string(),
     };
     let compare = view.compare;
-    let row = PanelRun::finished(source, with_page_fields(view, summary));
+    let summary = with_page_fields(view, summary);
+    // A kept model loaded back: its row is already here.
+    if loaded.is_some()
+        && let Some(index) = compare.runs.get_untracked().iter().position(|r| {
+            r.model.is_some() && r.summary.as_deref().is_some_and(|s| same_run(s, &summary))
+        })
+    {
+        ADDED.with(|a| a.set(Some((run, index))));
+        return;
+    }
+    let row = PanelRun::finished(source, summary);
     // The same run again (evaluated after its evaluation was stopped): its row is updated.
     if let Some((added, index)) = ADDED.with(StdCell::get)
         && added == run
     {
-        compare.replace(index, row);
+        let model = compare
+            .runs
+            .get_untracked()
+            .get(index)
+            .and_then(|r| r.model.clone());
+        compare.replace(index, PanelRun { model, ..row });
         return;
     }
     let index = compare.runs.get_untracked().len();
     ADDED.with(|a| a.set(Some((run, index))));
     compare.add(vec![row]);
+    if compare.keep_models.get_untracked() {
+        compare.keep_model(index);
+    }
     // Only the race's own run moves the race on (not a saved run loaded meanwhile, nor a mix
     // trained by hand).
     let settings = view.settings.get_untracked();
@@ -326,6 +457,8 @@ async fn read_files(compare: CompareView, files: Vec<web_sys::File>) {
         match rows {
             Ok(mut rows) => {
                 for r in &mut rows {
+                    // Another browser's storage: its models are not here.
+                    r.model = None;
                     if r.source == "trained here"
                         || r.source.starts_with("trained here (")
                         || r.source == "race"
@@ -436,7 +569,8 @@ pub fn ComparePanel() -> impl IntoView {
             spawn_local(read_files(compare, files));
         }
     };
-    let export_json = move |_| match ResultsFile::new(compare.runs.get_untracked()).to_json() {
+    let export_json = move |_| match ResultsFile::for_export(compare.runs.get_untracked()).to_json()
+    {
         Ok(json) => download_text(
             &json,
             "application/json",
@@ -493,6 +627,7 @@ pub fn ComparePanel() -> impl IntoView {
                         {(!r.flags.is_empty()).then(|| view! {
                             <span class="row-flags" data-testid="compare-flag">{format!("not pooled: {}", r.flags.join("; "))}</span>
                         })}
+                        {r.run.map(|i| view! { <ModelControls index=i/> })}
                     </th>
                     {r.cells.into_iter().map(|c| view! {
                         <td class:best=c.best data-best=c.best.to_string()>{c.text}{c.best.then_some(" ★")}</td>
@@ -529,6 +664,17 @@ pub fn ComparePanel() -> impl IntoView {
                 <button data-testid="compare-csv" on:click=export_csv>"Table as CSV"</button>
                 <button data-testid="compare-clear" on:click=move |_| compare.clear()>"Clear the panel"</button>
                 <span class="hint">"…or drop files here."</span>
+                <label class="keep-models" title="Each new run's weights are kept in this browser (about 0.7 MB a fast run, 4.3 MB a default one), so its model can write again after a reload">
+                    <input type="checkbox" data-testid="compare-keep-models" prop:checked=move || compare.keep_models.get()
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            compare.keep_models.set(on);
+                            if let Some(s) = storage() {
+                                let _ = s.set_item(KEEP_MODELS_KEY, if on { "1" } else { "0" });
+                            }
+                        }/>
+                    " Keep each new run's model in this browser"
+                </label>
             </div>
             <p class="note" data-testid="compare-message" role="status">{move || compare.message.get()}</p>
             <div class="compare-table-wrap">
@@ -590,6 +736,59 @@ pub fn ComparePanel() -> impl IntoView {
             <ul class="left-out">{move || curves.get().left_out.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
             <Replies/>
         </section>
+    }
+}
+
+/// A row's kept model: load it (it writes in the page again) or forget it; or, for the run the
+/// worker holds now, keep it.
+#[component]
+fn ModelControls(index: usize) -> impl IntoView {
+    let view = expect_context::<RunView>();
+    let compare = view.compare;
+    let row = move || compare.runs.with(|r| r.get(index).cloned());
+    // The run on screen is this row's, and it has finished: the worker can still write it.
+    let holds = move || {
+        view.summary.with(Option::is_some)
+            && ADDED
+                .with(StdCell::get)
+                .is_some_and(|(run, i)| i == index && run == super::app::current_run())
+    };
+    move || {
+        let run = row()?;
+        run.summary.as_ref()?;
+        Some(match run.model {
+            Some(KeptModel {
+                key,
+                bytes: Some(bytes),
+            }) => {
+                let forget_key = key.clone();
+                view! {
+                    <span class="row-model" data-testid="compare-model" data-kept="true">
+                        {format!("model kept ({:.1} MB) ", bytes as f64 / 1_048_576.0)}
+                        <button data-testid="compare-load-model" disabled=move || view.ready.with(Option::is_none)
+                            title="Loads it as the page's run: it writes again" on:click=move |_| load_model(view, key.clone())>"Load model"</button>
+                        <button data-testid="compare-forget-model" on:click=move |_| {
+                            let key = forget_key.clone();
+                            compare.set_model(&key, None);
+                            spawn_local(async move { models::forget(&key).await });
+                        }>"Forget model"</button>
+                    </span>
+                }
+                .into_any()
+            }
+            Some(_) => view! {
+                <span class="row-model" data-testid="compare-model" data-kept="pending">"keeping the model…"</span>
+            }
+            .into_any(),
+            None => view! {
+                <span class="row-model" data-testid="compare-model" data-kept="false">
+                    {move || holds().then(|| view! {
+                        <button data-testid="compare-keep-model" on:click=move |_| compare.keep_model(index)>"Keep its model"</button>
+                    })}
+                </span>
+            }
+            .into_any(),
+        })
     }
 }
 

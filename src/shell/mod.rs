@@ -8,6 +8,7 @@ pub mod corpus_panel;
 pub mod evaluation;
 pub mod gpu;
 pub mod load_run;
+pub mod models;
 pub mod objective_picker;
 pub mod results;
 pub mod tour;

@@ -414,7 +414,61 @@ fn handle(state: &Shared, input: WorkerInput, run: Option<u64>) {
                 *cancel_requested = true;
             }
         }
+        WorkerInput::SaveModel { key, summary } => save_model(state, key, *summary),
     }
+}
+
+/// Writes the current run's model as a saved run's files for the page to keep (`SaveModel`).
+/// What it needs is taken now, so a Prepare that follows at once (the next run of a race)
+/// does not lose it; the weights are then read back asynchronously.
+fn save_model(state: &Shared, key: String, summary: RunSummary) {
+    let found = {
+        let s = state.borrow();
+        match &s.phase {
+            // Only the run the row is of (a Reset or the next race run has another).
+            Phase::Idle(trainer)
+                if trainer.config().seed == summary.seed && trainer.step() == summary.steps =>
+            {
+                trainer.network().map(|network| {
+                    (
+                        network.valid(),
+                        saved::SavedConfig::of(trainer),
+                        trainer.tokenizer().clone(),
+                    )
+                })
+            }
+            Phase::Loaded(run)
+                if run.summary.seed == summary.seed && run.summary.steps == summary.steps =>
+            {
+                Some((
+                    run.network.valid(),
+                    run.saved.clone(),
+                    run.tokenizer.clone(),
+                ))
+            }
+            _ => None,
+        }
+    };
+    let Some((network, config, tokenizer)) = found else {
+        post_any(&WorkerOutput::ModelNotSaved {
+            key,
+            message: "the run's model is busy (training or being evaluated) or gone; keep it once the run has finished".into(),
+        });
+        return;
+    };
+    spawn_local(async move {
+        let output = match saved::save_async(&network, &config, &tokenizer, &summary).await {
+            Ok(files) => WorkerOutput::ModelFiles {
+                key,
+                files: Box::new(files),
+            },
+            Err(e) => WorkerOutput::ModelNotSaved {
+                key,
+                message: e.to_string(),
+            },
+        };
+        post_any(&output);
+    });
 }
 
 /// The evaluation's control in the worker: yields like the corpus build, posts progress, and

@@ -49,6 +49,8 @@ test('a race fills the table and the scatter, survives a reload and a worker cra
   const { page, problems, close } = await openApp([], `?${SETUP}&view=compare`);
   try {
     await waitForTrainEnabled(page, 120_000);
+    // The models are kept too, not only the figures.
+    await page.getByTestId('compare-keep-models').check();
     const started = Date.now();
     await page.getByTestId('race-mixes').fill('gpt,t5,bert');
     await page.getByTestId('race-start').click();
@@ -59,6 +61,8 @@ test('a race fills the table and the scatter, survives a reload and a worker cra
     assert.deepEqual(rows.map((r) => [r.mix, r.flagged]), [['gpt', false], ['t5', false]]);
     const points = await page.locator('[data-testid="compare-point"]').evaluateAll((ps) => ps.map((p) => p.dataset.mix));
     assert.deepEqual(points, ['gpt (clm)', 't5 (span)'], 'a scatter point per mix');
+    // Each finished run's model was kept, though the next run started at once.
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="compare-model"]')].filter((m) => m.dataset.kept === 'true').length === 2, null, { timeout: 60_000 });
     // The third run dies with its worker: a failed row, the finished rows kept, the race over.
     await page.waitForFunction(() => document.querySelector('[data-testid="run-mix"]')?.innerText === 'mlm+nsp', null, { timeout: 60_000 });
     await waitForSteps(page, 1, 120_000);
@@ -77,11 +81,25 @@ test('a race fills the table and the scatter, survives a reload and a worker cra
     await page.reload();
     await waitForRunRows(page, 3, 60_000);
     assert.deepEqual((await runRows(page)).map((r) => r.text), before.map((r) => r.text));
+    // A kept model loads back from the browser's storage and writes in the page again; its row
+    // is the one already there.
+    await waitForTrainEnabled(page, 120_000);
+    const gpt = page.locator('[data-testid="compare-row"][data-role="run"][data-mix="gpt"]');
+    assert.match(await gpt.innerText(), /model kept \(\d+\.\d MB\)/);
+    await gpt.getByTestId('compare-load-model').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-mix"]')?.innerText === 'clm', null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid="sample"] .continuation')?.innerText ?? '').trim().length > 0,
+      null,
+      { timeout: 60_000 },
+    );
+    assert.equal((await runRows(page)).length, 3, 'no second row for the loaded model');
     // Sorting by a column reorders whole mixes; the best value of a column is marked.
     await page.getByTestId('compare-sort-probe_acc_random').click();
     const marked = await page.locator('[data-testid="compare-row"] td[data-best="true"]').count();
     assert.ok(marked > 0, 'a best value is marked');
-    await exportRuns(page, 'race.json');
+    const exported = await exportRuns(page, 'race.json');
+    assert.ok(JSON.parse(fs.readFileSync(exported, 'utf8')).runs.every((r) => !('model' in r)), 'an export names no kept model');
     raced = await runRows(page);
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('compare-csv').click()]);
     assert.equal(csv.suggestedFilename(), 'pretrain-playground-results.csv');

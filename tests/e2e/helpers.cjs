@@ -14,11 +14,14 @@ const { CHROMIUM, BASE_FLAGS } = require('../../scripts/chromium.cjs');
 const DIST = process.env.PP_DIST || path.join(__dirname, '..', '..', 'dist');
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 
-/** Opens the app in a fresh browser and records console errors and off-origin requests. */
+/** Opens the app (or `serveOptions.root`) in a fresh browser and records console errors and
+ * off-origin requests. */
 async function openApp(extraFlags, query, prepare = async () => {}, contextOptions = {}, serveOptions = {}) {
   assert.ok(fs.existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}`);
-  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), `the app is not built in ${DIST}`);
-  const server = await serve(DIST, 0, serveOptions);
+  // `serveOptions.root`: serve another folder than the app (a lecturer's slide page).
+  const root = serveOptions.root || DIST;
+  assert.ok(serveOptions.root || fs.existsSync(path.join(DIST, 'index.html')), `the app is not built in ${DIST}`);
+  const server = await serve(root, 0, serveOptions);
   const origin = `http://127.0.0.1:${server.address().port}`;
   // Playwright gives each launch a fresh, empty profile directory of its own.
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_FLAGS, ...extraFlags] });

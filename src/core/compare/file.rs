@@ -44,6 +44,15 @@ impl ResultsFile {
         }
     }
 
+    /// A file to hand on: the runs without where this browser keeps their models.
+    pub fn for_export(runs: Vec<PanelRun>) -> Self {
+        Self::new(
+            runs.into_iter()
+                .map(|r| PanelRun { model: None, ..r })
+                .collect(),
+        )
+    }
+
     /// The file as pretty JSON.
     pub fn to_json(&self) -> Result<String, CoreError> {
         serde_json::to_string_pretty(self)

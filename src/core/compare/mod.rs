@@ -46,6 +46,19 @@ pub struct PanelRun {
     /// Why the run has no figures (it failed, or the worker crashed under it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Its model, where this browser keeps it (the page's "keep models"). Dropped from an
+    /// exported file and from an imported one: another browser does not hold the weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<KeptModel>,
+}
+
+/// Where a run's model is kept in the browser: the key its four saved-run files are stored
+/// under, and their size once they are stored (`None` while the worker is still writing them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptModel {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
 
 impl PanelRun {
@@ -60,6 +73,7 @@ impl PanelRun {
             seed: summary.seed,
             summary: Some(Box::new(summary)),
             error: None,
+            model: None,
         }
     }
 
@@ -76,6 +90,7 @@ impl PanelRun {
             seed,
             summary: None,
             error: Some(why.into()),
+            model: None,
         }
     }
 

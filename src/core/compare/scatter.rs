@@ -574,9 +574,10 @@ fn svg(
             p.y,
             p.frontier,
             xml(&format!(
-                "{}: {} runs; error bars {}",
+                "{}: {} run{}; error bars {}",
                 p.mix,
                 p.n,
+                if p.n == 1 { "" } else { "s" },
                 if p.n > 1 {
                     "± sd over seeds"
                 } else {

@@ -3,7 +3,8 @@
 //! strip ([`strip`]), which input tokens can have reached a position after each layer
 //! ([`reach`]), per-head summaries ([`heads`]), geometry and colours ([`layout`], [`palette`]),
 //! the live heatmap's pixels ([`raster`]), compact wire forms of masks and weights ([`packed`]),
-//! two objectives side by side without training ([`preview`]), and when the training worker
+//! two objectives side by side without training ([`preview`]), the mask matrices' SVG
+//! ([`svg`]), and when the training worker
 //! captures live heatmaps ([`live`]).
 //!
 //! The rule behind every picture is the house's "masks are data": a cell of a matrix is drawn
@@ -23,6 +24,7 @@ pub mod preview;
 pub mod raster;
 pub mod reach;
 pub mod strip;
+pub mod svg;
 pub mod trace;
 
 #[cfg(test)]

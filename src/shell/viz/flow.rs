@@ -16,7 +16,7 @@ use crate::protocol::PreviewSlot;
 
 use super::VizView;
 use super::export::DownloadButtons;
-use super::matrix::short;
+use crate::core::viz::svg::short;
 
 const WIDTH: f32 = 430.0;
 const HEIGHT: f32 = 300.0;

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::viz::layout::{LABEL_CHARS, MatrixGeometry};
+use crate::core::viz::layout::MatrixGeometry;
 use crate::core::viz::palette;
 use crate::core::viz::preview::Panel;
-use crate::core::viz::trace::{CellState, MatrixView};
+use crate::core::viz::svg::matrix_cells;
 use crate::protocol::PreviewSlot;
 
 use super::export::{DownloadButtons, next_id};
@@ -23,102 +23,6 @@ use super::{Hover, VizView};
 /// Widths a matrix is fitted into, in CSS pixels (normal and projector view).
 const WIDTH: f32 = 430.0;
 const PROJECTOR_WIDTH: f32 = 820.0;
-
-/// Escapes text for SVG markup.
-pub(super) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A label cut to what the gutter holds.
-pub(super) fn short(text: &str) -> String {
-    let t: String = text.chars().take(LABEL_CHARS).collect();
-    if text.chars().count() > LABEL_CHARS {
-        format!("{}…", t.chars().take(LABEL_CHARS - 1).collect::<String>())
-    } else {
-        t
-    }
-}
-
-/// The hatch pattern of blocked cells (ids differ per SVG so a downloaded file stands alone).
-pub(super) fn hatch_defs(id: &str) -> String {
-    format!(
-        "<defs><pattern id=\"{id}\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\" \
-         patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"{bg}\"/>\
-         <line x1=\"1\" y1=\"0\" x2=\"1\" y2=\"6\" stroke=\"{ink}\" stroke-width=\"1.6\"/></pattern></defs>",
-        bg = palette::BLOCKED.fill,
-        ink = palette::BLOCKED.text,
-    )
-}
-
-/// The static part of the matrix: labels and cells.
-fn markup(m: &MatrixView, g: &MatrixGeometry, hatch: &str) -> String {
-    let mut s = hatch_defs(hatch);
-    let font = g.text_px;
-    for (c, t) in m.col_tokens.iter().enumerate() {
-        if !g.labelled(c) {
-            continue;
-        }
-        let r = g.cell_rect(0, c);
-        s.push_str(&format!(
-            "<text class=\"{cls}\" font-size=\"{font}\" transform=\"translate({x},{y}) rotate(-90)\">{t}</text>",
-            cls = if t.padding { "lab pad" } else { "lab" },
-            x = r.x + r.width / 2.0 + font * 0.35,
-            y = g.gutter - 4.0,
-            t = escape(&short(&t.text)),
-        ));
-    }
-    for (row, t) in m.row_tokens.iter().enumerate() {
-        if !g.labelled(row) {
-            continue;
-        }
-        let r = g.cell_rect(row, 0);
-        s.push_str(&format!(
-            "<text class=\"{cls}\" font-size=\"{font}\" x=\"{x}\" y=\"{y}\" text-anchor=\"end\">{t}</text>",
-            cls = if t.padding { "lab pad" } else { "lab" },
-            x = g.gutter - 4.0,
-            y = r.y + r.height / 2.0 + font * 0.35,
-            t = escape(&short(&t.text)),
-        ));
-    }
-    let allowed = palette::ALLOWED.fill;
-    for run in m.runs() {
-        let r = g.cell_rect(run.row, run.col);
-        let (fill, state) = match run.state {
-            CellState::Allowed => (allowed.to_string(), "allowed"),
-            CellState::Blocked => (format!("url(#{hatch})"), "blocked"),
-        };
-        s.push_str(&format!(
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\" data-r=\"{}\" \
-             data-c=\"{}\" data-len=\"{}\" data-state=\"{state}\"/>",
-            r.x,
-            r.y,
-            r.width * run.len as f32,
-            r.height,
-            run.row,
-            run.col,
-            run.len,
-        ));
-    }
-    // The cell borders: one path of white lines over the runs.
-    let (x0, y0) = (g.gutter, g.gutter);
-    let (x1, y1) = (x0 + g.cell * m.cols as f32, y0 + g.cell * m.rows as f32);
-    let mut grid = String::new();
-    for c in 1..m.cols {
-        let x = x0 + c as f32 * g.cell;
-        grid.push_str(&format!("M{x} {y0}V{y1}"));
-    }
-    for r in 1..m.rows {
-        let y = y0 + r as f32 * g.cell;
-        grid.push_str(&format!("M{x0} {y}H{x1}"));
-    }
-    s.push_str(&format!(
-        "<path d=\"{grid}\" stroke=\"#ffffff\" stroke-width=\"0.5\" fill=\"none\" pointer-events=\"none\"/>"
-    ));
-    s
-}
 
 #[component]
 pub fn MaskMatrixView(
@@ -145,7 +49,7 @@ pub fn MaskMatrixView(
     };
     let cells = {
         let (m, hatch) = (m.clone(), hatch.clone());
-        move || markup(&m, &geometry(), &hatch)
+        move || matrix_cells(&m, &geometry(), &hatch)
     };
     let row_now = move || {
         viz.hover

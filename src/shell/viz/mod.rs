@@ -398,23 +398,13 @@ fn Pictures(which: PreviewSlot) -> impl IntoView {
     }
 }
 
-/// A batch kind in words ("MLM + NSP").
-fn kind_title(kind: &crate::core::plan::BatchKind) -> String {
-    let names: Vec<String> = [kind.tokens, kind.pairs]
-        .into_iter()
-        .flatten()
-        .map(|o| o.name().to_uppercase())
-        .collect();
-    names.join(" + ")
-}
-
 /// One batch kind: its strip, its matrices and its flow graph.
 #[component]
 fn PanelView(which: PreviewSlot, index: usize, panel: Panel, several: bool) -> impl IntoView {
     let slot = which;
     let panel = std::sync::Arc::new(panel);
     let title = several.then(|| {
-        view! { <h3 class="viz-kind">{format!("Batch {}: {}", index + 1, kind_title(&panel.kind))}</h3> }
+        view! { <h3 class="viz-kind">{format!("Batch {}: {}", index + 1, panel.kind.title())}</h3> }
     });
     let matrices = panel
         .matrices
@@ -423,7 +413,7 @@ fn PanelView(which: PreviewSlot, index: usize, panel: Panel, several: bool) -> i
         .map(|(m, _)| view! { <MaskMatrixView which=slot panel_index=index matrix=m panel=panel.clone()/> })
         .collect_view();
     view! {
-        <article class="viz-batch" data-testid="viz-batch" data-kind=kind_title(&panel.kind)>
+        <article class="viz-batch" data-testid="viz-batch" data-kind=panel.kind.title()>
             {title}
             <StripView which=slot panel_index=index panel=panel.clone()/>
             <div class="viz-row">

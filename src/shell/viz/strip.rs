@@ -16,7 +16,7 @@ use crate::protocol::PreviewSlot;
 
 use super::VizView;
 use super::export::{download_png_text, download_svg_text};
-use super::matrix::escape;
+use crate::core::viz::svg::escape;
 
 /// The CSS for a swatch: its fill, its text colour and its pattern.
 pub(super) fn swatch_style(state: TokenState) -> String {
