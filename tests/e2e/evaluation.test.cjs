@@ -44,6 +44,8 @@ test('a finished BERT run is evaluated on the CPU fallback, and an evaluation ca
       assert.match(await text(page, `eval-twin-${kind}`), /%/);
       assert.match(await text(page, `eval-zeroshot-${kind}`), /%/);
       assert.match(await text(page, `eval-likelihood-${kind}`), /%/);
+      // What words alone reach on the same pairs, beside the model's figures.
+      assert.match(await text(page, `eval-judge-bow-ordered-${kind}`), /^\d+\.\d% ± \d+\.\d \(AUC 0\.\d\d\)/);
     }
     const summary = await downloadedSummary(page);
     assert.equal(summary.schema_version, 3);
@@ -55,6 +57,7 @@ test('a finished BERT run is evaluated on the CPU fallback, and an evaluation ca
     assert.match(summary.zeroshot_likelihood_method, /pseudo-log-likelihood/);
     assert.equal(summary.compliance_common_cap, 16);
     assert.ok(summary.probe_vs_twin.hard.n > 0, 'the probe and its twin compared pair by pair');
+    assert.deepEqual(summary.pair_baselines.map((b) => b.name), ['bow', 'bow-ordered', 'surface']);
     await screenshot(page, 'evaluation-bert.png');
 
     // On request, and cancelled: the panel says so and keeps the last result.

@@ -307,6 +307,16 @@ pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
             }),
         GenAxis::Perplexity => None,
     };
+    // The best word-only pair judge on the chosen kind: what words alone reach on the pairs
+    // the probe reads (the bar for either reading of pair judgement).
+    let judge = pooled()
+        .flat_map(|s| s.evaluation.pair_baselines.iter())
+        .filter_map(|b| Some((b.name.clone(), b.acc.get(spec.kind)?)))
+        .filter(|(_, v)| v.is_finite())
+        .fold(None, |best: Option<(String, f64)>, (w, v)| match best {
+            Some((_, b)) if b >= v => best,
+            _ => Some((w, v)),
+        });
     // Axis ranges, error bars and references included.
     let mut xr: Vec<f64> = points
         .iter()
@@ -317,6 +327,7 @@ pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
         .flat_map(|p| [p.y - p.y_err, p.y + p.y_err])
         .collect();
     yr.push(0.5);
+    yr.extend(judge.as_ref().map(|j| j.1));
     yr.extend(points.iter().filter_map(|p| p.twin));
     xr.extend(writer.as_ref().map(|w| w.1));
     let log = spec.generation == GenAxis::Perplexity;
@@ -367,6 +378,7 @@ pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
         &px,
         &py,
         writer,
+        judge,
     );
     Scatter {
         width: W,
@@ -422,6 +434,7 @@ fn svg(
     px: &dyn Fn(f64) -> f64,
     py: &dyn Fn(f64) -> f64,
     writer: Option<(String, f64)>,
+    judge: Option<(String, f64)>,
 ) -> String {
     use std::fmt::Write;
     let total = total_height(left_out);
@@ -501,6 +514,15 @@ fn svg(
         }
     };
     hline(&mut s, 0.5, "2 4", "chance", "compare-chance");
+    if let Some((name, v)) = &judge {
+        hline(
+            &mut s,
+            *v,
+            "8 4",
+            &format!("best word-only judge ({name}, no model)"),
+            "compare-judge",
+        );
+    }
     if let Some((w, v)) = &writer {
         let x = px(*v);
         let _ = write!(

@@ -504,8 +504,9 @@ pub fn build(runs: &[PanelRun], sort: Option<SortBy>) -> Table {
 }
 
 /// The reference rows: each mix's untrained twin (the same network, not pre-trained, through
-/// the same probe; mean over its pooled runs) and each model-free reply writer at the common
-/// bound (from the first run that scored it).
+/// the same probe; mean over its pooled runs), each model-free reply writer at the common
+/// bound, and each word-only pair judge on the probe's pairs (both from the first pooled run
+/// that has them).
 fn baselines(runs: &[PanelRun], flags: &[Vec<Flag>]) -> Vec<TableRow> {
     let pooled = || {
         runs.iter()
@@ -604,6 +605,52 @@ fn baselines(runs: &[PanelRun], flags: &[Vec<Flag>]) -> Vec<TableRow> {
             });
         }
     }
+    // The word-only pair judges, on the pairs the pooled runs' probes read.
+    let mut judges: Vec<String> = Vec::new();
+    for (_, s) in pooled() {
+        for b in &s.evaluation.pair_baselines {
+            if judges.contains(&b.name) {
+                continue;
+            }
+            judges.push(b.name.clone());
+            let mut cells = run_cells(None);
+            for (c, col) in COLUMNS.iter().enumerate() {
+                let value = PairKind::ALL.into_iter().find_map(|k| {
+                    if col.key == format!("probe_acc_{}", k.name()) {
+                        b.acc.get(k)
+                    } else if col.key == format!("probe_auc_{}", k.name()) {
+                        b.auc.get(k)
+                    } else {
+                        None
+                    }
+                });
+                cells[c] = match value.filter(|v| v.is_finite()) {
+                    Some(v) => Cell {
+                        text: cell_text(col, Some(v)),
+                        value: Some(v),
+                        best: false,
+                    },
+                    None => Cell {
+                        text: String::new(),
+                        value: None,
+                        best: false,
+                    },
+                };
+            }
+            rows.push(TableRow {
+                role: RowRole::Baseline,
+                label: format!("{} (no model)", b.name),
+                mix: None,
+                seed: None,
+                n: 1,
+                setting: String::new(),
+                source: format!("{} — {}", b.features, b.method),
+                run: None,
+                cells,
+                flags: Vec::new(),
+            });
+        }
+    }
     rows
 }
 
@@ -665,6 +712,42 @@ mod tests {
 
     fn col(key: &str) -> usize {
         COLUMNS.iter().position(|c| c.key == key).expect("column")
+    }
+
+    #[test]
+    fn the_word_only_judges_are_reference_rows_and_a_line_on_the_scatter() {
+        use crate::core::compare::scatter::{self, ScatterSpec};
+        let mut gpt = run("gpt", 1, 0.4, 0.6);
+        let judge = serde_json::from_str(
+            r#"{"name":"bow-ordered","features":"TF-IDF: A ‖ B","method":"fitted on validation pairs",
+                "acc":{"random":0.7,"hard":0.55},"auc":{"random":0.8}}"#,
+        )
+        .expect("judge");
+        if let Some(s) = gpt.summary.as_mut() {
+            s.evaluation.pair_baselines = vec![judge];
+        }
+        let t = build(std::slice::from_ref(&gpt), None);
+        let row = t
+            .rows
+            .iter()
+            .find(|r| r.label == "bow-ordered (no model)")
+            .expect("a reference row");
+        assert_eq!(row.role, RowRole::Baseline);
+        assert_eq!(row.cells[col("probe_acc_random")].value, Some(0.7));
+        assert_eq!(row.cells[col("probe_auc_random")].value, Some(0.8));
+        assert_eq!(row.cells[col("probe_acc_swapped")].value, None);
+        let sc = scatter::build(
+            &[gpt],
+            ScatterSpec {
+                kind: PairKind::Random,
+                ..ScatterSpec::default()
+            },
+        );
+        assert!(sc.svg.contains("compare-judge"), "{}", sc.svg);
+        assert!(
+            sc.svg
+                .contains("best word-only judge (bow-ordered, no model)")
+        );
     }
 
     #[test]

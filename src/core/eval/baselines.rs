@@ -12,6 +12,7 @@
 //!   keeps a reply's sign-off and a ticket's opening where the right order keeps a ticket's
 //!   sign-off and a reply's greeting, so there even `bow` reads order from which words survive
 //!   the cut — as a model can.
+//!   Both pair judges run on the pairs a run's probe reads ([`pairs`]).
 //! - **Pair judgement by surface** ([`surface`]): the shortcut audit's surface classifier
 //!   (first and last words, lengths, punctuation, greetings) on the same pairs: what the texts'
 //!   surface gives away without reading for coherence.
@@ -23,6 +24,7 @@
 //!   scores, under the training split's add-one word frequencies — the floor of `gen_ppl`.
 
 pub mod bow;
+pub mod pairs;
 pub mod replies;
 pub mod surface;
 pub mod unigram;

@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::baselines::pairs::{PairBaselineReport, pair_baseline_reports};
 use super::features::{PairFeatures, ProbeFormat, pair_features};
 use super::generation::{self, ContinuationScore};
 use super::likelihood::{LikelihoodReader, scored, trained_on_segment_pairs};
@@ -129,7 +130,7 @@ impl<T: Copy> PerKind<T> {
         }
     }
 
-    fn set(&mut self, kind: PairKind, value: T) {
+    pub(crate) fn set(&mut self, kind: PairKind, value: T) {
         let slot = match kind {
             PairKind::Random => &mut self.random,
             PairKind::Hard => &mut self.hard,
@@ -278,6 +279,11 @@ pub struct RunEvaluation {
     /// B had no token to score (such a pair is not judged, rather than scored 0).
     #[serde(default, skip_serializing_if = "PerKind::is_empty")]
     pub zeroshot_likelihood_dropped: PerKind,
+    /// The model-free pair judges (`bow`, `bow-ordered`, `surface`) on the pairs this run's
+    /// probe read, cut as this network reads them: the bar its pair figures have to clear.
+    /// Absent in records made before they were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pair_baselines: Vec<PairBaselineReport>,
     /// Seconds the evaluation took (set by whoever timed it: the CLI, the worker).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval_s: Option<f64>,
@@ -396,7 +402,8 @@ pub async fn evaluate_run(
     let likelihood = objectives.first().copied();
     let total = objectives.len()
         + usize::from(writes)
-        + (2 + usize::from(likelihood.is_some())) * PairKind::ALL.len();
+        + (2 + usize::from(likelihood.is_some())) * PairKind::ALL.len()
+        + 1;
     let mut stage = 0;
 
     // Generation.
@@ -650,6 +657,9 @@ pub async fn evaluate_run(
             out.probe_vs_twin.set(kind, paired);
         }
     }
+    // What words and surface alone reach on the same pairs, cut as this network reads them.
+    begin(cp, &mut stage, total, "fitting the word-only pair judges")?;
+    out.pair_baselines = pair_baseline_reports(dataset, seq_len, &sizes, cp).await?;
     Ok(out)
 }
 

@@ -290,6 +290,17 @@ impl RunEvaluation {
         ]
         .into_iter()
         .flatten()
+        // What words or surface alone reach on the same pairs: the bar for every line above.
+        .chain(self.pair_baselines.iter().filter_map(|b| {
+            line(
+                &format!("eval-judge-{}", b.name),
+                format!("no model: {} ({})", b.name, b.features),
+                &b.acc,
+                &b.acc_se,
+                &b.auc,
+                None,
+            )
+        }))
         .collect();
         let sizes = self.sizes.map_or(String::new(), |s| {
             format!(
