@@ -107,12 +107,18 @@ impl CompareView {
         };
         match import("the runs kept in this browser", text.as_bytes()) {
             Ok(mut runs) => {
-                // A model whose files never arrived (the page closed meanwhile) is not kept.
+                // A model whose files never arrived (the page closed meanwhile) is not kept,
+                // nor are files no row names any more.
                 for r in &mut runs {
                     if r.model.as_ref().is_some_and(|m| m.bytes.is_none()) {
                         r.model = None;
                     }
                 }
+                let keys: Vec<String> = runs
+                    .iter()
+                    .filter_map(|r| r.model.as_ref().map(|m| m.key.clone()))
+                    .collect();
+                spawn_local(models::prune(keys));
                 self.chosen.set(first_of_each_mix(&runs));
                 self.runs.set(runs);
             }
@@ -185,7 +191,29 @@ impl CompareView {
         self.chosen.set(Vec::new());
         self.message.set(None);
         self.store();
+        // No row is the run on screen's any more.
+        ADDED.with(|a| a.set(None));
         spawn_local(models::forget_all());
+    }
+
+    /// Models whose files will not come (the worker that was writing them died): not kept.
+    fn drop_pending(&self, why: &str) {
+        let mut dropped = 0;
+        self.runs.update(|runs| {
+            for r in runs.iter_mut() {
+                if r.model.as_ref().is_some_and(|m| m.bytes.is_none()) {
+                    r.model = None;
+                    dropped += 1;
+                }
+            }
+        });
+        if dropped > 0 {
+            self.store();
+            self.message.set(Some(format!(
+                "{dropped} model{} not kept: {why}. The figures are.",
+                if dropped == 1 { " was" } else { "s were" }
+            )));
+        }
     }
 
     /// Sets the model of the row that holds `key` (none: that row is gone).
@@ -429,6 +457,9 @@ pub fn crashed(view: RunView, why: &str) {
     } else {
         run_failed(view, &format!("the training worker crashed: {why}"));
     }
+    // The worker that held the weights is gone: nothing it was asked to write will come.
+    view.compare
+        .drop_pending("the training worker crashed before writing it");
 }
 
 /// When the worker will not be restarted: the race stops where it is.
@@ -765,7 +796,10 @@ fn ModelControls(index: usize) -> impl IntoView {
                 view! {
                     <span class="row-model" data-testid="compare-model" data-kept="true">
                         {format!("model kept ({:.1} MB) ", bytes as f64 / 1_048_576.0)}
-                        <button data-testid="compare-load-model" disabled=move || view.ready.with(Option::is_none)
+                        <button data-testid="compare-load-model"
+                            disabled=move || view.ready.with(Option::is_none) || view.running.get()
+                                || view.evaluating.with(Option::is_some)
+                                || compare.race.with(|r| r.as_ref().is_some_and(|r| !r.is_over()))
                             title="Loads it as the page's run: it writes again" on:click=move |_| load_model(view, key.clone())>"Load model"</button>
                         <button data-testid="compare-forget-model" on:click=move |_| {
                             let key = forget_key.clone();

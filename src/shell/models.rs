@@ -10,10 +10,19 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::core::compare::MODELS_CACHE as CACHE;
 use crate::core::saved::{CONFIG_FILE, MODEL_FILE, SUMMARY_FILE, SavedFiles, TOKENIZER_FILE};
 
-/// The cache the models live in.
-pub const CACHE: &str = "pretrain-playground-models";
+/// The browser's Cache Storage, where the page may use it: `window.caches` is missing (not an
+/// error) outside a secure context, e.g. a page served over plain HTTP on a classroom LAN.
+fn caches() -> Option<web_sys::CacheStorage> {
+    let window = web_sys::window()?;
+    let value = js_sys::Reflect::get(&window, &JsValue::from_str("caches")).ok()?;
+    if !value.is_object() {
+        return None;
+    }
+    value.dyn_into().ok()
+}
 
 fn js_text(e: &JsValue) -> String {
     if let Some(e) = e.dyn_ref::<js_sys::Error>() {
@@ -27,8 +36,7 @@ async fn cache() -> Result<web_sys::Cache, String> {
     let unavailable = || {
         "this browser keeps no models for the page (it allows it over HTTPS or from 127.0.0.1, not in every private window)".to_string()
     };
-    let window = web_sys::window().ok_or_else(unavailable)?;
-    let caches = window.caches().map_err(|_| unavailable())?;
+    let caches = caches().ok_or_else(unavailable)?;
     let cache = JsFuture::from(caches.open(CACHE))
         .await
         .map_err(|_| unavailable())?;
@@ -114,9 +122,32 @@ pub async fn forget(key: &str) {
 
 /// Removes every kept model.
 pub async fn forget_all() {
-    if let Some(window) = web_sys::window()
-        && let Ok(caches) = window.caches()
-    {
+    if let Some(caches) = caches() {
         let _ = JsFuture::from(caches.delete(CACHE)).await;
+    }
+}
+
+/// Removes the files of every model whose key is not in `keep` (a page closed between storing
+/// the files and naming them in its row leaves such files behind).
+pub async fn prune(keep: Vec<String>) {
+    let Ok(cache) = cache().await else { return };
+    let Ok(requests) = JsFuture::from(cache.keys()).await else {
+        return;
+    };
+    let requests: js_sys::Array = requests.unchecked_into();
+    for request in requests.iter() {
+        let Some(url) = js_sys::Reflect::get(&request, &JsValue::from_str("url"))
+            .ok()
+            .and_then(|u| u.as_string())
+        else {
+            continue;
+        };
+        let key = url
+            .split("/__kept-models/")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next());
+        if key.is_some_and(|k| !keep.iter().any(|kept| kept == k)) {
+            let _ = JsFuture::from(cache.delete_with_str(&url)).await;
+        }
     }
 }

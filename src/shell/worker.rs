@@ -414,17 +414,22 @@ fn handle(state: &Shared, input: WorkerInput, run: Option<u64>) {
                 *cancel_requested = true;
             }
         }
-        WorkerInput::SaveModel { key, summary } => save_model(state, key, *summary),
+        WorkerInput::SaveModel { key, summary } => {
+            save_model(state, key, *summary, run.unwrap_or(current))
+        }
     }
 }
 
 /// Writes the current run's model as a saved run's files for the page to keep (`SaveModel`).
 /// What it needs is taken now, so a Prepare that follows at once (the next run of a race)
 /// does not lose it; the weights are then read back asynchronously.
-fn save_model(state: &Shared, key: String, summary: RunSummary) {
+fn save_model(state: &Shared, key: String, summary: RunSummary, asked_of: u64) {
     let found = {
         let s = state.borrow();
         match &s.phase {
+            // The page asked about another run than the one here (a Reset or a new set-up
+            // came first): its weights are gone.
+            _ if s.run != asked_of => None,
             // Only the run the row is of (a Reset or the next race run has another).
             Phase::Idle(trainer)
                 if trainer.config().seed == summary.seed && trainer.step() == summary.steps =>

@@ -198,3 +198,26 @@ test('a hand-made link gives exactly that set-up, and a broken one the defaults 
     await close();
   }
 });
+
+test('where the browser keeps no models (plain HTTP on a LAN) a kept model is refused in words, the row stays', { timeout: 300_000 }, async () => {
+  // Outside a secure context `window.caches` is missing; emulate that on 127.0.0.1.
+  const hide = (page) => page.addInitScript(() => {
+    Object.defineProperty(window, 'caches', { value: undefined, configurable: true });
+  });
+  const { page, problems, close } = await openApp([], `?size=fast&backend=cpu&budget=2000&mix=gpt&view=compare`, hide);
+  try {
+    await waitForTrainEnabled(page, 120_000);
+    await page.getByTestId('compare-keep-models').check();
+    await page.getByTestId('train').click();
+    await waitForRunRows(page, 1, 240_000);
+    await page.waitForFunction(() => /was not kept: this browser keeps no models/.test(document.querySelector('[data-testid="compare-message"]')?.innerText ?? ''), null, { timeout: 60_000 });
+    assert.equal(await page.locator('[data-testid="compare-model"][data-kept="pending"]').count(), 0);
+    assert.equal((await runRows(page)).length, 1, 'the run is a row, with its figures');
+    // Clearing the panel does not trip over the missing storage either.
+    await page.getByTestId('compare-clear').click();
+    assert.equal((await runRows(page)).length, 0);
+    assertClean(problems);
+  } finally {
+    await close();
+  }
+});

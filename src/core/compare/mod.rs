@@ -52,6 +52,9 @@ pub struct PanelRun {
     pub model: Option<KeptModel>,
 }
 
+/// The browser cache the page keeps models in (the service worker, `www/sw.js`, spares it).
+pub const MODELS_CACHE: &str = "pretrain-playground-models";
+
 /// Where a run's model is kept in the browser: the key its four saved-run files are stored
 /// under, and their size once they are stored (`None` while the worker is still writing them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,5 +165,20 @@ pub(crate) mod test_support {
 
     pub fn run(mix: &str, seed: u64, compliance: f64, probe_random: f64) -> PanelRun {
         PanelRun::finished("trained here", summary(mix, seed, compliance, probe_random))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The service worker deletes every cache but its own at activation; it must spare the
+    /// models students kept, by this exact name.
+    #[test]
+    fn the_service_worker_spares_the_models_cache() {
+        let sw = include_str!("../../../www/sw.js");
+        assert!(
+            sw.contains(&format!("name !== '{}'", super::MODELS_CACHE)),
+            "www/sw.js no longer spares {}",
+            super::MODELS_CACHE
+        );
     }
 }

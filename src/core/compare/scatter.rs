@@ -307,9 +307,14 @@ pub fn build(runs: &[PanelRun], spec: ScatterSpec) -> Scatter {
             }),
         GenAxis::Perplexity => None,
     };
-    // The best word-only pair judge on the chosen kind: what words alone reach on the pairs
-    // the probe reads (the bar for either reading of pair judgement).
-    let judge = pooled()
+    // The best word-only pair judge on the chosen kind: what a probe on words alone reaches,
+    // fitted on the same labelled pairs and scored on the same held-out ones as the runs'
+    // probes (the best of three judges, picked on those held-out pairs: a generous bar). Only
+    // on the probe axis: zero-shot readings fit nothing on labels, so it is not their bar.
+    let judge = (spec.pair == PairAxis::Probe)
+        .then(|| pooled())
+        .into_iter()
+        .flatten()
         .flat_map(|s| s.evaluation.pair_baselines.iter())
         .filter_map(|b| Some((b.name.clone(), b.acc.get(spec.kind)?)))
         .filter(|(_, v)| v.is_finite())

@@ -290,7 +290,9 @@ impl RunEvaluation {
         ]
         .into_iter()
         .flatten()
-        // What words or surface alone reach on the same pairs: the bar for every line above.
+        // What a probe on words or surface alone reaches on the same pairs: the bar for the
+        // linear probe above (fitted on the same labelled pairs, scored on the same held-out
+        // ones).
         .chain(self.pair_baselines.iter().filter_map(|b| {
             line(
                 &format!("eval-judge-{}", b.name),

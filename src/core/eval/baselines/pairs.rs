@@ -100,6 +100,13 @@ impl PairBaselineReport {
         }
     }
 
+    /// The judges' place when their pairs could not be read at all.
+    pub fn failed(why: &str) -> Self {
+        let mut report = Self::new("word-only judges", "", String::new());
+        report.error = Some(why.to_string());
+        report
+    }
+
     fn insert(&mut self, kind: PairKind, fit_pairs: usize, score: &ProbeScore) {
         self.fit_pairs = Some(fit_pairs);
         self.acc.set(kind, score.accuracy);
