@@ -31,6 +31,7 @@ mod widget {
     };
     use pretrain_playground::core::exec::Checkpoint;
     use pretrain_playground::core::viz::palette;
+    use pretrain_playground::core::viz::svg::escape;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen_futures::JsFuture;
@@ -45,10 +46,6 @@ mod widget {
             n.set(n.get() + 1);
             format!("pp-widget-{}", n.get())
         })
-    }
-
-    fn escape(text: &str) -> String {
-        pretrain_playground::core::viz::svg::escape(text)
     }
 
     /// Yields to the page's event loop (a macrotask) at most every 40 ms of work, so a slide
@@ -78,14 +75,15 @@ mod widget {
         }
     }
 
-    fn options<T: serde::de::DeserializeOwned + Default>(value: JsValue) -> Result<T, JsValue> {
+    /// The options object (absent: every default), or why it cannot be read.
+    fn options<T: serde::de::DeserializeOwned + Default>(value: JsValue) -> Result<T, String> {
         if value.is_undefined() || value.is_null() {
             return Ok(T::default());
         }
         serde_wasm_bindgen::from_value(value).map_err(|e| {
             let e = e.to_string();
             let reason = e.strip_prefix("Error: ").unwrap_or(&e);
-            js_error(&format!("these widget options cannot be read: {reason}"))
+            format!("these widget options cannot be read: {reason}")
         })
     }
 
@@ -112,7 +110,7 @@ mod widget {
     /// how its plan trains it, and one figure (title, size, blocked cells, SVG) per matrix.
     #[wasm_bindgen(js_name = drawMasks)]
     pub async fn draw_masks(options: JsValue) -> Result<JsValue, JsValue> {
-        let options: MaskOptions = self::options(options)?;
+        let options: MaskOptions = self::options(options).map_err(|e| js_error(&e))?;
         let drawn = masks(&options, &next_id())
             .await
             .map_err(|e| js_error(&e))?;
@@ -135,16 +133,7 @@ mod widget {
         element: web_sys::Element,
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let options: MaskOptions = match self::options(options) {
-            Ok(o) => o,
-            Err(e) => {
-                let message = e
-                    .dyn_ref::<js_sys::Error>()
-                    .map(|e| String::from(e.message()))
-                    .unwrap_or_default();
-                return Err(fail(&element, &message));
-            }
-        };
+        let options: MaskOptions = self::options(options).map_err(|e| fail(&element, &e))?;
         element.set_inner_html(
             "<p class=\"pp-widget-status\" style=\"font:14px system-ui,sans-serif\">Writing the corpus and training the tokenizer…</p>",
         );
@@ -210,11 +199,7 @@ mod widget {
         file: &JsValue,
         options: JsValue,
     ) -> Result<pretrain_playground::core::compare::scatter::Scatter, String> {
-        let options: ScatterOptions = self::options(options).map_err(|e| {
-            e.dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-                .unwrap_or_default()
-        })?;
+        let options: ScatterOptions = self::options(options)?;
         let bytes = file_bytes(file)?;
         scatter_figure("the results file", &bytes, options).map_err(|e| e.to_string())
     }

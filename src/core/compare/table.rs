@@ -331,6 +331,21 @@ fn run_cells(s: Option<&RunSummary>) -> Vec<Cell> {
         .collect()
 }
 
+/// A reference row's cells: `value` of each column where it has one, blank elsewhere.
+fn reference_cells(value: impl Fn(&Column) -> Option<f64>) -> Vec<Cell> {
+    COLUMNS
+        .iter()
+        .map(|col| {
+            let value = value(col).filter(|v| v.is_finite());
+            Cell {
+                text: value.map_or(String::new(), |v| cell_text(col, Some(v))),
+                value,
+                best: false,
+            }
+        })
+        .collect()
+}
+
 fn setting(s: Option<&RunSummary>) -> String {
     s.map_or(String::new(), |s| {
         format!(
@@ -574,23 +589,11 @@ fn baselines(runs: &[PanelRun], flags: &[Vec<Flag>]) -> Vec<TableRow> {
                 continue;
             }
             writers.push(b.writer.clone());
-            let mut cells = run_cells(None);
-            for (c, col) in COLUMNS.iter().enumerate() {
-                let value = match col.key {
-                    "compliance" => Some(b.greedy.compliance),
-                    "distinct2" => b.greedy.distinct2,
-                    _ => None,
-                };
-                if let Some(v) = value.filter(|v| v.is_finite()) {
-                    cells[c] = Cell {
-                        text: cell_text(col, Some(v)),
-                        value: Some(v),
-                        best: false,
-                    };
-                } else {
-                    cells[c].text = String::new();
-                }
-            }
+            let cells = reference_cells(|col| match col.key {
+                "compliance" => Some(b.greedy.compliance),
+                "distinct2" => b.greedy.distinct2,
+                _ => None,
+            });
             rows.push(TableRow {
                 role: RowRole::Baseline,
                 label: format!("{} (first {} tokens)", b.writer, common.unwrap_or(0)),
@@ -613,9 +616,8 @@ fn baselines(runs: &[PanelRun], flags: &[Vec<Flag>]) -> Vec<TableRow> {
                 continue;
             }
             judges.push(b.name.clone());
-            let mut cells = run_cells(None);
-            for (c, col) in COLUMNS.iter().enumerate() {
-                let value = PairKind::ALL.into_iter().find_map(|k| {
+            let cells = reference_cells(|col| {
+                PairKind::ALL.into_iter().find_map(|k| {
                     if col.key == format!("probe_acc_{}", k.name()) {
                         b.acc.get(k)
                     } else if col.key == format!("probe_auc_{}", k.name()) {
@@ -623,20 +625,8 @@ fn baselines(runs: &[PanelRun], flags: &[Vec<Flag>]) -> Vec<TableRow> {
                     } else {
                         None
                     }
-                });
-                cells[c] = match value.filter(|v| v.is_finite()) {
-                    Some(v) => Cell {
-                        text: cell_text(col, Some(v)),
-                        value: Some(v),
-                        best: false,
-                    },
-                    None => Cell {
-                        text: String::new(),
-                        value: None,
-                        best: false,
-                    },
-                };
-            }
+                })
+            });
             rows.push(TableRow {
                 role: RowRole::Baseline,
                 label: format!("{} (no model)", b.name),

@@ -130,7 +130,7 @@ impl<T: Copy> PerKind<T> {
         }
     }
 
-    pub(crate) fn set(&mut self, kind: PairKind, value: T) {
+    fn set(&mut self, kind: PairKind, value: T) {
         let slot = match kind {
             PairKind::Random => &mut self.random,
             PairKind::Hard => &mut self.hard,
@@ -145,7 +145,7 @@ impl<T: Copy> PerKind<T> {
 }
 
 /// Puts one score into accuracy, its SE, AUC, its SE and the count, in that order.
-fn insert(slots: [&mut PerKind; 5], kind: PairKind, score: &ProbeScore) {
+pub(crate) fn insert(slots: [&mut PerKind; 5], kind: PairKind, score: &ProbeScore) {
     let values = [
         score.accuracy,
         score.accuracy_se,

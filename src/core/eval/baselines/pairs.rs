@@ -20,7 +20,7 @@ use crate::core::data::Dataset;
 use crate::core::error::CoreError;
 use crate::core::eval::pair_input::as_read;
 use crate::core::eval::probe::ProbeScore;
-use crate::core::eval::run::{EvalSizes, PerKind, balanced};
+use crate::core::eval::run::{EvalSizes, PerKind, balanced, insert};
 use crate::core::exec::Checkpoint;
 
 /// The held-out pairs' fitting and scoring subsets of one kind, each pair cut to what a model
@@ -109,11 +109,14 @@ impl PairBaselineReport {
 
     fn insert(&mut self, kind: PairKind, fit_pairs: usize, score: &ProbeScore) {
         self.fit_pairs = Some(fit_pairs);
-        self.acc.set(kind, score.accuracy);
-        self.acc_se.set(kind, score.accuracy_se);
-        self.auc.set(kind, score.auc);
-        self.auc_se.set(kind, score.auc_se);
-        self.n.set(kind, score.n as f64);
+        let slots = [
+            &mut self.acc,
+            &mut self.acc_se,
+            &mut self.auc,
+            &mut self.auc_se,
+            &mut self.n,
+        ];
+        insert(slots, kind, score);
     }
 
     fn fail(&mut self, kind: PairKind, why: impl std::fmt::Display) {
