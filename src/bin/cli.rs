@@ -3,6 +3,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
+    pretrain_playground::cli::keep_freed_memory();
     std::process::exit(pretrain_playground::cli::main(
         std::env::args().skip(1).collect(),
     ));

@@ -45,6 +45,13 @@ pub struct BenchArgs {
     pub out: String,
     /// The browser half (`--page`): the built app in headless Chromium.
     pub page: Option<PageArgs>,
+    /// Threads for the data-parallel CPU rows (`--threads`; default: the machine's cores).
+    pub threads: usize,
+}
+
+/// The machine's cores, the default for `--threads` (the trainer's too).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
@@ -61,6 +68,7 @@ pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
         scaling: false,
         out: "bench.json".into(),
         page: None,
+        threads: cores(),
     };
     let mut steps_given = false;
     let mut it = args.iter();
@@ -109,6 +117,12 @@ pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
                     ));
                 }
                 parsed.torch_threads = Some(threads);
+            }
+            "--threads" => {
+                parsed.threads = number(flag, value(flag, &mut it)?)?;
+                if parsed.threads == 0 {
+                    return Err(CoreError::Config("--threads must be at least 1".into()));
+                }
             }
             "--presets" => parsed.presets = true,
             "--scaling" => parsed.scaling = true,
@@ -452,13 +466,25 @@ fn step_rows(
         } else {
             &[false]
         };
-        for &capture in captures {
+        // The plain step on one thread, then (CPU) the trainer's data-parallel step on
+        // `--threads` threads, then the plain step keeping attention traces.
+        let mut variants: Vec<(bool, usize)> = vec![(false, 1)];
+        if kind == BackendKind::Cpu && args.threads > 1 {
+            variants.push((false, args.threads.min(shape.batch)));
+        }
+        variants.extend(captures.iter().filter(|&&c| c).map(|&c| (c, 1)));
+        for (capture, shards) in variants {
             let t = block_on(time_training_step(
-                shape, 3, args.steps, capture, &backend, &clock,
+                shape, 3, args.steps, capture, shards, &backend, &clock,
             ))?;
+            let threads = if shards > 1 {
+                format!(", {shards} threads (data-parallel)")
+            } else {
+                String::new()
+            };
             let mut r = row(
                 if capture { "capture" } else { what },
-                format!("burn {}", backend.label),
+                format!("burn {}{threads}", backend.label),
                 size,
                 shape,
                 &t,
@@ -905,6 +931,7 @@ mod tests {
             tokens_per_s: 25_600.0,
             flops_per_step: 1.0,
             capture: false,
+            shards: 1,
         };
         let burn = row("step", "burn CPU".into(), "fast", &shape, &timing, 100.0);
         assert!(same_model("fast", &burn, &burn.clone()).is_ok());

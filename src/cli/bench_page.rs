@@ -403,6 +403,7 @@ mod tests {
             tokens_per_s: 25_600.0,
             flops_per_step: 1.0e9,
             capture: false,
+            shards: 1,
         };
         let mut r = row("step", "burn CPU".into(), "fast", &shape, &timing, 100.0);
         r.vs_torch = Some(0.9);

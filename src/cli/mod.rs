@@ -24,6 +24,7 @@ use crate::core::objective::scoring::ScoreKind;
 use crate::core::objective::spec::{ObjectiveKnobs, all_knobs};
 use crate::core::plan::plan;
 use crate::core::summary::{BackendKind, RunSummary, TrainEvent};
+use crate::core::train::shards::{Executor, MAX_SHARDS};
 use crate::core::train::{Trainer, parse_token_count};
 
 const USAGE: &str = "\
@@ -44,7 +45,7 @@ USAGE:
   pretrain-playground bench [--quick] [--steps N] [--sizes default,fast] [--backend cpu,wgpu]
                             [--presets] [--scaling] [--torch PYTHON | --no-torch]
                             [--reference FILE] [--torch-device cpu|cuda] [--torch-threads N]
-                            [--out FILE]
+                            [--threads N] [--out FILE]
                             [--page [--dist DIR] [--no-webgpu] [--train-seconds S]]
 
 OPTIONS (train):
@@ -54,6 +55,10 @@ OPTIONS (train):
   --size SIZE           default (~1.06M parameters) or fast (~168k) (default: default)
   --backend B           cpu or wgpu (wgpu needs a build with --features wgpu) (default: cpu)
   --seed S              initialisation, batching and masking seed (default: 0)
+  --threads N           share each CPU step's batch over N threads, gradients summed in a
+                        fixed order (default: the machine's cores; compare and sweep give
+                        each of their --jobs an equal share). Bit-identical for a given seed
+                        and N; other N differ by float rounding only (the record's `shards`)
   --corpus-seed S       corpus seed (default: 1)
   --corpus FILE         train on your own UTF-8 text instead of the support-desk corpus
   --lr LR               peak learning rate (default: the mix's recipe for the size)
@@ -122,7 +127,8 @@ capture), each preset's real step with --presets, a seq_len/d_model sweep with -
 the PyTorch reference side by side when a Python with torch is found ($PP_TORCH_PYTHON,
 ~/.cache/pp-bench/venv, python3; the script from --reference or $PP_TORCH_REFERENCE, default
 the project's scripts/torch_reference.py), on --torch-device (default cpu) with
---torch-threads (default: torch's own); it refuses to compare unless both sides count the same
+--torch-threads (default: torch's own); the CPU step also runs data-parallel over --threads
+(default: the machine's cores), the trainer's own sharded step; it refuses to compare unless both sides count the same
 parameters and tokens per step. Prints a Markdown table and writes bench.json (--out).
 --quick (CI) proves it works: fast size, 2 steps, every preset, no PyTorch.
 --page adds the browser half: the built app (--dist, default dist/ of the checkout; build it
@@ -151,6 +157,9 @@ pub struct TrainArgs {
     pub corpus: CorpusInput,
     /// Directory to save the trained run into (`--save DIR`).
     pub save: Option<String>,
+    /// Threads a CPU step's batch is shared over (`--threads`; default the machine's cores):
+    /// the trainer's data-parallel step, bit-identical for a given seed and thread count.
+    pub threads: usize,
 }
 
 fn value<'a>(
@@ -213,6 +222,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     let mut save = None;
     let mut batch_size = None::<usize>;
     let mut schedule = None::<Schedule>;
+    let mut threads = bench::cores();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -235,6 +245,14 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
                 }
             }
             "--seed" => seed = number(flag, value(flag, &mut it)?)?,
+            "--threads" => {
+                threads = number(flag, value(flag, &mut it)?)?;
+                if !(1..=MAX_SHARDS).contains(&threads) {
+                    return Err(CoreError::Config(format!(
+                        "--threads takes 1 to {MAX_SHARDS}, not {threads}"
+                    )));
+                }
+            }
             "--corpus-seed" => corpus_seed = number(flag, value(flag, &mut it)?)?,
             "--lr" => lr = Some(number(flag, value(flag, &mut it)?)?),
             "--batch-size" => batch_size = Some(number(flag, value(flag, &mut it)?)?),
@@ -314,6 +332,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
         eval_sizes,
         corpus: corpus_input,
         save,
+        threads,
     })
 }
 
@@ -491,6 +510,12 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
         backend,
         Box::new(SystemClock::default()),
     )?;
+    // A CPU step shared over the threads asked for (no more than the batch has sequences).
+    let threads = args.threads.min(args.config.batch_size);
+    if args.backend == BackendKind::Cpu && threads > 1 {
+        trainer.set_parallel(threads, Executor::Threads)?;
+        let _ = writeln!(err, "each step's batch is shared over {threads} threads");
+    }
     // Every summary this run writes records the corpus it trained on.
     trainer.fingerprint_corpus(None)?;
     // Checked before the first step, so a bad checkpoint costs nothing.
@@ -778,6 +803,22 @@ fn print_evaluation(e: &RunEvaluation) {
 }
 
 /// Entry point; returns the process exit code.
+/// Asks glibc to keep freed memory for reuse instead of handing large blocks back to the
+/// kernel. A training step allocates and frees the same few hundred buffers of up to a few
+/// MB every step; by default glibc serves each from a fresh `mmap` and unmaps it when freed,
+/// so every step pays page faults and the kernel's zeroing of those pages (7% of the
+/// `default` step in the 2026-11-23 profile). Raising the mmap and trim thresholds keeps the
+/// buffers in the heap (BENCHMARKS.md: before/after). A no-op on other C libraries.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only changes glibc's allocation thresholds; it is called once, before
+    // any thread starts, and its arguments are plain integers.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}
+
 pub fn main(args: Vec<String>) -> i32 {
     match args.first().map(String::as_str) {
         None | Some("-h" | "--help" | "help") => {
@@ -868,6 +909,12 @@ mod tests {
         assert_eq!(a.config.size, ModelSize::Fast);
         assert_eq!((a.config.seed, a.config.corpus_seed), (3, 2));
         assert_eq!(a.out, "x.json");
+        assert_eq!(a.threads, bench::cores(), "the machine's cores by default");
+        let t = parse_train(&args("--threads 3")).expect("threads");
+        assert_eq!(t.threads, 3);
+        for bad in ["--threads 0", "--threads 17", "--threads two"] {
+            assert!(parse_train(&args(bad)).is_err(), "{bad}");
+        }
         let p = parse_train(&args("--preset gpt")).expect("preset");
         assert_eq!(p.preset.as_deref(), Some("gpt"));
         let k = parse_train(&args(

@@ -79,7 +79,14 @@ pub fn read_summary(path: &Path) -> Option<RunSummary> {
     serde_json::from_str(&text).ok()
 }
 
-fn spawn(job: &TrainJob, dir: &RunDir) -> Result<Child, CoreError> {
+fn spawn(job: &TrainJob, dir: &RunDir, parallel: usize) -> Result<Child, CoreError> {
+    // The machine's cores shared among the runs at a time, unless the job says otherwise.
+    let threads = (super::bench::cores() / parallel.max(1)).max(1);
+    let share = if job.args.iter().any(|a| a == "--threads") {
+        Vec::new()
+    } else {
+        vec!["--threads".to_string(), threads.to_string()]
+    };
     let exe = std::env::current_exe()
         .map_err(|e| CoreError::Config(format!("cannot find this program to run: {e}")))?;
     let log_path = dir.log_path(&job.name);
@@ -90,6 +97,7 @@ fn spawn(job: &TrainJob, dir: &RunDir) -> Result<Child, CoreError> {
     Command::new(exe)
         .arg("train")
         .args(&job.args)
+        .args(&share)
         .arg("--out")
         .arg(dir.summary_path(&job.name))
         .arg("--quiet")
@@ -126,7 +134,7 @@ pub fn run_jobs(
     loop {
         while running.len() < parallel.max(1) {
             let Some(job) = queue.next() else { break };
-            running.push((spawn(job, dir)?, job));
+            running.push((spawn(job, dir, parallel)?, job));
         }
         if running.is_empty() {
             return Ok(());

@@ -21,6 +21,11 @@ use super::objective::spec::{BatchShape, BatchSource, ObjectiveKnobs};
 use super::objective::windows::WindowBatcher;
 use super::rng::{Rng, Stream};
 use super::tokenizer::SpecialIds;
+#[cfg(not(target_arch = "wasm32"))]
+use super::train::shards::on_threads;
+#[cfg(target_arch = "wasm32")]
+use super::train::shards::shard_gradients;
+use super::train::shards::{LossScales, gradients_params, shard_jobs, sum_shards};
 
 /// The shape of one timed step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,15 +60,26 @@ pub struct StepTiming {
     pub flops_per_step: f64,
     /// Whether attention weights were kept for the trace (what the visualisations need).
     pub capture: bool,
+    /// Row shards per step, each on its own thread natively ([`crate::core::train::shards`]).
+    #[serde(default = "one")]
+    pub shards: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Times `steps` causal-LM training steps of a decoder of `shape` on `backend`, after
-/// `warmup` untimed ones (the first steps compile kernels and size allocations).
+/// `warmup` untimed ones (the first steps compile kernels and size allocations). With
+/// `shards` > 1 each step is the trainer's data-parallel step: row shards on threads natively
+/// (one after the other in wasm), gradients summed, one optimizer step.
+#[allow(clippy::too_many_arguments)]
 pub async fn time_training_step(
     shape: &StepShape,
     warmup: usize,
     steps: usize,
     capture: bool,
+    shards: usize,
     backend: &Backend,
     clock: &dyn Clock,
 ) -> Result<StepTiming, CoreError> {
@@ -122,20 +138,41 @@ pub async fn time_training_step(
             started = clock.now_s();
         }
         let batch = batcher.next_batch()?;
-        let tensors = batch.to_tensors(&device);
-        let output = model.forward(&tensors, capture);
-        let terms = loss_terms(output, &tensors, true);
-        let Some(nll) = terms.token_nll else {
-            return Err(CoreError::Config(
-                "a causal-LM batch carried no loss".into(),
-            ));
+        let value = if shards > 1 {
+            let scales = LossScales {
+                tokens: Some((1.0 / batch.supervised_tokens.max(1) as f64, 1.0)),
+                pairs: None,
+            };
+            let jobs = shard_jobs(&batch, shards, scales);
+            #[cfg(not(target_arch = "wasm32"))]
+            let results = on_threads(&model, &jobs, &backend.label);
+            #[cfg(target_arch = "wasm32")]
+            let results = {
+                let mut results = Vec::new();
+                for job in &jobs {
+                    results.push(shard_gradients(&model, job, &backend.label).await);
+                }
+                results
+            };
+            let sum = sum_shards(results.into_iter().collect::<Result<_, _>>()?)?;
+            let grads = gradients_params(&model, &sum, &backend.device)?;
+            model = model.step_with(&mut optim, 1e-3, grads);
+            sum.parts[0]
+        } else {
+            let tensors = batch.to_tensors(&device);
+            let output = model.forward(&tensors, capture);
+            let terms = loss_terms(output, &tensors, true);
+            let Some(nll) = terms.token_nll else {
+                return Err(CoreError::Config(
+                    "a causal-LM batch carried no loss".into(),
+                ));
+            };
+            let loss: Tensor<1> = nll.mul_scalar(1.0 / batch.supervised_tokens.max(1) as f64);
+            model = model.step(&mut optim, 1e-3, &loss);
+            loss.into_scalar_async()
+                .await
+                .map_err(|e| CoreError::read(&backend.label, e))?
         };
-        let loss: Tensor<1> = nll.mul_scalar(1.0 / batch.supervised_tokens.max(1) as f64);
-        model = model.step(&mut optim, 1e-3, &loss);
-        let value: f32 = loss
-            .into_scalar_async()
-            .await
-            .map_err(|e| CoreError::read(&backend.label, e))?;
         if !value.is_finite() {
             return Err(CoreError::Config(format!(
                 "the bench step's loss became {value}"
@@ -154,5 +191,6 @@ pub async fn time_training_step(
         tokens_per_s: tokens_per_step as f64 * steps_f / seconds,
         flops_per_step: training_flops(params, &shape.model, tokens_per_step, shape.seq_len),
         capture,
+        shards,
     })
 }

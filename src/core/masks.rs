@@ -134,6 +134,31 @@ impl AttentionMask {
     }
 }
 
+impl AttentionMask {
+    /// The masks of sequences `rows`.
+    pub fn rows(&self, rows: std::ops::Range<usize>) -> Self {
+        let cells = self.seq_len * self.seq_len;
+        Self {
+            batch_size: rows.len(),
+            seq_len: self.seq_len,
+            blocked: self.blocked[rows.start * cells..rows.end * cells].to_vec(),
+        }
+    }
+}
+
+impl CrossMask {
+    /// The masks of sequences `rows`.
+    pub fn rows(&self, rows: std::ops::Range<usize>) -> Self {
+        let cells = self.queries * self.keys;
+        Self {
+            batch_size: rows.len(),
+            queries: self.queries,
+            keys: self.keys,
+            blocked: self.blocked[rows.start * cells..rows.end * cells].to_vec(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

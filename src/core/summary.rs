@@ -132,6 +132,11 @@ pub struct RunSummary {
     /// The objectives' knobs the run trained with (those changed from the papers' defaults).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub knobs: Option<ObjectiveKnobs>,
+    /// How many row shards each step's batch was cut into and summed
+    /// ([`crate::core::train::shards`]): runs are bit-identical for a given seed and shard
+    /// count; other counts differ by float rounding. `null` in older records (one shard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<usize>,
     /// The version of the program that trained the run (`CARGO_PKG_VERSION`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_version: Option<String>,

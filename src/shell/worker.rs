@@ -639,6 +639,7 @@ async fn bench(state: Shared, request: BenchRequest) {
         request.warmup,
         request.steps,
         request.capture,
+        1,
         &backend,
         &PerformanceClock,
     )

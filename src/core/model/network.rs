@@ -3,7 +3,7 @@
 //! decoder side, a query stream, sentence pairs) decides which forward pass runs, so the
 //! training loop never branches on objectives.
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, ModuleVisitor};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor};
@@ -118,6 +118,43 @@ impl Network {
             (Network::Stack(m), _, None) => {
                 m.forward_pairs(batch.inputs.clone(), &batch.mask, &pairs, capture)
             }
+        }
+    }
+
+    /// The same weights as fresh autodiff leaves on `device`: a copy whose graph is its own.
+    pub fn fork(&self, device: &Device) -> Network {
+        match self {
+            Network::Stack(m) => Network::Stack(m.clone().fork(device)),
+            Network::EncoderDecoder(m) => Network::EncoderDecoder(m.clone().fork(device)),
+        }
+    }
+
+    /// Visits every parameter in the module's order.
+    pub fn visit_params<V: ModuleVisitor>(&self, visitor: &mut V) {
+        match self {
+            Network::Stack(m) => m.visit(visitor),
+            Network::EncoderDecoder(m) => m.visit(visitor),
+        }
+    }
+
+    /// Maps every parameter in the module's order.
+    pub fn map_params<M: ModuleMapper>(self, mapper: &mut M) -> Network {
+        match self {
+            Network::Stack(m) => Network::Stack(m.map(mapper)),
+            Network::EncoderDecoder(m) => Network::EncoderDecoder(m.map(mapper)),
+        }
+    }
+
+    /// One optimizer step with gradients computed elsewhere (summed shards).
+    pub fn step_with(
+        self,
+        optim: &mut ModuleOptimizer,
+        lr: f64,
+        grads: GradientsParams,
+    ) -> Network {
+        match self {
+            Network::Stack(m) => Network::Stack(optim.step(lr, m, grads)),
+            Network::EncoderDecoder(m) => Network::EncoderDecoder(optim.step(lr, m, grads)),
         }
     }
 

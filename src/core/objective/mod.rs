@@ -159,6 +159,44 @@ fn ints(v: &[u32]) -> Vec<i64> {
 }
 
 impl Batch {
+    /// Sequences `rows` of this batch, every field cut alike: a shard of a data-parallel step
+    /// ([`crate::core::train::shards`]). `supervised_tokens` is recounted from the slice's
+    /// loss weights; `original_tokens` stays the whole batch's, since the budget counts
+    /// batches, never shards. Panics if `rows` is not within the batch (callers cut with
+    /// [`crate::core::train::shards::shard_rows`]).
+    pub fn rows(&self, rows: std::ops::Range<usize>) -> Batch {
+        let (s, t) = (self.seq_len, self.target_len);
+        let cut = |v: &[u32], width: usize| v[rows.start * width..rows.end * width].to_vec();
+        let cut_f = |v: &[f32], width: usize| v[rows.start * width..rows.end * width].to_vec();
+        let loss_weights = cut_f(&self.loss_weights, t);
+        Batch {
+            batch_size: rows.len(),
+            seq_len: s,
+            inputs: cut(&self.inputs, s),
+            segments: self.segments.as_ref().map(|v| cut(v, s)),
+            mask: self.mask.rows(rows.clone()),
+            target_len: t,
+            targets: cut(&self.targets, t),
+            supervised_tokens: loss_weights.iter().filter(|&&w| w != 0.0).count(),
+            loss_weights,
+            corrupted: cut_f(&self.corrupted, t),
+            decoder: self.decoder.as_ref().map(|d| DecoderBatch {
+                inputs: cut(&d.inputs, t),
+                self_mask: d.self_mask.rows(rows.clone()),
+                cross_mask: d.cross_mask.rows(rows.clone()),
+            }),
+            query: self.query.as_ref().map(|q| QueryBatch {
+                mask: q.mask.rows(rows.clone()),
+                row_valid: cut_f(&q.row_valid, s),
+            }),
+            pairs: self.pairs.as_ref().map(|p| PairBatch {
+                heads: cut(&p.heads, 1),
+                labels: cut(&p.labels, 1),
+            }),
+            original_tokens: self.original_tokens,
+        }
+    }
+
     pub fn to_tensors(&self, device: &Device) -> BatchTensors {
         let (b, s, t) = (self.batch_size, self.seq_len, self.target_len);
         let column =

@@ -11,6 +11,7 @@ mod cost;
 pub mod evaluate;
 mod record;
 pub mod schedule;
+pub mod shards;
 
 use std::collections::VecDeque;
 
@@ -25,6 +26,7 @@ use self::cost::positions_and_padding;
 pub use self::cost::step_flops;
 use self::evaluate::{EvalSet, Evaluation, evaluate};
 pub use self::schedule::learning_rate;
+use self::shards::{Executor, LossScales, ShardGrads, ShardJob, StepLoss, step_loss};
 use super::backend::Backend;
 use super::config::{ModelConfig, RunConfig};
 use super::data::Dataset;
@@ -93,6 +95,11 @@ pub struct Trainer {
     diverged_at_step: Option<usize>,
     /// The corpus fingerprint the summary records, once known ([`Self::fingerprint_corpus`]).
     corpus_fingerprint: Option<String>,
+    /// Row shards per step and who computes them ([`shards`]).
+    shards: usize,
+    executor: Executor,
+    /// Why helpers failed since the last [`Self::take_helper_failures`].
+    helper_failures: Vec<String>,
 }
 
 impl Trainer {
@@ -205,6 +212,9 @@ impl Trainer {
             eval_sets,
             dataset,
             corpus_fingerprint: None,
+            shards: 1,
+            executor: Executor::Local,
+            helper_failures: Vec::new(),
             planned_steps,
             warmup_steps,
             original_per_step,
@@ -320,30 +330,14 @@ impl Trainer {
         };
         let t0 = self.clock.now_s();
         self.first_step_s.get_or_insert(t0);
-        let tensors = batch.to_tensors(&self.train_device);
-        let output = model.forward(&tensors, false);
-        let terms = loss_terms(output, &tensors, kind.tokens.is_some());
-        let device = tensors.inputs.device();
-        let mut token_part: Option<Tensor<1>> = None;
-        let mut pair_part: Option<Tensor<1>> = None;
-        if let (Some(_), Some(nll)) = (kind.tokens, terms.token_nll) {
-            token_part = Some(nll.mul_scalar(1.0 / batch.supervised_tokens.max(1) as f64));
-        }
-        if let (Some(_), Some(nll)) = (kind.pairs, terms.pair_nll) {
-            pair_part = Some(nll.mul_scalar(1.0 / batch.batch_size.max(1) as f64));
-        }
-        let weight =
-            |o: Option<crate::core::objective::Objective>| o.map_or(0.0, |o| self.mix.weight_of(o));
-        let loss = match (&token_part, &pair_part) {
-            (Some(t), Some(p)) => {
-                t.clone().mul_scalar(weight(kind.tokens)) + p.clone().mul_scalar(weight(kind.pairs))
-            }
-            (Some(t), None) => t.clone().mul_scalar(weight(kind.tokens)),
-            (None, Some(p)) => p.clone().mul_scalar(weight(kind.pairs)),
-            (None, None) => {
-                self.model = Some(model);
-                return Err(CoreError::Config("a batch carried no loss".into()));
-            }
+        let weight = |o| self.mix.weight_of(o);
+        let scales = LossScales {
+            tokens: kind
+                .tokens
+                .map(|o| (1.0 / batch.supervised_tokens.max(1) as f64, weight(o))),
+            pairs: kind
+                .pairs
+                .map(|o| (1.0 / batch.batch_size.max(1) as f64, weight(o))),
         };
         let lr = learning_rate(
             self.step + 1,
@@ -352,32 +346,24 @@ impl Trainer {
             self.config.peak_lr,
             self.config.schedule,
         );
-        self.model = Some(model.step(&mut self.optim, lr, &loss));
-        // One read-back per step: [mix, token part, pair part].
-        let zero = || Tensor::<1>::zeros([1], &device);
-        let parts = Tensor::cat(
-            vec![
-                loss,
-                token_part.clone().unwrap_or_else(zero),
-                pair_part.clone().unwrap_or_else(zero),
-            ],
-            0,
-        );
-        let values: Vec<f32> = parts
-            .into_data_async()
-            .await
-            .map_err(|e| CoreError::read(&self.backend.label, e))?
-            .try_into_vec::<f32>()
-            .map_err(|e| CoreError::read(&self.backend.label, format!("{e:?}")))?;
+        let stepped = if self.shards <= 1 {
+            self.whole_step(model, &batch, &scales, lr).await
+        } else {
+            self.sharded_step(model, &batch, scales, lr).await
+        };
+        let (model, values) = match stepped {
+            Ok(done) => done,
+            Err((model, e)) => {
+                self.model = Some(model);
+                return Err(e);
+            }
+        };
+        self.model = Some(model);
+        let token_part = scales.tokens.is_some();
+        let pair_part = scales.pairs.is_some();
         let loss_value = values.first().copied().unwrap_or(f32::NAN);
-        let token_loss = token_part
-            .is_some()
-            .then(|| values.get(1).copied())
-            .flatten();
-        let pair_loss = pair_part
-            .is_some()
-            .then(|| values.get(2).copied())
-            .flatten();
+        let token_loss = token_part.then(|| values.get(1).copied()).flatten();
+        let pair_loss = pair_part.then(|| values.get(2).copied()).flatten();
         let step_s = self.clock.now_s() - t0;
 
         self.step += 1;
@@ -432,6 +418,158 @@ impl Trainer {
             events.push(TrainEvent::Finished(Box::new(self.summary())));
         }
         Ok(events)
+    }
+
+    /// One step on the whole batch: forward, backward, the optimizer, then one read-back of
+    /// `[loss, token part, pair part]`. On failure the model comes back unchanged.
+    async fn whole_step(
+        &mut self,
+        model: Network,
+        batch: &Batch,
+        scales: &LossScales,
+        lr: f64,
+    ) -> Result<(Network, Vec<f32>), (Network, CoreError)> {
+        let tensors = batch.to_tensors(&self.train_device);
+        let output = model.forward(&tensors, false);
+        let terms = loss_terms(output, &tensors, scales.tokens.is_some());
+        let device = tensors.inputs.device();
+        let StepLoss {
+            loss,
+            token_part,
+            pair_part,
+        } = match step_loss(terms, scales) {
+            Ok(parts) => parts,
+            Err(e) => return Err((model, e)),
+        };
+        let model = model.step(&mut self.optim, lr, &loss);
+        let zero = || Tensor::<1>::zeros([1], &device);
+        let parts = Tensor::cat(
+            vec![
+                loss,
+                token_part.unwrap_or_else(zero),
+                pair_part.unwrap_or_else(zero),
+            ],
+            0,
+        );
+        let read = async {
+            parts
+                .into_data_async()
+                .await
+                .map_err(|e| CoreError::read(&self.backend.label, e))?
+                .try_into_vec::<f32>()
+                .map_err(|e| CoreError::read(&self.backend.label, format!("{e:?}")))
+        };
+        match read.await {
+            Ok(values) => Ok((model, values.to_vec())),
+            Err(e) => Err((model, e)),
+        }
+    }
+
+    /// One data-parallel step ([`shards`]): the batch cut into row shards, each shard's
+    /// gradient computed by the executor, summed in shard order, one optimizer step. A shard
+    /// whose helper failed is computed here, so the step is the same either way.
+    async fn sharded_step(
+        &mut self,
+        model: Network,
+        batch: &Batch,
+        scales: LossScales,
+        lr: f64,
+    ) -> Result<(Network, Vec<f32>), (Network, CoreError)> {
+        let jobs = shards::shard_jobs(batch, self.shards, scales);
+        let results = match self.compute_shards(&model, &jobs).await {
+            Ok(results) => results,
+            Err(e) => return Err((model, e)),
+        };
+        let summed = shards::sum_shards(results).and_then(|sum| {
+            Ok((
+                shards::gradients_params(&model, &sum, &self.backend.device)?,
+                sum,
+            ))
+        });
+        match summed {
+            Ok((grads, sum)) => Ok((
+                model.step_with(&mut self.optim, lr, grads),
+                sum.parts.to_vec(),
+            )),
+            Err(e) => Err((model, e)),
+        }
+    }
+
+    async fn compute_shards(
+        &mut self,
+        model: &Network,
+        jobs: &[ShardJob],
+    ) -> Result<Vec<ShardGrads>, CoreError> {
+        let label = self.backend.label.clone();
+        let Some((first, rest)) = jobs.split_first() else {
+            return Ok(Vec::new());
+        };
+        let mut results = Vec::with_capacity(jobs.len());
+        match &mut self.executor {
+            #[cfg(not(target_arch = "wasm32"))]
+            Executor::Threads => {
+                for result in shards::on_threads(model, jobs, &label) {
+                    results.push(result?);
+                }
+            }
+            Executor::Helpers(helpers) if helpers.count() > 0 => {
+                let remote = rest.len().min(helpers.count());
+                let weights = shards::read_weights(model, &label).await?;
+                let sent = helpers.send(&weights, &rest[..remote]);
+                results.push(shards::shard_gradients(model, first, &label).await?);
+                let mut got = match sent {
+                    Ok(()) => helpers.receive().await,
+                    Err(why) => {
+                        self.helper_failures.push(why);
+                        Vec::new()
+                    }
+                }
+                .into_iter();
+                for job in rest {
+                    match got.next() {
+                        Some(Ok(grads)) => results.push(grads),
+                        Some(Err(why)) => {
+                            self.helper_failures.push(why);
+                            results.push(shards::shard_gradients(model, job, &label).await?);
+                        }
+                        None => results.push(shards::shard_gradients(model, job, &label).await?),
+                    }
+                }
+            }
+            _ => {
+                for job in jobs {
+                    results.push(shards::shard_gradients(model, job, &label).await?);
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    /// Cuts every later step's batch into `shards` row shards computed by `executor`
+    /// ([`shards`]). One shard is the plain step. Errors when `shards` is 0, over
+    /// [`shards::MAX_SHARDS`] or over the batch's sequences.
+    pub fn set_parallel(&mut self, shards: usize, executor: Executor) -> Result<(), CoreError> {
+        if shards == 0 || shards > shards::MAX_SHARDS || shards > self.config.batch_size {
+            return Err(CoreError::Config(format!(
+                "a step can be cut into 1 to {} shards, and no more than its {} sequences (asked \
+                 for {shards})",
+                shards::MAX_SHARDS,
+                self.config.batch_size
+            )));
+        }
+        self.shards = shards;
+        self.executor = executor;
+        Ok(())
+    }
+
+    /// Row shards per step.
+    pub fn shards(&self) -> usize {
+        self.shards
+    }
+
+    /// Why helpers failed since the last call (their shards were computed here instead).
+    pub fn take_helper_failures(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.helper_failures)
     }
 
     /// Stops the run early; its curve and last validation loss are kept.

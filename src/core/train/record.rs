@@ -91,6 +91,7 @@ impl Trainer {
             corpus_fingerprint: self.corpus_fingerprint.clone(),
             knobs: Some(self.config.knobs.clone()),
             app_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            shards: Some(self.shards),
             budget_tokens: self.config.budget_tokens,
             schedule_tokens: Some(self.schedule_tokens),
             warmup_steps: Some(self.warmup_steps),
