@@ -70,7 +70,16 @@ pub struct Settings {
     /// carry: the page asks for it.
     #[serde(default)]
     pub custom_corpus_asked: bool,
+    /// Workers a CPU step is shared over (URL `workers=N`, 1 to 16): the training worker and
+    /// N − 1 helpers, each computing gradients of part of the batch. `None`: as many as
+    /// `navigator.hardwareConcurrency` says, at most [`AUTO_WORKERS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
 }
+
+/// The most workers the page starts on its own (more cores than this gain little at the lab's
+/// batch sizes; `workers=N` asks for up to 16).
+pub const AUTO_WORKERS: usize = 8;
 
 /// The parts of the page a link can open at.
 pub const VIEWS: [&str; 4] = ["compare", "viz", "corpus", "tour"];
@@ -110,6 +119,7 @@ impl Default for Settings {
             student: None,
             view: None,
             custom_corpus_asked: false,
+            workers: None,
         }
     }
 }
@@ -307,6 +317,13 @@ impl Settings {
                 "custom" => self.custom_corpus_asked = true,
                 _ => return Err("`corpus` must be support or custom".into()),
             },
+            "workers" => {
+                let max = crate::core::train::shards::MAX_SHARDS;
+                match value.parse::<usize>() {
+                    Ok(n) if (1..=max).contains(&n) => self.workers = Some(n),
+                    _ => return Err(format!("`workers` must be a whole number from 1 to {max}")),
+                }
+            }
             "eval" => {
                 self.eval = match value {
                     "standard" => EvalSet::Standard,
@@ -428,6 +445,9 @@ impl Settings {
         if self.eval == EvalSet::Quick {
             parts.push("eval=quick".into());
         }
+        if let Some(n) = self.workers {
+            parts.push(format!("workers={n}"));
+        }
         if matches!(self.corpus, CorpusInput::Custom { .. }) || self.custom_corpus_asked {
             parts.push("corpus=custom".into());
         }
@@ -448,6 +468,45 @@ impl Settings {
     }
 }
 
+/// The training worker → a helper worker: compute one shard of step `step` on `weights`
+/// ([`crate::core::train::shards`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardRequest {
+    pub step: u64,
+    /// The network to build (once; kept while these stay the same).
+    pub plan: crate::core::plan::Plan,
+    pub model: crate::core::config::ModelConfig,
+    /// Every float weight, little-endian f32 in the network's visiting order.
+    #[serde(with = "serde_bytes")]
+    pub weights: Vec<u8>,
+    pub job: crate::core::train::shards::ShardJob,
+}
+
+/// A helper's shard: its gradient (little-endian f32, [`crate::core::train::shards::ShardGrads`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardReply {
+    pub step: u64,
+    pub present: Vec<bool>,
+    #[serde(with = "serde_bytes")]
+    pub values: Vec<u8>,
+    pub parts: [f32; 3],
+}
+
+/// `values` as little-endian bytes, the form shard messages carry.
+pub fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Little-endian bytes back to `f32`s; `None` when the length is not a multiple of 4.
+pub fn bytes_f32(bytes: &[u8]) -> Option<Vec<f32>> {
+    bytes.len().is_multiple_of(4).then(|| {
+        bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    })
+}
+
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -456,6 +515,8 @@ pub enum WorkerInput {
     Prepare(Settings),
     /// Start or resume training.
     Train,
+    /// To a helper worker: compute a shard of a data-parallel step.
+    Shard(Box<ShardRequest>),
     /// Stop after the current step; `Train` resumes.
     Pause,
     /// Drop the run and prepare a fresh one with the same settings.
@@ -570,6 +631,13 @@ pub struct ReadyInfo {
     /// Such a run is finished; it can be looked at, sampled and reset, not trained further.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loaded_from: Option<String>,
+    /// Workers each CPU step is shared over (1: the training worker alone).
+    #[serde(default = "one_worker")]
+    pub workers: usize,
+}
+
+fn one_worker() -> usize {
+    1
 }
 
 /// Worker → page.
@@ -636,6 +704,16 @@ pub enum WorkerOutput {
     },
     Paused {
         step: usize,
+        /// Why the worker paused on its own (a helper worker stopped); `None` when asked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A helper worker's shard of a data-parallel step (helper → the training worker).
+    ShardDone(Box<ShardReply>),
+    /// A helper worker could not compute its shard.
+    ShardFailed {
+        step: u64,
+        message: String,
     },
     /// The evaluation is at stage `done` of `total`, doing `what`.
     Evaluating {
@@ -796,6 +874,16 @@ mod tests {
         assert_eq!(quick.eval, EvalSet::Quick);
         assert_eq!(quick.eval.sizes(), EvalSizes::QUICK);
         assert_eq!(parse_clean(&quick.to_query()), quick);
+        let shared = parse_clean("workers=4&size=default&backend=cpu");
+        assert_eq!(shared.workers, Some(4));
+        assert_eq!(parse_clean(&shared.to_query()), shared);
+    }
+
+    #[test]
+    fn shard_messages_carry_f32s_as_bytes() {
+        let values = [0.0f32, -1.5, f32::MIN_POSITIVE, 3.25e7];
+        assert_eq!(bytes_f32(&f32_bytes(&values)).as_deref(), Some(&values[..]));
+        assert_eq!(bytes_f32(&[1, 2, 3]), None, "not a whole number of floats");
     }
 
     #[test]
@@ -815,6 +903,9 @@ mod tests {
             "mix=mlm+sop@1e9",
             "seed=%ZZ",
             "seed=%FF",
+            "workers=0",
+            "workers=17",
+            "workers=two",
         ] {
             let query = format!("seed=5&{bad}&corpus_seed=9&size=fast");
             let (settings, notes) = Settings::from_query(&query);
@@ -936,12 +1027,13 @@ mod tests {
     }
 
     fn step(step: usize) -> WorkerOutput {
-        WorkerOutput::Paused { step }
+        WorkerOutput::Paused { step, reason: None }
     }
 
     fn ready(loaded: bool) -> WorkerOutput {
         let settings = Settings::default();
         WorkerOutput::Ready(ReadyInfo {
+            workers: 1,
             backend: BackendInfo {
                 kind: BackendKind::Cpu,
                 label: "CPU".into(),

@@ -235,10 +235,15 @@ impl RunView {
                 compare_panel::model_not_saved(*self, key, message)
             }
             WorkerOutput::Tokens { text, pieces } => self.token_view.set(Some((text, pieces))),
-            WorkerOutput::Paused { step } => {
+            WorkerOutput::Paused { step, reason } => {
                 self.running.set(false);
-                self.status.set(format!("Paused after step {step}."));
+                match reason {
+                    Some(why) => self.status.set(format!("Paused after step {step}: {why}")),
+                    None => self.status.set(format!("Paused after step {step}.")),
+                }
             }
+            // Only helper workers send these, to the training worker.
+            WorkerOutput::ShardDone(_) | WorkerOutput::ShardFailed { .. } => {}
             WorkerOutput::Error { message, fatal } => {
                 self.running.set(false);
                 // Only a WebGPU worker has a CPU to fall back to.
@@ -773,7 +778,22 @@ fn BackendLabel() -> impl IntoView {
         (None, _, Some(_)) => "none: the training worker could not start (see below)".into(),
         (None, _, None) => "choosing a device…".into(),
     };
-    view! { <p class="backend">"Device: " <span data-testid="backend">{label}</span></p> }
+    // The CPU step shared over several workers (the data-parallel fallback).
+    let workers = move || {
+        view.ready
+            .get()
+            .filter(|info| info.workers > 1)
+            .map(|info| {
+                view! {
+                    <span class="workers" data-testid="workers" data-workers=info.workers>
+                        {format!(" · {} workers share each step", info.workers)}
+                    </span>
+                }
+            })
+    };
+    view! {
+        <p class="backend">"Device: " <span data-testid="backend">{label}</span>{workers}</p>
+    }
 }
 
 #[component]

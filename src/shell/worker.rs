@@ -30,10 +30,14 @@ use crate::core::plan::plan;
 use crate::core::saved::{self, LoadedRun, SavedFiles};
 use crate::core::summary::{BackendKind, RunSummary, StepReport, TrainEvent};
 use crate::core::train::Trainer;
-use crate::protocol::{BackendInfo, BenchRequest, ReadyInfo, Settings, WorkerInput, WorkerOutput};
+use crate::core::train::shards::Executor;
+use crate::protocol::{
+    AUTO_WORKERS, BackendInfo, BenchRequest, ReadyInfo, Settings, WorkerInput, WorkerOutput,
+};
 
 use super::gpu::choose_backend;
 
+mod helpers;
 mod viz;
 
 /// `performance.now()` of the worker, in seconds.
@@ -149,6 +153,8 @@ struct State {
     memory_reported: u64,
     /// Whether the page shows live heatmaps (the training loop then captures heads).
     watch_heads: bool,
+    /// The helper workers of the data-parallel CPU step, kept across runs.
+    helpers: Option<Rc<helpers::Pool>>,
 }
 
 impl State {
@@ -357,7 +363,13 @@ fn handle(state: &Shared, input: WorkerInput, run: Option<u64>) {
                     *train_requested = false;
                     let run = s.run;
                     drop(s);
-                    post(run, &WorkerOutput::Paused { step: 0 });
+                    post(
+                        run,
+                        &WorkerOutput::Paused {
+                            step: 0,
+                            reason: None,
+                        },
+                    );
                 }
                 _ => {}
             }
@@ -367,6 +379,7 @@ fn handle(state: &Shared, input: WorkerInput, run: Option<u64>) {
             spawn_local(use_corpus(state.clone(), input, run.unwrap_or(current)))
         }
         WorkerInput::Tokenize { text } => tokenize(state, text),
+        WorkerInput::Shard(request) => helpers::compute(*request),
         WorkerInput::LoadRun(files) => {
             spawn_local(load_run(state.clone(), *files, run.unwrap_or(current)))
         }
@@ -710,6 +723,7 @@ async fn load_run(state: Shared, files: SavedFiles, offer: u64) {
     }
     let summary = run.summary.clone();
     let ready = ReadyInfo {
+        workers: 1,
         backend: info,
         corpus: if run.saved.corpus.is_empty() {
             format!("corpus seed {}", summary.corpus_seed)
@@ -1067,7 +1081,7 @@ async fn build(
     if state.borrow().generation != generation {
         return Ok(None);
     }
-    let trainer = Trainer::new(
+    let mut trainer = Trainer::new(
         dataset,
         config.clone(),
         mix,
@@ -1075,7 +1089,9 @@ async fn build(
         backend,
         Box::new(PerformanceClock),
     )?;
+    let workers = share_the_step(state, &mut trainer, settings, kind, size);
     let ready = ReadyInfo {
+        workers,
         backend: info,
         corpus: description,
         architecture: trainer.plan().architecture.name().to_string(),
@@ -1096,6 +1112,59 @@ async fn build(
         loaded_from: None,
     };
     Ok(Some((trainer, ready)))
+}
+
+/// How many workers share each CPU step of this run (the page's `workers=N`, else as many as
+/// the machine's cores at `default`, where a step is long enough to gain; `fast` steps are
+/// short enough that posting the weights would eat the gain), and the helper workers started
+/// for them. Returns the count, 1 when the step is not shared.
+fn share_the_step(
+    state: &Shared,
+    trainer: &mut Trainer,
+    settings: &Settings,
+    kind: BackendKind,
+    size: ModelSize,
+) -> usize {
+    if kind != BackendKind::Cpu {
+        return 1;
+    }
+    let cores = scope().map_or(1, |s| s.navigator().hardware_concurrency() as usize);
+    let auto = if size == ModelSize::Default {
+        cores.clamp(1, AUTO_WORKERS)
+    } else {
+        1
+    };
+    let workers = settings
+        .workers
+        .unwrap_or(auto)
+        .clamp(1, trainer.config().batch_size);
+    if workers <= 1 {
+        return 1;
+    }
+    let pool = {
+        let kept = state.borrow().helpers.clone();
+        match kept {
+            Some(pool) if pool.size() == workers - 1 => Ok(pool),
+            _ => helpers::Pool::start(workers - 1),
+        }
+    };
+    let pool = match pool {
+        Ok(pool) => pool,
+        Err(why) => {
+            web_sys::console::warn_1(&format!("training on one worker: {why}").into());
+            return 1;
+        }
+    };
+    state.borrow_mut().helpers = Some(pool.clone());
+    let run_helpers =
+        helpers::RunHelpers::new(pool, trainer.plan().clone(), trainer.config().size.model());
+    match trainer.set_parallel(workers, Executor::Helpers(Box::new(run_helpers))) {
+        Ok(()) => workers,
+        Err(e) => {
+            web_sys::console::warn_1(&format!("training on one worker: {e}").into());
+            1
+        }
+    }
 }
 
 /// Runs the shortcut audit once per tokenized corpus — the run's size's NSP/SOP training items
@@ -1215,6 +1284,25 @@ async fn train(state: Shared, mut trainer: Trainer, generation: u64) {
                     .into_iter()
                     .for_each(|e| post(run, &WorkerOutput::Event(e)));
                 report_memory(&state);
+                // A helper worker died: its shard was computed here, so the step stands;
+                // the run pauses and says why (Train goes on with the workers left).
+                let lost = trainer.take_helper_failures();
+                if !lost.is_empty() && !done {
+                    state.borrow_mut().phase = Phase::Idle(Box::new(trainer));
+                    let reason = format!(
+                        "{}. Step {step} was finished by the training worker, so nothing is \
+                         lost; Train goes on with the workers still running.",
+                        lost.join("; ")
+                    );
+                    post(
+                        run,
+                        &WorkerOutput::Paused {
+                            step,
+                            reason: Some(reason),
+                        },
+                    );
+                    return;
+                }
                 if state.borrow().watch_heads && cadence.due(step) {
                     let source = match live.take() {
                         Some(mut source) => {
@@ -1268,7 +1356,7 @@ async fn train(state: Shared, mut trainer: Trainer, generation: u64) {
         ) {
             s.phase = Phase::Idle(Box::new(trainer));
             drop(s);
-            post(run, &WorkerOutput::Paused { step });
+            post(run, &WorkerOutput::Paused { step, reason: None });
             return;
         }
     }
