@@ -55,7 +55,36 @@ function resolvePath(base, rawPath) {
 
 /** `isolation: false` serves like a plain static host that cannot set headers (no COOP, COEP
  * or CORP), for the test that the app works from one. */
-function serve(root, port = 0, { gzip = false, isolation = true } = {}) {
+/** A shared link of `mbit` Mbit/s with `latencyMs` before each response's first byte (an
+ * emulated classroom network for the bench): every response's body is written in chunks,
+ * each at the time the one shared link is free. `null`: as fast as the machine goes. */
+function shapedLink(link) {
+  if (!link) return null;
+  const bytesPerMs = (link.mbit * 1e6) / 8 / 1000;
+  let free = 0;
+  return (res, body) => {
+    const CHUNK = 16384;
+    let offset = 0;
+    const next = () => {
+      if (offset >= body.length) {
+        res.end();
+        return;
+      }
+      const chunk = body.subarray(offset, offset + CHUNK);
+      offset += chunk.length;
+      const start = Math.max(Date.now(), free);
+      free = start + chunk.length / bytesPerMs;
+      setTimeout(() => {
+        res.write(chunk);
+        next();
+      }, Math.max(0, free - Date.now()));
+    };
+    setTimeout(next, link.latencyMs);
+  };
+}
+
+function serve(root, port = 0, { gzip = false, isolation = true, link = null } = {}) {
+  const deliver = shapedLink(link);
   const ISOLATION = isolation ? ISOLATING : { 'x-content-type-options': 'nosniff' };
   const base = path.resolve(root);
   const compressed = new Map(); // file -> { mtimeMs, body }
@@ -95,7 +124,8 @@ function serve(root, port = 0, { gzip = false, isolation = true } = {}) {
       const wantsGzip = gzip && COMPRESSIBLE.has(ext) && /\bgzip\b/.test(req.headers['accept-encoding'] || '');
       if (!wantsGzip) {
         res.writeHead(200, headers);
-        res.end(body);
+        if (deliver) deliver(res, body);
+        else res.end(body);
         return;
       }
       let mtimeMs = 0;
@@ -107,7 +137,8 @@ function serve(root, port = 0, { gzip = false, isolation = true } = {}) {
       const cached = compressed.get(file);
       const send = (gz) => {
         res.writeHead(200, { ...headers, 'content-encoding': 'gzip' });
-        res.end(gz);
+        if (deliver) deliver(res, gz);
+        else res.end(gz);
       };
       if (cached && cached.mtimeMs === mtimeMs) {
         send(cached.body);

@@ -582,6 +582,9 @@ pub struct BenchRequest {
     /// Keep attention weights for the trace, as the visualisations do.
     #[serde(default)]
     pub capture: bool,
+    /// Workers a CPU step is shared over (the data-parallel fallback); 1 when absent.
+    #[serde(default = "one_worker")]
+    pub workers: usize,
 }
 
 /// The device a run got, and why it is not WebGPU when it is not.
@@ -1135,6 +1138,7 @@ mod tests {
                 warmup: 1,
                 steps: 2,
                 capture: false,
+                workers: 2,
             }),
             WorkerInput::Preview {
                 slot: PreviewSlot::Left,

@@ -16,6 +16,7 @@ use crate::core::exec::{SystemClock, block_on};
 use crate::core::mix::{ObjectiveMix, PRESETS};
 use crate::core::summary::{BackendKind, TrainEvent};
 use crate::core::train::Trainer;
+use crate::core::train::shards::Executor;
 
 use super::bench_page::{self, PageArgs, PageBench, TargetCheck};
 use super::{backend_for, number, value};
@@ -47,6 +48,9 @@ pub struct BenchArgs {
     pub page: Option<PageArgs>,
     /// Threads for the data-parallel CPU rows (`--threads`; default: the machine's cores).
     pub threads: usize,
+    /// Interleaved repeats of every step row (`--repeats`, default 5; 1 with `--quick`): each
+    /// row is their median, each ratio the median of the per-repeat ratios.
+    pub repeats: usize,
 }
 
 /// The machine's cores, the default for `--threads` (the trainer's too).
@@ -69,6 +73,7 @@ pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
         out: "bench.json".into(),
         page: None,
         threads: cores(),
+        repeats: 5,
     };
     let mut steps_given = false;
     let mut it = args.iter();
@@ -118,6 +123,12 @@ pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
                 }
                 parsed.torch_threads = Some(threads);
             }
+            "--repeats" => {
+                parsed.repeats = number(flag, value(flag, &mut it)?)?;
+                if parsed.repeats == 0 {
+                    return Err(CoreError::Config("--repeats must be at least 1".into()));
+                }
+            }
             "--threads" => {
                 parsed.threads = number(flag, value(flag, &mut it)?)?;
                 if parsed.threads == 0 {
@@ -157,6 +168,7 @@ pub fn parse(args: &[String]) -> Result<BenchArgs, CoreError> {
         parsed.python = Some(String::new());
         parsed.scaling = false;
         parsed.presets = true;
+        parsed.repeats = 1;
         if !steps_given {
             parsed.steps = 2;
         }
@@ -188,6 +200,19 @@ pub struct BenchRow {
     /// A page row's steps/s over native burn's CPU row of the same size.
     #[serde(default)]
     pub vs_native: Option<f64>,
+    /// How many interleaved repeats the row is the median of (each engine timed once per
+    /// repeat, in turn), and the lowest and highest ms/step among them.
+    #[serde(default = "one")]
+    pub repeats: usize,
+    #[serde(default)]
+    pub ms_range: Option<(f64, f64)>,
+    /// The lowest and highest of the per-repeat ratios `vs_torch` is the median of.
+    #[serde(default)]
+    pub vs_torch_range: Option<(f64, f64)>,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The machine the bench ran on, and how its fp32 peak was estimated.
@@ -404,6 +429,9 @@ pub(super) fn row(
         mfu: Some(t.flops_per_step * t.steps_per_s / (peak * 1e9)),
         vs_torch: None,
         vs_native: None,
+        repeats: 1,
+        ms_range: None,
+        vs_torch_range: None,
     }
 }
 
@@ -428,6 +456,7 @@ fn step_rows(
     shape: &StepShape,
     python: Option<&str>,
     peak: f64,
+    with_capture: bool,
 ) -> Result<Vec<BenchRow>, CoreError> {
     let clock = SystemClock::default();
     let mut rows = Vec::new();
@@ -454,6 +483,9 @@ fn step_rows(
                 mfu: on_cpu.then(|| flops * steps_per_s / (peak * 1e9)),
                 vs_torch: Some(1.0),
                 vs_native: None,
+                repeats: 1,
+                ms_range: None,
+                vs_torch_range: None,
             };
             Some((row, line))
         }
@@ -461,7 +493,7 @@ fn step_rows(
     };
     for &kind in &args.backends {
         let backend = backend_for(kind)?;
-        let captures: &[bool] = if what == "step" {
+        let captures: &[bool] = if what == "step" && with_capture {
             &[false, true]
         } else {
             &[false]
@@ -475,7 +507,14 @@ fn step_rows(
         variants.extend(captures.iter().filter(|&&c| c).map(|&c| (c, 1)));
         for (capture, shards) in variants {
             let t = block_on(time_training_step(
-                shape, 3, args.steps, capture, shards, &backend, &clock,
+                shape,
+                3,
+                args.steps,
+                capture,
+                shards,
+                &mut Executor::Threads,
+                &backend,
+                &clock,
             ))?;
             let threads = if shards > 1 {
                 format!(", {shards} threads (data-parallel)")
@@ -501,6 +540,60 @@ fn step_rows(
     }
     rows.extend(torch.map(|(row, _)| row));
     Ok(rows)
+}
+
+/// Rows of the same engine and shape across repeats, as one row each: the median ms/step
+/// (steps/s, tokens/s and MFU from it), its range, and the median of the per-repeat ratios to
+/// PyTorch with their range. A row found in one repeat only stays as it is.
+pub fn median_rows(repeats: Vec<Vec<BenchRow>>) -> Vec<BenchRow> {
+    let Some(first) = repeats.first() else {
+        return Vec::new();
+    };
+    first
+        .iter()
+        .map(|row| {
+            let same: Vec<&BenchRow> = repeats
+                .iter()
+                .filter_map(|rows| {
+                    rows.iter().find(|r| {
+                        r.what == row.what && r.engine == row.engine && r.size == row.size
+                    })
+                })
+                .collect();
+            let ms: Vec<f64> = same.iter().map(|r| r.ms_per_step).collect();
+            let ratios: Vec<f64> = same.iter().filter_map(|r| r.vs_torch).collect();
+            let median_ms = median(&ms);
+            let scale = row.ms_per_step / median_ms;
+            BenchRow {
+                ms_per_step: median_ms,
+                steps_per_s: 1000.0 / median_ms,
+                tokens_per_s: row.tokens_per_step as f64 * 1000.0 / median_ms,
+                mfu: row.mfu.map(|m| m * scale),
+                vs_torch: (!ratios.is_empty()).then(|| median(&ratios)),
+                repeats: same.len(),
+                ms_range: range(&ms),
+                vs_torch_range: range(&ratios),
+                ..row.clone()
+            }
+        })
+        .collect()
+}
+
+/// The median (the mean of the middle two for an even count); NaN for none.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn range(values: &[f64]) -> Option<(f64, f64)> {
+    let lo = values.iter().copied().reduce(f64::min)?;
+    let hi = values.iter().copied().reduce(f64::max)?;
+    Some((lo, hi))
 }
 
 /// The run a preset row times: the preset's recipe at `size`, one evaluation, no samples
@@ -562,6 +655,9 @@ fn preset_rows(args: &BenchArgs, size: ModelSize) -> Result<Vec<BenchRow>, CoreE
                 mfu: None,
                 vs_torch: None,
                 vs_native: None,
+                repeats: 1,
+                ms_range: None,
+                vs_torch_range: None,
             });
         }
     }
@@ -619,29 +715,39 @@ pub fn run(args: &BenchArgs, command: String) -> Result<BenchReport, CoreError> 
     }
     let peak = machine.peak_gflops;
     let mut rows = Vec::new();
-    for &size in &args.sizes {
-        eprintln!("timing the {size} step…");
-        rows.extend(step_rows(
-            args,
-            "step",
-            &size.to_string(),
-            &StepShape::for_size(size),
-            python.as_deref(),
-            peak,
-        )?);
-    }
+    let mut shapes: Vec<(&str, String, StepShape)> = args
+        .sizes
+        .iter()
+        .map(|&size| ("step", size.to_string(), StepShape::for_size(size)))
+        .collect();
     if args.scaling {
-        for (name, shape) in scaling_shapes() {
-            eprintln!("timing {name}…");
-            rows.extend(step_rows(
+        shapes.extend(
+            scaling_shapes()
+                .into_iter()
+                .map(|(name, shape)| ("scaling", name, shape)),
+        );
+    }
+    for (what, name, shape) in &shapes {
+        // Every engine once per repeat, in turn, so slow drifts of a shared machine fall on
+        // all of them alike; the capture row (no target) only in the first repeat.
+        let mut repeats = Vec::with_capacity(args.repeats);
+        for repeat in 0..args.repeats {
+            eprintln!(
+                "timing {name} ({what}), repeat {}/{}…",
+                repeat + 1,
+                args.repeats
+            );
+            repeats.push(step_rows(
                 args,
-                "scaling",
-                &name,
-                &shape,
+                what,
+                name,
+                shape,
                 python.as_deref(),
                 peak,
+                repeat == 0,
             )?);
         }
+        rows.extend(median_rows(repeats));
     }
     let page = match &args.page {
         Some(page_args) => {
@@ -673,24 +779,43 @@ pub fn run(args: &BenchArgs, command: String) -> Result<BenchReport, CoreError> 
 /// The table, as Markdown (the same text goes into `BENCHMARKS.md`).
 pub fn table(report: &BenchReport) -> String {
     let mut out = format!(
-        "machine: {} — peak {}\nsteps timed per row: {} (after 3 warm-up steps)\n\n",
+        "machine: {} — peak {}\nsteps timed per row: {} (after 3 warm-up steps); a row with repeats \
+         is the median of that many interleaved repeats, [lowest–highest] beside it\n\n",
         report.machine.cpu, report.machine.how, report.steps
     );
     out.push_str("| what | size | engine | params | tokens/step | ms/step | steps/s | tokens/s | MFU | vs PyTorch | vs native |\n");
     out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    let spread = |range: Option<(f64, f64)>, digits: usize, unit: &str| {
+        range.map_or(String::new(), |(lo, hi)| {
+            format!(" [{lo:.digits$}–{hi:.digits$}{unit}]")
+        })
+    };
     for r in &report.rows {
+        let ms = if r.repeats > 1 {
+            format!(
+                "{:.1}{} ×{}",
+                r.ms_per_step,
+                spread(r.ms_range, 1, ""),
+                r.repeats
+            )
+        } else {
+            format!("{:.1}", r.ms_per_step)
+        };
+        let vs_torch = r.vs_torch.map_or("–".into(), |v| {
+            format!("{v:.2}×{}", spread(r.vs_torch_range, 2, "×"))
+        });
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {:.0} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {:.2} | {:.0} | {} | {} | {} |\n",
             r.what,
             r.size,
             r.engine,
             r.params,
             r.tokens_per_step,
-            r.ms_per_step,
+            ms,
             r.steps_per_s,
             r.tokens_per_s,
             r.mfu.map_or("–".into(), |m| format!("{:.1}%", m * 100.0)),
-            r.vs_torch.map_or("–".into(), |v| format!("{v:.2}×")),
+            vs_torch,
             r.vs_native.map_or("–".into(), |v| format!("{v:.2}×")),
         ));
     }
@@ -704,6 +829,40 @@ pub fn table(report: &BenchReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeats_become_medians_with_their_spread() {
+        let timing = |ms: f64| StepTiming {
+            params: 10,
+            tokens_per_step: 100,
+            steps: 1,
+            ms_per_step: ms,
+            steps_per_s: 1000.0 / ms,
+            tokens_per_s: 100_000.0 / ms,
+            flops_per_step: 1.0e6,
+            capture: false,
+            shards: 1,
+        };
+        let shape = StepShape::for_size(ModelSize::Fast);
+        let repeats: Vec<Vec<BenchRow>> = [(10.0, 0.5), (30.0, 0.2), (20.0, 0.4)]
+            .into_iter()
+            .map(|(ms, vs)| {
+                let mut r = row("step", "burn CPU".into(), "fast", &shape, &timing(ms), 1.0);
+                r.vs_torch = Some(vs);
+                vec![r]
+            })
+            .collect();
+        let rows = median_rows(repeats);
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!((r.ms_per_step, r.repeats), (20.0, 3));
+        assert_eq!(r.steps_per_s, 50.0);
+        assert_eq!(r.ms_range, Some((10.0, 30.0)));
+        assert_eq!(r.vs_torch, Some(0.4), "the median of the paired ratios");
+        assert_eq!(r.vs_torch_range, Some((0.2, 0.5)));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
     use crate::core::model::network::Network;
     use crate::core::model::{Architecture, Extras};
 

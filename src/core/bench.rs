@@ -21,11 +21,9 @@ use super::objective::spec::{BatchShape, BatchSource, ObjectiveKnobs};
 use super::objective::windows::WindowBatcher;
 use super::rng::{Rng, Stream};
 use super::tokenizer::SpecialIds;
-#[cfg(not(target_arch = "wasm32"))]
-use super::train::shards::on_threads;
-#[cfg(target_arch = "wasm32")]
-use super::train::shards::shard_gradients;
-use super::train::shards::{LossScales, gradients_params, shard_jobs, sum_shards};
+use super::train::shards::{
+    Executor, LossScales, compute, gradients_params, shard_jobs, sum_shards,
+};
 
 /// The shape of one timed step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,8 +69,9 @@ fn one() -> usize {
 
 /// Times `steps` causal-LM training steps of a decoder of `shape` on `backend`, after
 /// `warmup` untimed ones (the first steps compile kernels and size allocations). With
-/// `shards` > 1 each step is the trainer's data-parallel step: row shards on threads natively
-/// (one after the other in wasm), gradients summed, one optimizer step.
+/// `shards` > 1 each step is the trainer's data-parallel step: row shards computed by
+/// `executor` (threads natively, helper workers in the page), gradients summed, one optimizer
+/// step.
 #[allow(clippy::too_many_arguments)]
 pub async fn time_training_step(
     shape: &StepShape,
@@ -80,6 +79,7 @@ pub async fn time_training_step(
     steps: usize,
     capture: bool,
     shards: usize,
+    executor: &mut Executor,
     backend: &Backend,
     clock: &dyn Clock,
 ) -> Result<StepTiming, CoreError> {
@@ -144,17 +144,15 @@ pub async fn time_training_step(
                 pairs: None,
             };
             let jobs = shard_jobs(&batch, shards, scales);
-            #[cfg(not(target_arch = "wasm32"))]
-            let results = on_threads(&model, &jobs, &backend.label);
-            #[cfg(target_arch = "wasm32")]
-            let results = {
-                let mut results = Vec::new();
-                for job in &jobs {
-                    results.push(shard_gradients(&model, job, &backend.label).await);
-                }
-                results
-            };
-            let sum = sum_shards(results.into_iter().collect::<Result<_, _>>()?)?;
+            let mut lost = Vec::new();
+            let results = compute(executor, &model, &jobs, &backend.label, &mut lost).await?;
+            if !lost.is_empty() {
+                return Err(CoreError::Config(format!(
+                    "a helper stopped during the bench: {}",
+                    lost.join("; ")
+                )));
+            }
+            let sum = sum_shards(results)?;
             let grads = gradients_params(&model, &sum, &backend.device)?;
             model = model.step_with(&mut optim, 1e-3, grads);
             sum.parts[0]

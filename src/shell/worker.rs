@@ -610,6 +610,47 @@ async fn evaluate(state: Shared, trainer: Trainer, generation: u64) {
 const BENCH_MAX_STEPS: usize = 1_000;
 
 /// Times the training step on this worker's device, exactly as the native bench does.
+/// The bench's shards and who computes them: one shard here, or `request.workers` over
+/// helper workers, once every helper is listening (at most 60 s).
+async fn bench_helpers(
+    state: &Shared,
+    backend: &Backend,
+    request: &BenchRequest,
+) -> Result<(usize, Executor), String> {
+    let workers = request.workers.clamp(1, request.size.batch_size());
+    if backend.kind != BackendKind::Cpu || workers <= 1 {
+        return Ok((1, Executor::Local));
+    }
+    let kept = state.borrow().helpers.clone();
+    let pool = match kept {
+        Some(pool) if pool.size() == workers - 1 => pool,
+        _ => helpers::Pool::start(workers - 1)?,
+    };
+    state.borrow_mut().helpers = Some(pool.clone());
+    let started = PerformanceClock.now_s();
+    while pool.ready() < pool.size() {
+        if PerformanceClock.now_s() - started > 60.0 {
+            return Err("the helper workers did not start within a minute".into());
+        }
+        sleep_ms(50).await;
+    }
+    let (mix, _) = ObjectiveMix::parse("clm").map_err(|e| e.to_string())?;
+    let plan = plan(&mix).map_err(|e| e.to_string())?;
+    let helpers = helpers::RunHelpers::new(pool, plan, request.size.model());
+    Ok((workers, Executor::Helpers(Box::new(helpers))))
+}
+
+/// Waits `ms` milliseconds (a timer, so the worker's messages are served meanwhile).
+async fn sleep_ms(ms: i32) {
+    let Some(scope) = scope() else {
+        return;
+    };
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 async fn bench(state: Shared, request: BenchRequest) {
     let run = state.borrow().run;
     if state.borrow().busy() {
@@ -647,12 +688,22 @@ async fn bench(state: Shared, request: BenchRequest) {
     );
     yield_now().await;
     let shape = StepShape::for_size(request.size);
+    // The data-parallel step over `workers` workers: started (or kept) helpers, all of them
+    // listening before the clock starts, so the figure is the shared step's.
+    let (shards, mut executor) = match bench_helpers(&state, &backend, &request).await {
+        Ok(parallel) => parallel,
+        Err(e) => {
+            post_error(run, e, false);
+            return;
+        }
+    };
     match time_training_step(
         &shape,
         request.warmup,
         request.steps,
         request.capture,
-        1,
+        shards,
+        &mut executor,
         &backend,
         &PerformanceClock,
     )

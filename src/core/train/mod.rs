@@ -501,48 +501,14 @@ impl Trainer {
         jobs: &[ShardJob],
     ) -> Result<Vec<ShardGrads>, CoreError> {
         let label = self.backend.label.clone();
-        let Some((first, rest)) = jobs.split_first() else {
-            return Ok(Vec::new());
-        };
-        let mut results = Vec::with_capacity(jobs.len());
-        match &mut self.executor {
-            #[cfg(not(target_arch = "wasm32"))]
-            Executor::Threads => {
-                for result in shards::on_threads(model, jobs, &label) {
-                    results.push(result?);
-                }
-            }
-            Executor::Helpers(helpers) if helpers.count() > 0 => {
-                let remote = rest.len().min(helpers.count());
-                let weights = shards::read_weights(model, &label).await?;
-                let sent = helpers.send(&weights, &rest[..remote]);
-                results.push(shards::shard_gradients(model, first, &label).await?);
-                let mut got = match sent {
-                    Ok(()) => helpers.receive().await,
-                    Err(why) => {
-                        self.helper_failures.push(why);
-                        Vec::new()
-                    }
-                }
-                .into_iter();
-                for job in rest {
-                    match got.next() {
-                        Some(Ok(grads)) => results.push(grads),
-                        Some(Err(why)) => {
-                            self.helper_failures.push(why);
-                            results.push(shards::shard_gradients(model, job, &label).await?);
-                        }
-                        None => results.push(shards::shard_gradients(model, job, &label).await?),
-                    }
-                }
-            }
-            _ => {
-                for job in jobs {
-                    results.push(shards::shard_gradients(model, job, &label).await?);
-                }
-            }
-        }
-        Ok(results)
+        shards::compute(
+            &mut self.executor,
+            model,
+            jobs,
+            &label,
+            &mut self.helper_failures,
+        )
+        .await
     }
 
     /// Cuts every later step's batch into `shards` row shards computed by `executor`

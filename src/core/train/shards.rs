@@ -352,6 +352,11 @@ pub trait ShardHelpers {
     fn send(&mut self, weights: &[f32], jobs: &[ShardJob]) -> Result<(), String>;
     /// The results in the order sent; a helper that failed gives why.
     fn receive(&mut self) -> Received<'_>;
+    /// Helpers that stopped since the last call, each with why (whether or not a shard of
+    /// theirs was in flight).
+    fn lost(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// How the trainer computes a step's shards.
@@ -373,6 +378,70 @@ impl std::fmt::Debug for Executor {
             Executor::Helpers(h) => write!(f, "Helpers({})", h.count()),
         }
     }
+}
+
+/// Computes `jobs` with `executor`, results in shard order. A shard whose helper failed is
+/// computed here, and why is added to `failures` (with helpers that stopped meanwhile).
+pub async fn compute(
+    executor: &mut Executor,
+    model: &Network,
+    jobs: &[ShardJob],
+    label: &str,
+    failures: &mut Vec<String>,
+) -> Result<Vec<ShardGrads>, CoreError> {
+    let Some((first, rest)) = jobs.split_first() else {
+        return Ok(Vec::new());
+    };
+    let mut results = Vec::with_capacity(jobs.len());
+    match executor {
+        #[cfg(not(target_arch = "wasm32"))]
+        Executor::Threads => {
+            for result in on_threads(model, jobs, label) {
+                results.push(result?);
+            }
+        }
+        Executor::Helpers(helpers) => {
+            let remote = rest.len().min(helpers.count());
+            let sent = if remote > 0 {
+                let weights = read_weights(model, label).await?;
+                helpers.send(&weights, &rest[..remote])
+            } else {
+                Ok(())
+            };
+            results.push(shard_gradients(model, first, label).await?);
+            let mut got = match sent {
+                Ok(()) if remote > 0 => helpers.receive().await,
+                Ok(()) => Vec::new(),
+                Err(why) => {
+                    failures.push(why);
+                    Vec::new()
+                }
+            }
+            .into_iter();
+            for job in rest {
+                match got.next() {
+                    Some(Ok(grads)) => results.push(grads),
+                    Some(Err(why)) => {
+                        failures.push(why);
+                        results.push(shard_gradients(model, job, label).await?);
+                    }
+                    None => results.push(shard_gradients(model, job, label).await?),
+                }
+            }
+            for why in helpers.lost() {
+                if !failures.contains(&why) {
+                    failures.push(why);
+                }
+            }
+        }
+        #[allow(unreachable_patterns)]
+        _ => {
+            for job in jobs {
+                results.push(shard_gradients(model, job, label).await?);
+            }
+        }
+    }
+    Ok(results)
 }
 
 /// Computes `jobs` on scoped threads, shard 0 on this one; results in shard order.

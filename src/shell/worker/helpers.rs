@@ -36,6 +36,8 @@ struct HelperState {
     dead: Option<String>,
     /// The resolve function of the promise its shard in flight settles.
     waiting: Option<js_sys::Function>,
+    /// Its death has been reported to a run ([`ShardHelpers::lost`]).
+    reported: bool,
 }
 
 impl HelperState {
@@ -130,12 +132,24 @@ impl Pool {
                 _on_error: on_error,
             });
         }
+        // For the end-to-end test of a helper dying mid-step (as the loader keeps
+        // `__ppGpuDevice` for the lost-device test): the helpers' `Worker` objects.
+        let list = js_sys::Array::new();
+        for helper in &helpers {
+            list.push(&helper.worker);
+        }
+        let _ = js_sys::Reflect::set(&scope, &"__ppHelpers".into(), &list);
         Ok(Rc::new(Pool { helpers }))
     }
 
     /// Helpers started.
     pub fn size(&self) -> usize {
         self.helpers.len()
+    }
+
+    /// Helpers listening and not dead, now.
+    pub fn ready(&self) -> usize {
+        self.alive().count()
     }
 
     /// Helpers listening and not dead.
@@ -214,6 +228,18 @@ impl ShardHelpers for RunHelpers {
             self.sent.push(promise);
         }
         Ok(())
+    }
+
+    fn lost(&mut self) -> Vec<String> {
+        let mut lost = Vec::new();
+        for helper in &self.pool.helpers {
+            let mut s = helper.state.borrow_mut();
+            if let (Some(why), false) = (&s.dead, s.reported) {
+                lost.push(why.clone());
+                s.reported = true;
+            }
+        }
+        lost
     }
 
     fn receive(&mut self) -> Received<'_> {
