@@ -105,15 +105,19 @@ async function load(browser, origin, query, dist) {
   const readyAt = await page.evaluate(() => window.__ppBench.readyAt);
   const files = [];
   const seen = new Set();
+  // Playwright may never answer for a request of a nested worker (the CPU fallback's helper
+  // workers): give up on one after 5 s rather than hang.
+  const within = (promise) => Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(null), 5000))]);
   for (const request of responses) {
-    const response = await request.response();
-    if (!response || !request.url().startsWith(origin)) continue;
-    // The page's service worker fetches what the page asks for (network first): one file,
-    // two requests. Count each file once.
+    if (!request.url().startsWith(origin)) continue;
+    // The page's service worker fetches what the page asks for (network first), and helper
+    // workers fetch the worker build again: one file, several requests. Count each once.
     const pathname = new URL(request.url()).pathname;
     if (seen.has(pathname)) continue;
+    const response = await within(request.response());
+    if (!response) continue;
     seen.add(pathname);
-    const sizes = await request.sizes();
+    const sizes = (await within(request.sizes())) || { responseBodySize: 0 };
     files.push({
       file: pathname,
       ...fileSizes(dist, pathname),

@@ -631,7 +631,17 @@ fn preset_rows(args: &BenchArgs, size: ModelSize) -> Result<Vec<BenchRow>, CoreE
                 backend_for(kind)?,
                 Box::new(SystemClock::default()),
             ))?;
-            let label = trainer.backend_label().to_string();
+            // The trainer's step as `train` runs it: shared over `--threads` on the CPU.
+            let threads = args.threads.min(trainer.config().batch_size);
+            if kind == BackendKind::Cpu && threads > 1 {
+                trainer.set_parallel(threads, Executor::Threads)?;
+            }
+            let shared = if trainer.shards() > 1 {
+                format!(", {} threads (data-parallel)", trainer.shards())
+            } else {
+                String::new()
+            };
+            let label = format!("{}{shared}", trainer.backend_label());
             let summary = loop {
                 let events = block_on(trainer.advance())?;
                 if let Some(TrainEvent::Finished(s)) = events.into_iter().last() {
