@@ -812,7 +812,8 @@ pub fn table(report: &BenchReport) -> String {
             format!("{:.1}", r.ms_per_step)
         };
         let vs_torch = r.vs_torch.map_or("–".into(), |v| {
-            format!("{v:.2}×{}", spread(r.vs_torch_range, 2, "×"))
+            let range = if r.repeats > 1 { r.vs_torch_range } else { None };
+            format!("{v:.2}×{}", spread(range, 2, "×"))
         });
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {:.2} | {:.0} | {} | {} | {} |\n",
