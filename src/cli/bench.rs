@@ -16,7 +16,7 @@ use crate::core::exec::{SystemClock, block_on};
 use crate::core::mix::{ObjectiveMix, PRESETS};
 use crate::core::summary::{BackendKind, TrainEvent};
 use crate::core::train::Trainer;
-use crate::core::train::shards::Executor;
+use crate::core::train::shards::{Executor, MAX_SHARDS};
 
 use super::bench_page::{self, PageArgs, PageBench, TargetCheck};
 use super::{backend_for, number, value};
@@ -502,7 +502,7 @@ fn step_rows(
         // `--threads` threads, then the plain step keeping attention traces.
         let mut variants: Vec<(bool, usize)> = vec![(false, 1)];
         if kind == BackendKind::Cpu && args.threads > 1 {
-            variants.push((false, args.threads.min(shape.batch)));
+            variants.push((false, args.threads.min(shape.batch).min(MAX_SHARDS)));
         }
         variants.extend(captures.iter().filter(|&&c| c).map(|&c| (c, 1)));
         for (capture, shards) in variants {
@@ -632,7 +632,10 @@ fn preset_rows(args: &BenchArgs, size: ModelSize) -> Result<Vec<BenchRow>, CoreE
                 Box::new(SystemClock::default()),
             ))?;
             // The trainer's step as `train` runs it: shared over `--threads` on the CPU.
-            let threads = args.threads.min(trainer.config().batch_size);
+            let threads = args
+                .threads
+                .min(trainer.config().batch_size)
+                .min(MAX_SHARDS);
             if kind == BackendKind::Cpu && threads > 1 {
                 trainer.set_parallel(threads, Executor::Threads)?;
             }
@@ -812,7 +815,11 @@ pub fn table(report: &BenchReport) -> String {
             format!("{:.1}", r.ms_per_step)
         };
         let vs_torch = r.vs_torch.map_or("–".into(), |v| {
-            let range = if r.repeats > 1 { r.vs_torch_range } else { None };
+            let range = if r.repeats > 1 {
+                r.vs_torch_range
+            } else {
+                None
+            };
             format!("{v:.2}×{}", spread(range, 2, "×"))
         });
         out.push_str(&format!(

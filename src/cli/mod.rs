@@ -222,7 +222,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     let mut save = None;
     let mut batch_size = None::<usize>;
     let mut schedule = None::<Schedule>;
-    let mut threads = bench::cores();
+    let mut threads = bench::cores().min(MAX_SHARDS);
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         match flag.as_str() {

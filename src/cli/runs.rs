@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::error::CoreError;
 use crate::core::summary::RunSummary;
+use crate::core::train::shards::MAX_SHARDS;
 
 /// One `train` process to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,7 +82,7 @@ pub fn read_summary(path: &Path) -> Option<RunSummary> {
 
 fn spawn(job: &TrainJob, dir: &RunDir, parallel: usize) -> Result<Child, CoreError> {
     // The machine's cores shared among the runs at a time, unless the job says otherwise.
-    let threads = (super::bench::cores() / parallel.max(1)).max(1);
+    let threads = (super::bench::cores() / parallel.max(1)).clamp(1, MAX_SHARDS);
     let share = if job.args.iter().any(|a| a == "--threads") {
         Vec::new()
     } else {

@@ -617,13 +617,16 @@ async fn bench_helpers(
     backend: &Backend,
     request: &BenchRequest,
 ) -> Result<(usize, Executor), String> {
-    let workers = request.workers.clamp(1, request.size.batch_size());
+    let workers = request
+        .workers
+        .clamp(1, request.size.batch_size())
+        .min(crate::core::train::shards::MAX_SHARDS);
     if backend.kind != BackendKind::Cpu || workers <= 1 {
         return Ok((1, Executor::Local));
     }
     let kept = state.borrow().helpers.clone();
     let pool = match kept {
-        Some(pool) if pool.size() == workers - 1 => pool,
+        Some(pool) if pool.size() == workers - 1 && !pool.any_dead() => pool,
         _ => helpers::Pool::start(workers - 1)?,
     };
     state.borrow_mut().helpers = Some(pool.clone());
@@ -1195,7 +1198,7 @@ fn share_the_step(
     let pool = {
         let kept = state.borrow().helpers.clone();
         match kept {
-            Some(pool) if pool.size() == workers - 1 => Ok(pool),
+            Some(pool) if pool.size() == workers - 1 && !pool.any_dead() => Ok(pool),
             _ => helpers::Pool::start(workers - 1),
         }
     };

@@ -419,8 +419,19 @@ pub async fn compute(
             }
             .into_iter();
             for job in rest {
+                // A helper's gradient must have shard 0's layout; one that does not is
+                // recomputed here like a failed one.
+                let fits = |g: &ShardGrads| {
+                    results
+                        .first()
+                        .is_some_and(|r| r.present == g.present && r.values.len() == g.values.len())
+                };
                 match got.next() {
-                    Some(Ok(grads)) => results.push(grads),
+                    Some(Ok(grads)) if fits(&grads) => results.push(grads),
+                    Some(Ok(_)) => {
+                        failures.push("a helper's gradient did not fit the network".into());
+                        results.push(shard_gradients(model, job, label).await?);
+                    }
                     Some(Err(why)) => {
                         failures.push(why);
                         results.push(shard_gradients(model, job, label).await?);

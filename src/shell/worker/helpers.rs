@@ -27,6 +27,10 @@ use crate::core::train::shards::{
 };
 use crate::protocol::{ShardReply, ShardRequest, WorkerInput, WorkerOutput, bytes_f32, f32_bytes};
 
+/// How long a helper may take over one shard before it counts as stopped (a worker the
+/// browser killed without an `error` event never answers).
+const SHARD_TIMEOUT_MS: i32 = 120_000;
+
 /// What the training worker knows of one helper.
 #[derive(Default)]
 struct HelperState {
@@ -34,16 +38,25 @@ struct HelperState {
     ready: bool,
     /// Why it stopped, once it has.
     dead: Option<String>,
-    /// The resolve function of the promise its shard in flight settles.
-    waiting: Option<js_sys::Function>,
+    /// The shard in flight: its tag (unique in the pool) and the resolve function of the
+    /// promise its answer settles. A helper with a shard in flight takes no other.
+    waiting: Option<(u64, js_sys::Function)>,
     /// Its death has been reported to a run ([`ShardHelpers::lost`]).
     reported: bool,
 }
 
 impl HelperState {
     fn settle(&mut self, value: &JsValue) {
-        if let Some(resolve) = self.waiting.take() {
+        if let Some((_, resolve)) = self.waiting.take() {
             let _ = resolve.call1(&JsValue::NULL, value);
+        }
+    }
+
+    /// Settles the shard in flight with `value` if `tag` is its tag (a late answer to an
+    /// earlier shard is dropped).
+    fn answer(&mut self, tag: Option<u64>, value: &JsValue) {
+        if self.waiting.as_ref().map(|(t, _)| *t) == tag && tag.is_some() {
+            self.settle(value);
         }
     }
 
@@ -63,6 +76,8 @@ struct Helper {
 /// The helper workers, kept across runs (starting one compiles the wasm again).
 pub struct Pool {
     helpers: Vec<Helper>,
+    /// The next shard's tag: unique across the runs and benches that share the pool.
+    next_tag: std::cell::Cell<u64>,
 }
 
 impl Pool {
@@ -82,10 +97,20 @@ impl Pool {
         );
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Classic);
-        let mut helpers = Vec::with_capacity(count);
+        let mut helpers: Vec<Helper> = Vec::with_capacity(count);
         for n in 1..=count {
-            let worker = Worker::new_with_options(&url, &options)
-                .map_err(|e| format!("the browser refused to start helper worker {n}: {e:?}"))?;
+            let worker = match Worker::new_with_options(&url, &options) {
+                Ok(worker) => worker,
+                Err(e) => {
+                    // Stop the ones already started rather than leave them loading.
+                    for helper in &helpers {
+                        helper.worker.terminate();
+                    }
+                    return Err(format!(
+                        "the browser refused to start helper worker {n}: {e:?}"
+                    ));
+                }
+            };
             let state = Rc::new(RefCell::new(HelperState::default()));
             let on_message = {
                 let (state, worker) = (state.clone(), worker.clone());
@@ -101,10 +126,14 @@ impl Pool {
                             .and_then(|m| m.as_string())
                             .unwrap_or_default()
                     };
+                    let step = js_sys::Reflect::get(&data, &"step".into())
+                        .ok()
+                        .and_then(|v| v.as_f64())
+                        .map(|v| v as u64);
                     let mut s = state.borrow_mut();
                     match kind.as_str() {
                         "loaded" => s.ready = true,
-                        "shard_done" | "shard_failed" => s.settle(&data),
+                        "shard_done" | "shard_failed" => s.answer(step, &data),
                         "crashed" | "error" => {
                             s.die(format!("helper worker {n} stopped ({})", message()));
                             worker.terminate();
@@ -139,7 +168,10 @@ impl Pool {
             list.push(&helper.worker);
         }
         let _ = js_sys::Reflect::set(&scope, &"__ppHelpers".into(), &list);
-        Ok(Rc::new(Pool { helpers }))
+        Ok(Rc::new(Pool {
+            helpers,
+            next_tag: std::cell::Cell::new(1),
+        }))
     }
 
     /// Helpers started.
@@ -152,11 +184,16 @@ impl Pool {
         self.alive().count()
     }
 
-    /// Helpers listening and not dead.
+    /// Whether a helper has stopped (a pool is then replaced, not reused).
+    pub fn any_dead(&self) -> bool {
+        self.helpers.iter().any(|h| h.state.borrow().dead.is_some())
+    }
+
+    /// Helpers listening, not dead and not busy with a shard.
     fn alive(&self) -> impl Iterator<Item = &Helper> {
         self.helpers.iter().filter(|h| {
             let s = h.state.borrow();
-            s.ready && s.dead.is_none()
+            s.ready && s.dead.is_none() && s.waiting.is_none()
         })
     }
 }
@@ -178,8 +215,8 @@ pub struct RunHelpers {
     pool: Rc<Pool>,
     plan: Plan,
     model: ModelConfig,
-    step: u64,
-    sent: Vec<js_sys::Promise>,
+    /// The shards in flight: each one's tag and the promise its answer settles.
+    sent: Vec<(u64, js_sys::Promise)>,
 }
 
 impl RunHelpers {
@@ -188,7 +225,6 @@ impl RunHelpers {
             pool,
             plan,
             model,
-            step: 0,
             sent: Vec::new(),
         }
     }
@@ -200,15 +236,17 @@ impl ShardHelpers for RunHelpers {
     }
 
     fn send(&mut self, weights: &[f32], jobs: &[ShardJob]) -> Result<(), String> {
-        self.step += 1;
         self.sent.clear();
         let bytes = f32_bytes(weights);
         // Bytes travel as one `Uint8Array`, not an array of numbers.
         let serializer =
             serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
-        for (helper, job) in self.pool.alive().zip(jobs) {
+        let helpers: Vec<&Helper> = self.pool.alive().collect();
+        for (helper, job) in helpers.into_iter().zip(jobs) {
+            let tag = self.pool.next_tag.get();
+            self.pool.next_tag.set(tag + 1);
             let request = WorkerInput::Shard(Box::new(ShardRequest {
-                step: self.step,
+                step: tag,
                 plan: self.plan.clone(),
                 model: self.model,
                 weights: bytes.clone(),
@@ -218,14 +256,16 @@ impl ShardHelpers for RunHelpers {
                 .map_err(|e| format!("could not write a shard for a helper: {e}"))?;
             let state = helper.state.clone();
             let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-                state.borrow_mut().waiting = Some(resolve);
+                state.borrow_mut().waiting = Some((tag, resolve));
             });
             if let Err(e) = helper.worker.post_message(&value) {
                 state
                     .borrow_mut()
                     .die(format!("could not reach a helper worker: {e:?}"));
+            } else {
+                watch(&helper.worker, state, tag);
             }
-            self.sent.push(promise);
+            self.sent.push((tag, promise));
         }
         Ok(())
     }
@@ -244,14 +284,13 @@ impl ShardHelpers for RunHelpers {
 
     fn receive(&mut self) -> Received<'_> {
         let sent = std::mem::take(&mut self.sent);
-        let step = self.step;
         Box::pin(async move {
             let mut results = Vec::with_capacity(sent.len());
-            for promise in sent {
+            for (tag, promise) in sent {
                 results.push(match JsFuture::from(promise).await {
                     Ok(value) => match value.as_string() {
                         Some(why) => Err(why),
-                        None => reply(value, step),
+                        None => reply(value, tag),
                     },
                     Err(e) => Err(format!("a helper worker failed: {e:?}")),
                 });
@@ -261,15 +300,36 @@ impl ShardHelpers for RunHelpers {
     }
 }
 
-/// A helper's answer as the trainer takes it.
-fn reply(value: JsValue, step: u64) -> Result<ShardGrads, String> {
+/// Stops a helper that has not answered shard `tag` within [`SHARD_TIMEOUT_MS`].
+fn watch(worker: &Worker, state: Rc<RefCell<HelperState>>, tag: u64) {
+    let worker = worker.clone();
+    let timeout = Closure::once_into_js(move || {
+        let mut s = state.borrow_mut();
+        if s.waiting.as_ref().is_some_and(|(t, _)| *t == tag) {
+            s.die(format!(
+                "a helper worker did not answer within {} s",
+                SHARD_TIMEOUT_MS / 1000
+            ));
+            worker.terminate();
+        }
+    });
+    if let Some(scope) = super::scope() {
+        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(
+            timeout.unchecked_ref(),
+            SHARD_TIMEOUT_MS,
+        );
+    }
+}
+
+/// A helper's answer to shard `tag` as the trainer takes it.
+fn reply(value: JsValue, tag: u64) -> Result<ShardGrads, String> {
     match serde_wasm_bindgen::from_value::<WorkerOutput>(value) {
-        Ok(WorkerOutput::ShardDone(reply)) if reply.step == step => Ok(ShardGrads {
+        Ok(WorkerOutput::ShardDone(reply)) if reply.step == tag => Ok(ShardGrads {
             present: reply.present,
             values: bytes_f32(&reply.values).ok_or("a helper's gradient was cut short")?,
             parts: reply.parts,
         }),
-        Ok(WorkerOutput::ShardFailed { message, .. }) => Err(format!(
+        Ok(WorkerOutput::ShardFailed { step, message }) if step == tag => Err(format!(
             "a helper worker could not compute its shard: {message}"
         )),
         Ok(_) => Err("a helper worker answered another step".into()),
