@@ -24,7 +24,7 @@ use crate::core::objective::scoring::ScoreKind;
 use crate::core::objective::spec::{ObjectiveKnobs, all_knobs};
 use crate::core::plan::plan;
 use crate::core::summary::{BackendKind, RunSummary, TrainEvent};
-use crate::core::train::shards::{Executor, MAX_SHARDS};
+use crate::core::train::shards::{DEFAULT_SHARDS, Executor, MAX_SHARDS};
 use crate::core::train::{Trainer, parse_token_count};
 
 const USAGE: &str = "\
@@ -55,10 +55,14 @@ OPTIONS (train):
   --size SIZE           default (~1.06M parameters) or fast (~168k) (default: default)
   --backend B           cpu or wgpu (wgpu needs a build with --features wgpu) (default: cpu)
   --seed S              initialisation, batching and masking seed (default: 0)
-  --threads N           share each CPU step's batch over N threads, gradients summed in a
-                        fixed order (default: the machine's cores; compare and sweep give
-                        each of their --jobs an equal share). Bit-identical for a given seed
-                        and N; other N differ by float rounding only (the record's `shards`)
+  --shards K            cut each CPU step's batch into K row shards whose gradients are
+                        summed in a fixed order (default: 2; 1 is the plain step). Part of
+                        the experiment: bit-identical for a given seed and K, whatever the
+                        machine; another K changes the float rounding only (the record's
+                        `shards`)
+  --threads N           threads that compute the shards (default: the machine's cores; compare
+                        and sweep give each of their --jobs an equal share); never changes
+                        the result
   --corpus-seed S       corpus seed (default: 1)
   --corpus FILE         train on your own UTF-8 text instead of the support-desk corpus
   --lr LR               peak learning rate (default: the mix's recipe for the size)
@@ -157,8 +161,11 @@ pub struct TrainArgs {
     pub corpus: CorpusInput,
     /// Directory to save the trained run into (`--save DIR`).
     pub save: Option<String>,
-    /// Threads a CPU step's batch is shared over (`--threads`; default the machine's cores):
-    /// the trainer's data-parallel step, bit-identical for a given seed and thread count.
+    /// Row shards a CPU step's batch is cut into (`--shards`, default [`DEFAULT_SHARDS`]):
+    /// part of the experiment, since the sum's grouping sets the float rounding.
+    pub shards: usize,
+    /// Threads that compute the shards (`--threads`; default the machine's cores): how fast,
+    /// never what.
     pub threads: usize,
 }
 
@@ -223,6 +230,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
     let mut batch_size = None::<usize>;
     let mut schedule = None::<Schedule>;
     let mut threads = bench::cores().min(MAX_SHARDS);
+    let mut shards = DEFAULT_SHARDS;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -250,6 +258,14 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
                 if !(1..=MAX_SHARDS).contains(&threads) {
                     return Err(CoreError::Config(format!(
                         "--threads takes 1 to {MAX_SHARDS}, not {threads}"
+                    )));
+                }
+            }
+            "--shards" => {
+                shards = number(flag, value(flag, &mut it)?)?;
+                if !(1..=MAX_SHARDS).contains(&shards) {
+                    return Err(CoreError::Config(format!(
+                        "--shards takes 1 to {MAX_SHARDS}, not {shards}"
                     )));
                 }
             }
@@ -332,6 +348,7 @@ pub fn parse_train(args: &[String]) -> Result<TrainArgs, CoreError> {
         eval_sizes,
         corpus: corpus_input,
         save,
+        shards,
         threads,
     })
 }
@@ -510,11 +527,21 @@ pub fn run_train(args: &TrainArgs) -> Result<RunSummary, CoreError> {
         backend,
         Box::new(SystemClock::default()),
     )?;
-    // A CPU step shared over the threads asked for (no more than the batch has sequences).
-    let threads = args.threads.min(args.config.batch_size);
-    if args.backend == BackendKind::Cpu && threads > 1 {
-        trainer.set_parallel(threads, Executor::Threads)?;
-        let _ = writeln!(err, "each step's batch is shared over {threads} threads");
+    // A CPU step cut into shards (no more than the batch has sequences), computed on threads
+    // when more than one is allowed: the shard count sets the result, the threads only the
+    // speed.
+    let shards = args.shards.min(args.config.batch_size);
+    if args.backend == BackendKind::Cpu && shards > 1 {
+        let (executor, on) = if args.threads > 1 {
+            (Executor::Threads, "threads")
+        } else {
+            (Executor::Local, "one thread")
+        };
+        trainer.set_parallel(shards, executor)?;
+        let _ = writeln!(
+            err,
+            "each step's batch is cut into {shards} shards, on {on}"
+        );
     }
     // Every summary this run writes records the corpus it trained on.
     trainer.fingerprint_corpus(None)?;
@@ -909,7 +936,20 @@ mod tests {
         assert_eq!(a.config.size, ModelSize::Fast);
         assert_eq!((a.config.seed, a.config.corpus_seed), (3, 2));
         assert_eq!(a.out, "x.json");
-        assert_eq!(a.threads, bench::cores(), "the machine's cores by default");
+        assert_eq!(
+            a.threads,
+            bench::cores().min(MAX_SHARDS),
+            "the machine's cores by default"
+        );
+        assert_eq!(
+            a.shards, DEFAULT_SHARDS,
+            "a fixed shard count, whatever the machine"
+        );
+        let k = parse_train(&args("--shards 4 --threads 1")).expect("shards");
+        assert_eq!((k.shards, k.threads), (4, 1));
+        for bad in ["--shards 0", "--shards 17"] {
+            assert!(parse_train(&args(bad)).is_err(), "{bad}");
+        }
         let t = parse_train(&args("--threads 3")).expect("threads");
         assert_eq!(t.threads, 3);
         for bad in ["--threads 0", "--threads 17", "--threads two"] {

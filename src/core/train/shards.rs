@@ -30,6 +30,10 @@ use crate::core::error::CoreError;
 use crate::core::model::network::{LossTerms, Network, loss_terms};
 use crate::core::objective::Batch;
 
+/// The shards the CLI cuts a CPU step into unless told otherwise: a fixed number, so a
+/// command gives the same result on any machine and under any `--jobs`.
+pub const DEFAULT_SHARDS: usize = 2;
+
 /// The most shards a step may be cut into (the page's most helpers plus its own).
 pub const MAX_SHARDS: usize = 16;
 
