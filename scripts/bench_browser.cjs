@@ -23,6 +23,7 @@ function parseArgs(argv) {
   const o = {
     dist: path.join(__dirname, '..', 'dist'), json: null, quick: false, steps: 10, warmup: 3,
     sizes: ['fast', 'default'], webgpuSizes: ['fast'], webgpu: true, loads: 3, trainSeconds: 30,
+    repeats: 1,
   };
   const list = (v) => v.split(',').filter(Boolean);
   for (let i = 2; i < argv.length; i++) {
@@ -42,10 +43,11 @@ function parseArgs(argv) {
       case '--no-webgpu': o.webgpu = false; break;
       case '--loads': o.loads = Number(next()); break;
       case '--train-seconds': o.trainSeconds = Number(next()); break;
+      case '--repeats': o.repeats = Math.max(1, Number(next())); break;
       default: throw new Error(`unknown option ${flag}`);
     }
   }
-  if (o.quick) Object.assign(o, { steps: 2, warmup: 1, sizes: ['fast'], loads: 1, trainSeconds: 4, webgpuSizes: ['fast'] });
+  if (o.quick) Object.assign(o, { steps: 2, warmup: 1, sizes: ['fast'], loads: 1, trainSeconds: 4, webgpuSizes: ['fast'], repeats: 1 });
   if (!o.json) throw new Error('--json FILE is required');
   if (!fs.existsSync(path.join(o.dist, 'index.html'))) throw new Error(`no built app in ${o.dist}`);
   return o;
@@ -139,8 +141,8 @@ async function load(browser, origin, query, dist) {
 
 /** Times the step in a worker of the app's own wasm (not the page's worker, which stays idle):
  *  the CPU-only build for the CPU, the WebGPU build for WebGPU, as the page would pick. */
-async function stepTimings(page, requests, build) {
-  return page.evaluate(async ({ requests, url }) => {
+async function stepTimings(page, requests, build, repeats = 1) {
+  return page.evaluate(async ({ requests, repeats, url }) => {
     const worker = new Worker(url);
     const next = (types) => new Promise((resolve, reject) => {
       worker.onmessage = (e) => {
@@ -152,15 +154,19 @@ async function stepTimings(page, requests, build) {
     });
     await next(['loaded']);
     const out = [];
-    for (const r of requests) {
-      const done = next(['bench_result']);
-      worker.postMessage({ type: 'bench', ...r });
-      const m = await done;
-      out.push({ request: r, timing: m.timing, backend: m.backend, wasm_bytes: m.wasm_bytes });
+    // Every request once per repeat, in turn (interleaved, so a slow spell of a shared
+    // machine falls on all of them alike).
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      for (const r of requests) {
+        const done = next(['bench_result']);
+        worker.postMessage({ type: 'bench', ...r });
+        const m = await done;
+        out.push({ request: r, timing: m.timing, backend: m.backend, wasm_bytes: m.wasm_bytes, repeat });
+      }
     }
     worker.terminate();
     return out;
-  }, { requests, url: build === 'cpu' ? './worker_loader.js?build=cpu' : './worker_loader.js' });
+  }, { requests, repeats, url: build === 'cpu' ? './worker_loader.js?build=cpu' : './worker_loader.js' });
 }
 
 /** The page training `default` on the CPU with its views live. */
@@ -281,7 +287,7 @@ async function main() {
         }
       }
       log(`timing the step in a worker (CPU): ${o.sizes.join(', ')}…`);
-      report.steps.push(...await stepTimings(first.page, requests, 'cpu'));
+      report.steps.push(...await stepTimings(first.page, requests, 'cpu', o.repeats));
       await first.context.close();
       log('the first training step over an emulated classroom network (CPU)…');
       report.first_steps.push(await firstStep(cpu, o.dist, 'CPU fallback', '?size=default&backend=cpu'));

@@ -765,7 +765,8 @@ pub fn run(args: &BenchArgs, command: String) -> Result<BenchReport, CoreError> 
     let page = match &args.page {
         Some(page_args) => {
             eprintln!("measuring the page in headless Chromium…");
-            let page = bench_page::measure(page_args, args.quick, args.steps, &args.sizes)?;
+            let page =
+                bench_page::measure(page_args, args.quick, args.steps, args.repeats, &args.sizes)?;
             let page_rows = bench_page::rows(&page, &rows, peak);
             rows.extend(page_rows);
             Some(page)
