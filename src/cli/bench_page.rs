@@ -575,7 +575,10 @@ mod tests {
         assert_eq!(gain.met, Some(false));
         assert_eq!(
             gain.measured,
-            format!("{:.2}× (below the floor)", median_steps / PAGE_DEFAULT_BEFORE)
+            format!(
+                "{:.2}× (below the floor)",
+                median_steps / PAGE_DEFAULT_BEFORE
+            )
         );
         assert!(super::table(&bench).contains("1600 ms (1500, 1700, 1600)"));
     }

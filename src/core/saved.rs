@@ -161,9 +161,9 @@ pub async fn save_async(
 /// Every float tensor of a module, flattened, in traversal order; int and bool parameters
 /// counted (the lab's networks have none, and [`to_cpu`] refuses a module that has).
 #[derive(Default)]
-struct Weights {
-    tensors: Vec<Tensor<1>>,
-    others: usize,
+pub(crate) struct Weights {
+    pub(crate) tensors: Vec<Tensor<1>>,
+    pub(crate) others: usize,
 }
 
 impl ModuleVisitor for Weights {

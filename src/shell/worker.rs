@@ -624,12 +624,7 @@ async fn bench_helpers(
     if backend.kind != BackendKind::Cpu || workers <= 1 {
         return Ok((1, Executor::Local));
     }
-    let kept = state.borrow().helpers.clone();
-    let pool = match kept {
-        Some(pool) if pool.size() == workers - 1 && !pool.any_dead() => pool,
-        _ => helpers::Pool::start(workers - 1)?,
-    };
-    state.borrow_mut().helpers = Some(pool.clone());
+    let pool = helper_pool(state, workers - 1)?;
     let started = PerformanceClock.now_s();
     while pool.ready() < pool.size() {
         if PerformanceClock.now_s() - started > 60.0 {
@@ -1168,6 +1163,18 @@ async fn build(
     Ok(Some((trainer, ready)))
 }
 
+/// The worker's pool of `count` helpers: the one it keeps, unless its size differs or a
+/// helper of it has died, then a new one (kept in its place).
+fn helper_pool(state: &Shared, count: usize) -> Result<Rc<helpers::Pool>, String> {
+    let kept = state.borrow().helpers.clone();
+    let pool = match kept {
+        Some(pool) if pool.size() == count && !pool.any_dead() => pool,
+        _ => helpers::Pool::start(count)?,
+    };
+    state.borrow_mut().helpers = Some(pool.clone());
+    Ok(pool)
+}
+
 /// How many workers share each CPU step of this run (the page's `workers=N`, else as many as
 /// the machine's cores at `default`, where a step is long enough to gain; `fast` steps are
 /// short enough that posting the weights would eat the gain), and the helper workers started
@@ -1195,21 +1202,13 @@ fn share_the_step(
     if workers <= 1 {
         return 1;
     }
-    let pool = {
-        let kept = state.borrow().helpers.clone();
-        match kept {
-            Some(pool) if pool.size() == workers - 1 && !pool.any_dead() => Ok(pool),
-            _ => helpers::Pool::start(workers - 1),
-        }
-    };
-    let pool = match pool {
+    let pool = match helper_pool(state, workers - 1) {
         Ok(pool) => pool,
         Err(why) => {
             web_sys::console::warn_1(&format!("training on one worker: {why}").into());
             return 1;
         }
     };
-    state.borrow_mut().helpers = Some(pool.clone());
     let run_helpers =
         helpers::RunHelpers::new(pool, trainer.plan().clone(), trainer.config().size.model());
     match trainer.set_parallel(workers, Executor::Helpers(Box::new(run_helpers))) {

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::AdamConfig;
 use burn::optim::ModuleOptimizer;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 
 pub use self::batches::{EVAL_ROWS, MIN_EVAL_PAIRS, MIN_EVAL_POSITIONS};
 pub use self::branch::{Trunk, parse_token_count};
@@ -26,7 +26,7 @@ use self::cost::positions_and_padding;
 pub use self::cost::step_flops;
 use self::evaluate::{EvalSet, Evaluation, evaluate};
 pub use self::schedule::learning_rate;
-use self::shards::{Executor, LossScales, ShardGrads, ShardJob, StepLoss, step_loss};
+use self::shards::{Executor, LossScales, ShardGrads, ShardJob, step_loss};
 use super::backend::Backend;
 use super::config::{ModelConfig, RunConfig};
 use super::data::Dataset;
@@ -432,35 +432,13 @@ impl Trainer {
         let tensors = batch.to_tensors(&self.train_device);
         let output = model.forward(&tensors, false);
         let terms = loss_terms(output, &tensors, scales.tokens.is_some());
-        let device = tensors.inputs.device();
-        let StepLoss {
-            loss,
-            token_part,
-            pair_part,
-        } = match step_loss(terms, scales) {
-            Ok(parts) => parts,
+        let step = match step_loss(terms, scales) {
+            Ok(step) => step,
             Err(e) => return Err((model, e)),
         };
-        let model = model.step(&mut self.optim, lr, &loss);
-        let zero = || Tensor::<1>::zeros([1], &device);
-        let parts = Tensor::cat(
-            vec![
-                loss,
-                token_part.unwrap_or_else(zero),
-                pair_part.unwrap_or_else(zero),
-            ],
-            0,
-        );
-        let read = async {
-            parts
-                .into_data_async()
-                .await
-                .map_err(|e| CoreError::read(&self.backend.label, e))?
-                .try_into_vec::<f32>()
-                .map_err(|e| CoreError::read(&self.backend.label, format!("{e:?}")))
-        };
-        match read.await {
-            Ok(values) => Ok((model, values.to_vec())),
+        let model = model.step(&mut self.optim, lr, &step.loss);
+        match shards::read(step.parts(), &self.backend.label).await {
+            Ok(values) => Ok((model, values)),
             Err(e) => Err((model, e)),
         }
     }

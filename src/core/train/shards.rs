@@ -63,6 +63,22 @@ pub struct StepLoss {
     pub pair_part: Option<Tensor<1>>,
 }
 
+impl StepLoss {
+    /// `[loss, token part, pair part]` (0 for an absent part): what a step reads back, once.
+    pub fn parts(self) -> Tensor<1> {
+        let device = self.loss.device();
+        let zero = || Tensor::<1>::zeros([1], &device);
+        Tensor::cat(
+            vec![
+                self.loss,
+                self.token_part.unwrap_or_else(zero),
+                self.pair_part.unwrap_or_else(zero),
+            ],
+            0,
+        )
+    }
+}
+
 /// The step's loss from a batch's loss terms: the one formula the trainer uses with one shard
 /// or many.
 pub fn step_loss(terms: LossTerms, scales: &LossScales) -> Result<StepLoss, CoreError> {
@@ -132,21 +148,9 @@ pub async fn shard_gradients(
     let tensors = job.batch.to_tensors(&device);
     let output = local.forward(&tensors, false);
     let terms = loss_terms(output, &tensors, job.scales.tokens.is_some());
-    let StepLoss {
-        loss,
-        token_part,
-        pair_part,
-    } = step_loss(terms, &job.scales)?;
-    let zero = || Tensor::<1>::zeros([1], &device);
-    let parts = Tensor::cat(
-        vec![
-            loss.clone(),
-            token_part.unwrap_or_else(zero),
-            pair_part.unwrap_or_else(zero),
-        ],
-        0,
-    );
-    let mut grads = loss.backward();
+    let step = step_loss(terms, &job.scales)?;
+    let mut grads = step.loss.backward();
+    let parts = step.parts();
     let mut collect = Collect {
         grads: &mut grads,
         present: Vec::new(),
@@ -173,7 +177,8 @@ pub async fn shard_gradients(
     })
 }
 
-async fn read(tensor: Tensor<1>, label: &str) -> Result<Vec<f32>, CoreError> {
+/// `tensor`'s numbers, read back asynchronously (the only way WebGPU allows).
+pub(crate) async fn read(tensor: Tensor<1>, label: &str) -> Result<Vec<f32>, CoreError> {
     tensor
         .into_data_async()
         .await
@@ -286,20 +291,12 @@ impl ModuleVisitor for PlaceGrads<'_> {
 /// Every float weight of `model`, flattened and concatenated in visiting order: what the
 /// page's leader sends its helpers before each step.
 pub async fn read_weights(model: &Network, label: &str) -> Result<Vec<f32>, CoreError> {
-    let mut weights = Weights(Vec::new());
+    let mut weights = crate::core::saved::Weights::default();
     model.valid().visit_params(&mut weights);
-    if weights.0.is_empty() {
+    if weights.tensors.is_empty() {
         return Ok(Vec::new());
     }
-    read(Tensor::cat(weights.0, 0), label).await
-}
-
-struct Weights(Vec<Tensor<1>>);
-
-impl ModuleVisitor for Weights {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.push(param.val().flatten::<1>(0, D - 1));
-    }
+    read(Tensor::cat(weights.tensors, 0), label).await
 }
 
 /// `model` with its float weights replaced by `weights` ([`read_weights`]'s layout), each
